@@ -1,0 +1,167 @@
+"""Login sessions: issuing, rotating and ending token pairs, and authenticating requests.
+
+A session is one `refresh_tokens` row (see `security`). Rules:
+- login opens a session and returns an access + refresh pair;
+- refresh rotates: the presented refresh token must carry the session's
+  current `jti`; a stale `jti` means the token was stolen or replayed, so the
+  whole session is deleted (OAuth 2.0 Security BCP, refresh token rotation);
+- every authenticated request re-reads the user and its session, so logout,
+  deactivation and deletion take effect at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cinema.accounts.security import decode_token, encode_token, new_jti, sha256, utcnow
+from cinema.accounts.tables import GroupName, RefreshToken, User
+from cinema.config import get_settings
+from cinema.db import transaction
+from cinema.errors import NotAuthenticated
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """The authenticated caller of a request."""
+
+    id: int
+    email: str
+    group: GroupName
+    session_id: int
+
+    def has_group(self, minimum: GroupName) -> bool:
+        """True when the caller's role is `minimum` or above (USER < MODERATOR < ADMIN)."""
+        return self.group.rank >= minimum.rank
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """What login and refresh answer. `expires_in` is the access token's life in seconds."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "bearer"
+
+
+def _ttls() -> tuple[timedelta, timedelta]:
+    settings = get_settings()
+    return (
+        timedelta(minutes=settings.access_token_ttl_minutes),
+        timedelta(days=settings.refresh_token_ttl_days),
+    )
+
+
+def _pair(user_id: int, session_id: int, jti: str) -> TokenPair:
+    access_ttl, refresh_ttl = _ttls()
+    access, _ = encode_token(user_id, session_id, "access", access_ttl)
+    refresh, _ = encode_token(user_id, session_id, "refresh", refresh_ttl, jti=jti)
+    return TokenPair(access, refresh, int(access_ttl.total_seconds()))
+
+
+async def open_session(user_id: int) -> TokenPair:
+    """Start a session for `user_id` (already authenticated) and return its tokens."""
+    _, refresh_ttl = _ttls()
+    jti = new_jti()
+    row = RefreshToken(user=user_id, token=sha256(jti), expires_at=utcnow() + refresh_ttl)
+    await row.save()
+    return _pair(user_id, int(row.id), jti)
+
+
+async def rotate(refresh_token: str) -> TokenPair:
+    """Exchange a refresh token for a new pair; the presented one dies.
+
+    Raises `NotAuthenticated` (`invalid_token`) for a bad, expired, rotated or
+    logged-out token, or an inactive user; a rotated token's reuse also ends
+    the session it belonged to.
+    """
+    claims = decode_token(refresh_token, "refresh")
+    _, refresh_ttl = _ttls()
+    async with transaction():
+        session = (
+            await RefreshToken.select(
+                RefreshToken.token, RefreshToken.expires_at, RefreshToken.user.active.as_alias("user_active")
+            )
+            .where((RefreshToken.id == claims.session_id) & (RefreshToken.user == claims.user_id))
+            .first()
+            .run()
+        )
+        if session is None or session["expires_at"] <= utcnow() or not session["user_active"]:
+            raise NotAuthenticated("The refresh token is no longer valid.", code="invalid_token")
+        if session["token"] != sha256(claims.jti):
+            await RefreshToken.delete().where(RefreshToken.id == claims.session_id).run()
+            raise NotAuthenticated(
+                "This refresh token was already used; the session has been ended.",
+                code="invalid_token",
+            )
+        jti = new_jti()
+        # The WHERE on the old hash makes two concurrent refreshes of one token
+        # race safely: only one UPDATE matches.
+        updated = (
+            await RefreshToken.update(
+                {RefreshToken.token: sha256(jti), RefreshToken.expires_at: utcnow() + refresh_ttl}
+            )
+            .where((RefreshToken.id == claims.session_id) & (RefreshToken.token == sha256(claims.jti)))
+            .returning(RefreshToken.id)
+            .run()
+        )
+    if not updated:
+        raise NotAuthenticated("The refresh token is no longer valid.", code="invalid_token")
+    return _pair(claims.user_id, claims.session_id, jti)
+
+
+async def end_session(user_id: int, session_id: int) -> None:
+    """Log out one session: its refresh and access tokens stop working at once."""
+    await RefreshToken.delete().where(
+        (RefreshToken.id == session_id) & (RefreshToken.user == user_id)
+    ).run()
+
+
+async def end_all_sessions(user_id: int, *, except_session: int | None = None) -> None:
+    """End every session of a user (password change/reset), optionally keeping one."""
+    query = RefreshToken.delete().where(RefreshToken.user == user_id)
+    if except_session is not None:
+        query = query.where(RefreshToken.id != except_session)
+    await query.run()
+
+
+async def authenticate(access_token: str) -> CurrentUser:
+    """Resolve a Bearer access token to the caller, in one query.
+
+    Raises `NotAuthenticated` when the token is bad or expired, its session
+    ended, or the user is gone or inactive.
+    """
+    claims = decode_token(access_token, "access")
+    row = (
+        await User.select(User.id, User.email, User.active.as_alias("active"), User.group.name.as_alias("group_name"))
+        .where(
+            (User.id == claims.user_id)
+            & User.id.is_in(
+                RefreshToken.select(RefreshToken.user).where(
+                    (RefreshToken.id == claims.session_id) & (RefreshToken.expires_at > utcnow())
+                )
+            )
+        )
+        .first()
+        .run()
+    )
+    if row is None or not row["active"]:
+        raise NotAuthenticated("The session has ended or the account is not active.", code="invalid_token")
+    return CurrentUser(
+        id=int(row["id"]),
+        email=str(row["email"]),
+        group=GroupName(row["group_name"]),
+        session_id=claims.session_id,
+    )
+
+
+async def purge_expired(now: datetime | None = None) -> int:
+    """Delete expired sessions; returns how many."""
+    rows = (
+        await RefreshToken.delete()
+        .where(RefreshToken.expires_at <= (now or utcnow()))
+        .returning(RefreshToken.id)
+        .run()
+    )
+    return len(rows)

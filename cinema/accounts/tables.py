@@ -1,0 +1,211 @@
+"""Accounts tables: groups, users (shared with Piccolo Admin), profiles, tokens.
+
+`User` subclasses Piccolo's `BaseUser` so Piccolo Admin signs staff in against
+the same table and the same password hash (ARCHITECTURE.md, "One account
+store"). Attribute names follow BaseUser (`password`, `active`); the columns
+keep the spec's names (`hashed_password`, `is_active`) via `db_column_name`.
+`username` mirrors the normalised email (BaseUser requires it; admin shows it).
+`admin`/`superuser` follow the group: set by `accounts.service` whenever the
+group changes, never edited on their own.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import (
+    Boolean,
+    Date,
+    ForeignKey,
+    OnDelete,
+    Secret,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.readable import Readable
+from piccolo.table import Table
+
+from cinema.accounts import passwords
+
+
+class GroupName(str, enum.Enum):
+    """Roles, lowest first: each has every right of the ones before it."""
+
+    USER = "USER"
+    MODERATOR = "MODERATOR"
+    ADMIN = "ADMIN"
+
+    @property
+    def rank(self) -> int:
+        return list(GroupName).index(self)
+
+
+class Gender(str, enum.Enum):
+    MALE = "MALE"
+    FEMALE = "FEMALE"
+
+
+class UserGroup(Table, tablename="user_groups"):
+    """USER, MODERATOR, ADMIN: seeded by migration."""
+
+    name = Varchar(length=20, unique=True, choices=GroupName)
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        return Readable(template="%s", columns=[cls.name])
+
+
+class User(BaseUser, tablename="users"):
+    """A person's account. Create through `User.create(...)` so the password is hashed."""
+
+    username = Varchar(length=255, unique=True, help_text="Mirrors the email.")
+    email = Varchar(length=255, unique=True, index=True)
+    password = Secret(length=255, db_column_name="hashed_password")
+    active = Boolean(default=False, db_column_name="is_active")
+    group = ForeignKey(UserGroup, db_column_name="group_id", null=False, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+
+    # BaseUser hashes in __init__/__setattr__ with its own PBKDF2 format; ours
+    # is bcrypt through passlib, hashed explicitly (off the event loop).
+    def __init__(self, **kwargs: Any) -> None:
+        super(BaseUser, self).__init__(**kwargs)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super(BaseUser, self).__setattr__(name, value)
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        return Readable(template="%s", columns=[cls.email])
+
+    @staticmethod
+    def normalize_email(email: str) -> str:
+        """Emails are one account whatever their case: stored and matched lower-cased."""
+        return email.strip().lower()
+
+    @classmethod
+    async def create(
+        cls,
+        email: str,
+        password: str,
+        group_id: int,
+        *,
+        active: bool = False,
+        admin: bool = False,
+        superuser: bool = False,
+    ) -> User:
+        """Insert a user with a bcrypt hash of `password` (hashed in a thread).
+
+        The caller validates the password rules first (`passwords.validate`).
+        Raises the database's unique-violation if the email exists.
+        """
+        email = cls.normalize_email(email)
+        user = cls(
+            email=email,
+            username=email,
+            password=await passwords.hash_password(password),
+            active=active,
+            group=group_id,
+            admin=admin,
+            superuser=superuser,
+        )
+        await user.save()
+        return user
+
+    async def check_password(self, password: str) -> bool:
+        """True when `password` matches the stored hash (verified in a thread)."""
+        return await passwords.verify_password(password, self.password)
+
+    # Piccolo Admin and piccolo_api call these classmethods.
+    @classmethod
+    def hash_password(cls, password: str, salt: str = "", iterations: int | None = None) -> str:
+        return passwords.hash_password_sync(password)
+
+    @classmethod
+    async def update_password(cls, user: str | int, password: str) -> None:
+        passwords.validate(password)
+        clause = cls.id == user if isinstance(user, int) else cls.email == cls.normalize_email(user)
+        hashed = await passwords.hash_password(password)
+        await cls.update({cls.password: hashed}).where(clause).run()
+
+    @classmethod
+    async def login(cls, username: str, password: str) -> int | None:
+        """Piccolo Admin sign-in by email. Only active MODERATOR/ADMIN accounts.
+
+        Returns the user id, or None (the admin shows a generic failure).
+        """
+        if len(password.encode()) > passwords.MAX_BYTES or len(username) > 255:
+            return None
+        row = (
+            await cls.select(
+                cls.id, cls.password.as_alias("password"), cls.active.as_alias("active"), cls.group.name.as_alias("group_name")
+            )
+            .where(cls.email == cls.normalize_email(username))
+            .first()
+            .run()
+        )
+        if row is None:
+            await passwords.hash_password("timing-equaliser")
+            return None
+        ok = await passwords.verify_password(password, row["password"])
+        staff = row["group_name"] in (GroupName.MODERATOR.value, GroupName.ADMIN.value)
+        return int(row["id"]) if ok and row["active"] and staff else None
+
+
+class UserProfile(Table, tablename="user_profiles"):
+    """One per user, deleted with it."""
+
+    user = ForeignKey(User, unique=True, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
+    first_name = Varchar(length=100, null=True)
+    last_name = Varchar(length=100, null=True)
+    avatar = Varchar(length=500, null=True, help_text="Storage key of the avatar image.")
+    gender = Varchar(length=10, null=True, choices=Gender)
+    date_of_birth = Date(null=True)
+    info = Text(null=True)
+
+
+class ActivationToken(Table, tablename="activation_tokens"):
+    """One per user; `token` stores the SHA-256 of the emailed secret."""
+
+    user = ForeignKey(User, unique=True, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
+    token = Varchar(length=64, unique=True)
+    expires_at = Timestamptz(index=True)
+
+
+class PasswordResetToken(Table, tablename="password_reset_tokens"):
+    """One per user; `token` stores the SHA-256 of the emailed secret."""
+
+    user = ForeignKey(User, unique=True, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
+    token = Varchar(length=64, unique=True)
+    expires_at = Timestamptz(index=True)
+
+
+class RefreshToken(Table, tablename="refresh_tokens"):
+    """One row per login session; many per user.
+
+    `id` is the session id (`sid` claim of both tokens). `token` is the SHA-256
+    of the current refresh token's `jti`: rotation replaces it, and a
+    presented token whose jti no longer matches is a reuse, which deletes the
+    row and so ends the session's access tokens too.
+    """
+
+    user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="user_id")
+    token = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(index=True)
+
+
+class LoginFailure(Table, tablename="login_failures"):
+    """Failed sign-ins, counted per account and per client address for 429s.
+
+    In the database (not process memory) so every API replica sees the same
+    counts; rows older than the window are purged by the cleanup task.
+    """
+
+    email = Varchar(length=255, index=True)
+    client_ip = Varchar(length=64, index=True)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -1,0 +1,66 @@
+"""FastAPI dependencies: settings, the caller, role checks and paging."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from cinema.accounts.sessions import CurrentUser, authenticate
+from cinema.accounts.tables import GroupName
+from cinema.config import Settings, get_settings
+from cinema.errors import NotAuthenticated, PermissionDenied
+from cinema.pagination import MAX_PER_PAGE, PageParams
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /accounts/login")
+
+
+def settings_dep() -> Settings:
+    return get_settings()
+
+
+async def optional_user(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> CurrentUser | None:
+    """The caller when a valid Bearer token is sent, else None; a bad token is still 401."""
+    if credentials is None:
+        return None
+    return await authenticate(credentials.credentials)
+
+
+async def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> CurrentUser:
+    """The authenticated caller; 401 with `WWW-Authenticate: Bearer` otherwise."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated()
+    user = await authenticate(credentials.credentials)
+    request.state.user_id = user.id
+    return user
+
+
+def require_group(minimum: GroupName):  # type: ignore[no-untyped-def]
+    """Dependency factory: the caller must be `minimum` or above, else 403."""
+
+    async def check(user: Annotated[CurrentUser, Depends(current_user)]) -> CurrentUser:
+        if not user.has_group(minimum):
+            raise PermissionDenied(f"This needs the {minimum.value} role.")
+        return user
+
+    return check
+
+
+def page_params(
+    page: Annotated[int, Query(ge=1, description="Page number, from 1")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Items per page, 1..100")] = 20,
+) -> PageParams:
+    return PageParams(page=page, per_page=per_page)
+
+
+User = Annotated[CurrentUser, Depends(current_user)]
+OptionalUser = Annotated[CurrentUser | None, Depends(optional_user)]
+Moderator = Annotated[CurrentUser, Depends(require_group(GroupName.MODERATOR))]
+Admin = Annotated[CurrentUser, Depends(require_group(GroupName.ADMIN))]
+Paging = Annotated[PageParams, Depends(page_params)]

@@ -1,0 +1,5 @@
+"""HTTP routes for interactions (API.md). Thin: parse, call one service function, render."""
+
+from cinema.api.routing import CinemaRouter
+
+router = CinemaRouter(tags=["interactions"])

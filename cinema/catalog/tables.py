@@ -1,0 +1,103 @@
+"""Catalog tables: movies and the named entities they link to.
+
+Join tables carry a surrogate `id` (Piccolo tables have one primary-key
+column) and a UNIQUE(movie, other) constraint that plays the composite key's
+role. Counters on `movies` (likes, favorites, ...) are kept by the services in
+the same transaction as the change that moves them, so list sorting by
+popularity and the detail view need no aggregation at read time.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    UUID,
+    ForeignKey,
+    Integer,
+    Numeric,
+    OnDelete,
+    Real,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.readable import Readable
+from piccolo.table import Table
+
+
+class _Named(Table):
+    """A catalog entity known by a unique name."""
+
+    name = Varchar(length=255, unique=True)
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        return Readable(template="%s", columns=[cls.name])
+
+
+class Certification(_Named, tablename="certifications"):
+    pass
+
+
+class Genre(_Named, tablename="genres"):
+    pass
+
+
+class Star(_Named, tablename="stars"):
+    pass
+
+
+class Director(_Named, tablename="directors"):
+    pass
+
+
+class Movie(Table, tablename="movies"):
+    """A film for sale. `time` is the runtime in minutes; `price` is Decimal(10,2)."""
+
+    uuid = UUID(unique=True)
+    name = Varchar(length=255, index=True)
+    year = Integer(index=True)
+    time = Integer()
+    imdb = Real(index=True)
+    votes = Integer(index=True)
+    meta_score = Real(null=True)
+    gross = Numeric(digits=(16, 2), null=True)
+    description = Text()
+    price = Numeric(digits=(10, 2), index=True)
+    certification = ForeignKey(Certification, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="certification_id")
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+
+    likes = Integer(default=0)
+    dislikes = Integer(default=0)
+    favorites_count = Integer(default=0)
+    purchases_count = Integer(default=0)
+    ratings_count = Integer(default=0)
+    ratings_sum = Integer(default=0)
+    comments_count = Integer(default=0)
+    #: likes + favorites + purchases (API.md's `popularity` sort).
+    popularity = Integer(default=0, index=True)
+
+    # UNIQUE(name, year, time) as unique index "movies_unique": migration 0003.
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        return Readable(template="%s (%s)", columns=[cls.name, cls.year])
+
+
+class MovieGenre(Table, tablename="movie_genres"):
+    movie = ForeignKey(Movie, null=False, on_delete=OnDelete.cascade, db_column_name="movie_id")
+    genre = ForeignKey(Genre, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="genre_id")
+    # UNIQUE(movie_id, genre_id) as unique index "movie_genres_unique": migration 0003.
+
+
+class MovieStar(Table, tablename="movie_stars"):
+    movie = ForeignKey(Movie, null=False, on_delete=OnDelete.cascade, db_column_name="movie_id")
+    star = ForeignKey(Star, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="star_id")
+    # UNIQUE(movie_id, star_id) as unique index "movie_stars_unique": migration 0003.
+
+
+class MovieDirector(Table, tablename="movie_directors"):
+    movie = ForeignKey(Movie, null=False, on_delete=OnDelete.cascade, db_column_name="movie_id")
+    director = ForeignKey(Director, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="director_id")
+    # UNIQUE(movie_id, director_id) as unique index "movie_directors_unique": migration 0003.

@@ -1,0 +1,107 @@
+"""Settings from the environment and `.env` (pydantic-settings).
+
+Every switch between the embedded default and production is one of these
+variables (ARCHITECTURE.md, "Environment variables"). Unset means the embedded
+default: SQLite file, in-process tasks, `.eml` outbox, local media, sandbox
+payments.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The JWT secret shipped for local development. Production refuses it.
+PLACEHOLDER_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Typed view of the environment. Durations are in the unit their name says."""
+
+    # CINEMA_ENV_FILE="" disables the .env file (the tests do, so a developer's
+    # .env cannot point them at a real database or SMTP server).
+    model_config = SettingsConfigDict(env_file=os.environ.get("CINEMA_ENV_FILE", ".env") or None, extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///var/cinema.sqlite"
+    redis_url: str | None = None
+
+    jwt_secret_key: str = PLACEHOLDER_JWT_SECRET
+    access_token_ttl_minutes: int = Field(15, ge=1)
+    refresh_token_ttl_days: int = Field(14, ge=1)
+    activation_token_ttl_hours: int = Field(24, ge=1)
+    reset_token_ttl_hours: int = Field(1, ge=1)
+    #: bcrypt work factor; 12 is the OWASP floor for production, tests lower it.
+    password_hash_rounds: int = Field(12, ge=4, le=16)
+    #: Failed logins allowed per account (and per client address) in the window.
+    login_max_failures: int = Field(5, ge=1)
+    login_failure_window_minutes: int = Field(15, ge=1)
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "Cinema <no-reply@cinema.local>"
+    mail_outbox_dir: Path = Path("var/outbox")
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    currency: str = "usd"
+
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "cinema-media"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_region: str = "us-east-1"
+    media_dir: Path = Path("var/media")
+
+    docs_public: bool = False
+    cors_origins: list[str] = Field(default_factory=list)
+    #: Cron schedule (UTC) of the expired-token cleanup task.
+    token_purge_cron: str = "0 * * * *"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and not value.startswith("["):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _lower_currency(cls, value: str) -> str:
+        return value.lower()
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment == "production" and (
+            self.jwt_secret_key == PLACEHOLDER_JWT_SECRET or len(self.jwt_secret_key) < 32
+        ):
+            raise ValueError(
+                "JWT_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+            )
+        return self
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def uses_stripe(self) -> bool:
+        """True when real Stripe (or an emulator) is configured, else the sandbox gateway."""
+        return bool(self.stripe_api_key)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once. Tests call `get_settings.cache_clear()`."""
+    return Settings()

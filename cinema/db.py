@@ -1,0 +1,121 @@
+"""Database engine and transactions.
+
+`DATABASE_URL` picks the engine: `postgresql://...` -> Piccolo's PostgresEngine
+(asyncpg, pool opened in the app lifespan); `sqlite:///relative/path` or
+`sqlite:////absolute/path` -> SQLiteEngine on a local file (the embedded default).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+
+def build_engine(database_url: str) -> Engine[Any]:
+    """Make the Piccolo engine for a URL. Raises ValueError for an unknown scheme."""
+    if database_url.startswith(("postgresql://", "postgres://")):
+        return PostgresEngine(config={"dsn": database_url})
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # `timeout`: wait for a writer instead of failing at once with "database is locked".
+        return SQLiteEngine(path=str(path), timeout=30)
+    raise ValueError(
+        f"DATABASE_URL must start with postgresql:// or sqlite:///, got {database_url.split(':')[0]!r}"
+    )
+
+
+def engine() -> Engine[Any]:
+    """The engine Piccolo's tables use (from `cinema.piccolo_conf`)."""
+    found = engine_finder()
+    if found is None:  # pragma: no cover - piccolo_conf always defines DB
+        raise RuntimeError("No Piccolo engine configured")
+    return found
+
+
+def is_postgres() -> bool:
+    return isinstance(engine(), PostgresEngine)
+
+
+async def open_pool() -> None:
+    """Open the asyncpg pool (PostgreSQL only); called from the app lifespan."""
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(min_size=1, max_size=20)
+
+
+async def close_pool() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.close_connection_pool()
+
+
+AfterCommitCallback = Callable[[], Awaitable[Any]]
+
+
+class AfterCommit:
+    """Callbacks to run once the surrounding transaction has committed.
+
+    Tasks (emails) are enqueued here, so a rolled-back change sends nothing and
+    a committed one always enqueues its task (ARCHITECTURE.md, background work).
+    """
+
+    def __init__(self) -> None:
+        self._callbacks: list[AfterCommitCallback] = []
+
+    def add(self, callback: AfterCommitCallback) -> None:
+        self._callbacks.append(callback)
+
+    async def run(self) -> None:
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            await callback()
+
+
+_current: contextvars.ContextVar[AfterCommit | None] = contextvars.ContextVar(
+    "cinema_after_commit", default=None
+)
+
+
+@asynccontextmanager
+async def transaction() -> AsyncIterator[AfterCommit]:
+    """Open a write transaction; yields an `AfterCommit` for post-commit work.
+
+    Nested use joins the outer transaction and its callbacks. On SQLite the
+    transaction is `BEGIN IMMEDIATE`, so concurrent writers queue on the lock
+    instead of failing when they upgrade from a read lock.
+    """
+    outer = _current.get()
+    if outer is not None:
+        yield outer
+        return
+    hooks = AfterCommit()
+    token = _current.set(hooks)
+    db = engine()
+    try:
+        if isinstance(db, SQLiteEngine):
+            async with db.transaction(transaction_type=TransactionType.immediate):
+                yield hooks
+        else:
+            async with db.transaction():
+                yield hooks
+    finally:
+        _current.reset(token)
+    await hooks.run()
+
+
+async def migrate() -> None:
+    """Apply every pending migration of the `cinema` app (idempotent)."""
+    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
+
+    result = await ForwardsMigrationManager(app_name="cinema").run()
+    if not result.success:
+        raise RuntimeError(f"Migration failed: {result.message}")

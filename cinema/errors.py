@@ -1,0 +1,118 @@
+"""Domain errors shared by every front door.
+
+Services raise these; the API maps `status_code` and `code` to
+`{"detail": ..., "code": ...}` and the CLI prints `detail` in red and exits 1.
+`code` values are part of the public contract (API.md): never rename one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CinemaError(Exception):
+    """Base of all domain errors. `detail` is a sentence for a person."""
+
+    status_code: int = 400
+    code: str = "bad_request"
+    default_detail: str = "The request could not be processed."
+
+    def __init__(
+        self, detail: str | None = None, *, code: str | None = None, **extra: Any
+    ) -> None:
+        self.detail = detail or self.default_detail
+        if code is not None:
+            self.code = code
+        #: Extra JSON fields for the error body (e.g. `carts` for `movie_in_carts`).
+        self.extra = extra
+        super().__init__(self.detail)
+
+
+class InvalidInput(CinemaError):
+    status_code = 400
+    code = "invalid_input"
+    default_detail = "The input is not valid."
+
+
+class InvalidToken(CinemaError):
+    """An activation/reset token that is unknown, used or expired (400)."""
+
+    status_code = 400
+    code = "invalid_token"
+    default_detail = "The token is invalid, used or expired."
+
+
+class NotAuthenticated(CinemaError):
+    status_code = 401
+    code = "not_authenticated"
+    default_detail = "Authentication credentials are missing or invalid."
+
+
+class InvalidCredentials(NotAuthenticated):
+    code = "invalid_credentials"
+    default_detail = "The email or password is incorrect."
+
+
+class PermissionDenied(CinemaError):
+    status_code = 403
+    code = "permission_denied"
+    default_detail = "You are not allowed to do this."
+
+
+class InactiveAccount(PermissionDenied):
+    code = "inactive_account"
+    default_detail = "This account is not active. Check your email for the activation link."
+
+
+class NotFound(CinemaError):
+    status_code = 404
+    code = "not_found"
+    default_detail = "Not found."
+
+
+class Conflict(CinemaError):
+    status_code = 409
+    code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+
+class PayloadTooLarge(CinemaError):
+    status_code = 413
+    code = "payload_too_large"
+    default_detail = "The upload is too large."
+
+
+class UnsupportedMediaType(CinemaError):
+    status_code = 415
+    code = "unsupported_media_type"
+    default_detail = "The upload is not a supported image type."
+
+
+class ValidationFailed(CinemaError):
+    """Input that is well-formed but breaks a rule (e.g. a weak password): 422."""
+
+    status_code = 422
+    code = "validation_error"
+    default_detail = "The input breaks a validation rule."
+
+
+class TooManyRequests(CinemaError):
+    status_code = 429
+    code = "too_many_requests"
+    default_detail = "Too many attempts. Try again later."
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 60, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+
+class PaymentGatewayError(CinemaError):
+    status_code = 502
+    code = "payment_gateway_error"
+    default_detail = "The payment provider could not be reached. Try again."
+
+
+class ServiceUnavailable(CinemaError):
+    status_code = 503
+    code = "service_unavailable"
+    default_detail = "A backing service is unavailable. Try again shortly."

@@ -1,0 +1,52 @@
+"""The single Piccolo app: every table, migrations in top-level `piccolo_migrations/`."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+import piccolo_migrations
+from cinema.accounts import tables as accounts
+from cinema.catalog import tables as catalog
+from cinema.commerce import tables as commerce
+from cinema.interactions import tables as interactions
+
+TABLES = [
+    accounts.UserGroup,
+    accounts.User,
+    accounts.UserProfile,
+    accounts.ActivationToken,
+    accounts.PasswordResetToken,
+    accounts.RefreshToken,
+    accounts.LoginFailure,
+    catalog.Certification,
+    catalog.Genre,
+    catalog.Star,
+    catalog.Director,
+    catalog.Movie,
+    catalog.MovieGenre,
+    catalog.MovieStar,
+    catalog.MovieDirector,
+    interactions.Reaction,
+    interactions.Rating,
+    interactions.Comment,
+    interactions.CommentLike,
+    interactions.Favorite,
+    interactions.Notification,
+    commerce.Cart,
+    commerce.CartItem,
+    commerce.Order,
+    commerce.OrderItem,
+    commerce.Purchase,
+    commerce.Payment,
+    commerce.PaymentItem,
+    commerce.RefundRequest,
+    commerce.PaymentEvent,
+]
+
+APP_CONFIG = AppConfig(
+    app_name="cinema",
+    migrations_folder_path=str(Path(piccolo_migrations.__file__).parent),
+    table_classes=TABLES,
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,1 @@
+"""Piccolo migrations of the `cinema` app (applied by `cinema db migrate`)."""
