@@ -25,7 +25,9 @@ class Settings(BaseSettings):
 
     # CINEMA_ENV_FILE="" disables the .env file (the tests do, so a developer's
     # .env cannot point them at a real database or SMTP server).
-    model_config = SettingsConfigDict(env_file=os.environ.get("CINEMA_ENV_FILE", ".env") or None, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=os.environ.get("CINEMA_ENV_FILE", ".env") or None, extra="ignore"
+    )
 
     environment: Literal["development", "production", "test"] = "development"
     database_url: str = "sqlite:///var/cinema.sqlite"

@@ -17,9 +17,7 @@ class CinemaError(Exception):
     code: str = "bad_request"
     default_detail: str = "The request could not be processed."
 
-    def __init__(
-        self, detail: str | None = None, *, code: str | None = None, **extra: Any
-    ) -> None:
+    def __init__(self, detail: str | None = None, *, code: str | None = None, **extra: Any) -> None:
         self.detail = detail or self.default_detail
         if code is not None:
             self.code = code

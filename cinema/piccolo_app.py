@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
+from piccolo.table import Table
 
 import piccolo_migrations
 from cinema.accounts import tables as accounts
@@ -10,7 +11,7 @@ from cinema.catalog import tables as catalog
 from cinema.commerce import tables as commerce
 from cinema.interactions import tables as interactions
 
-TABLES = [
+TABLES: list[type[Table]] = [
     accounts.UserGroup,
     accounts.User,
     accounts.UserProfile,

@@ -38,7 +38,14 @@ os.environ.update(
         "JWT_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
     }
 )
-for _var in ("REDIS_URL", "SMTP_HOST", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "S3_ENDPOINT_URL"):
+for _var in (
+    "REDIS_URL",
+    "SMTP_HOST",
+    "STRIPE_API_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "S3_ENDPOINT_URL",
+):
     os.environ.pop(_var, None)
 
 IS_POSTGRES = TEST_DATABASE_URL.startswith("postgres")
@@ -110,9 +117,7 @@ async def clean_database(database: None) -> AsyncIterator[None]:
     await broker.wait_all()
     names = [t._meta.tablename for t in TABLES if t._meta.tablename not in _KEEP]
     if IS_POSTGRES:
-        await engine().run_ddl(
-            "TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"
-        )
+        await engine().run_ddl("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE")
     else:
         await engine().run_ddl("PRAGMA foreign_keys = OFF")
         for name in names:
@@ -178,7 +183,12 @@ def make_user() -> Callable[..., Awaitable[AccountHandle]]:
         email = email or f"{group.value.lower()}{counter['n']}@example.com"
         staff = group is not GroupName.USER
         user = await User.create(
-            email, password, await _group_id(group), active=active, admin=staff, superuser=group is GroupName.ADMIN
+            email,
+            password,
+            await _group_id(group),
+            active=active,
+            admin=staff,
+            superuser=group is GroupName.ADMIN,
         )
         pair = await sessions.open_session(int(user.id))
         return AccountHandle(

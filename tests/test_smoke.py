@@ -21,4 +21,5 @@ async def test_user_factory_session_authenticates(make_user) -> None:  # type: i
 
     handle = await make_user()
     caller = await authenticate(handle.headers["Authorization"].split()[1])
-    assert caller.id == handle.id and caller.email == handle.email
+    assert caller.id == handle.id
+    assert caller.email == handle.email

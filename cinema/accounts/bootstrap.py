@@ -20,6 +20,11 @@ async def ensure_user(email: str, password: str, group: GroupName) -> bool:
         assert group_row is not None, "groups are seeded by migration 0002"
         staff = group is not GroupName.USER
         await User.create(
-            email, password, int(group_row["id"]), active=True, admin=staff, superuser=group is GroupName.ADMIN
+            email,
+            password,
+            int(group_row["id"]),
+            active=True,
+            admin=staff,
+            superuser=group is GroupName.ADMIN,
         )
     return True

@@ -17,9 +17,24 @@ async def purge_expired() -> dict[str, int]:
     """
     now = utcnow()
     window = timedelta(minutes=get_settings().login_failure_window_minutes)
-    activation = await ActivationToken.delete().where(ActivationToken.expires_at <= now).returning(ActivationToken.id).run()
-    reset = await PasswordResetToken.delete().where(PasswordResetToken.expires_at <= now).returning(PasswordResetToken.id).run()
-    failures = await LoginFailure.delete().where(LoginFailure.created_at <= now - window).returning(LoginFailure.id).run()
+    activation = (
+        await ActivationToken.delete()
+        .where(ActivationToken.expires_at <= now)
+        .returning(ActivationToken.id)
+        .run()
+    )
+    reset = (
+        await PasswordResetToken.delete()
+        .where(PasswordResetToken.expires_at <= now)
+        .returning(PasswordResetToken.id)
+        .run()
+    )
+    failures = (
+        await LoginFailure.delete()
+        .where(LoginFailure.created_at <= now - window)
+        .returning(LoginFailure.id)
+        .run()
+    )
     return {
         "activation_tokens": len(activation),
         "password_reset_tokens": len(reset),

@@ -42,7 +42,7 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth 2.0 token type, not a secret
 
 
 def _ttls() -> tuple[timedelta, timedelta]:
@@ -113,9 +113,7 @@ async def rotate(refresh_token: str) -> TokenPair:
 
 async def end_session(user_id: int, session_id: int) -> None:
     """Log out one session: its refresh and access tokens stop working at once."""
-    await RefreshToken.delete().where(
-        (RefreshToken.id == session_id) & (RefreshToken.user == user_id)
-    ).run()
+    await RefreshToken.delete().where((RefreshToken.id == session_id) & (RefreshToken.user == user_id)).run()
 
 
 async def end_all_sessions(user_id: int, *, except_session: int | None = None) -> None:
@@ -134,7 +132,9 @@ async def authenticate(access_token: str) -> CurrentUser:
     """
     claims = decode_token(access_token, "access")
     row = (
-        await User.select(User.id, User.email, User.active.as_alias("active"), User.group.name.as_alias("group_name"))
+        await User.select(
+            User.id, User.email, User.active.as_alias("active"), User.group.name.as_alias("group_name")
+        )
         .where(
             (User.id == claims.user_id)
             & User.id.is_in(

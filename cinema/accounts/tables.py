@@ -20,7 +20,7 @@ from piccolo.columns import (
     Date,
     ForeignKey,
     OnDelete,
-    Secret,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -32,7 +32,7 @@ from piccolo.table import Table
 from cinema.accounts import passwords
 
 
-class GroupName(str, enum.Enum):
+class GroupName(enum.StrEnum):
     """Roles, lowest first: each has every right of the ones before it."""
 
     USER = "USER"
@@ -44,13 +44,15 @@ class GroupName(str, enum.Enum):
         return list(GroupName).index(self)
 
 
-class Gender(str, enum.Enum):
+class Gender(enum.StrEnum):
     MALE = "MALE"
     FEMALE = "FEMALE"
 
 
 class UserGroup(Table, tablename="user_groups"):
     """USER, MODERATOR, ADMIN: seeded by migration."""
+
+    id: Serial
 
     name = Varchar(length=20, unique=True, choices=GroupName)
 
@@ -62,9 +64,11 @@ class UserGroup(Table, tablename="user_groups"):
 class User(BaseUser, tablename="users"):
     """A person's account. Create through `User.create(...)` so the password is hashed."""
 
+    id: Serial
+
     username = Varchar(length=255, unique=True, help_text="Mirrors the email.")
     email = Varchar(length=255, unique=True, index=True)
-    password = Secret(length=255, db_column_name="hashed_password")
+    password = Varchar(length=255, secret=True, db_column_name="hashed_password")
     active = Boolean(default=False, db_column_name="is_active")
     group = ForeignKey(UserGroup, db_column_name="group_id", null=False, on_delete=OnDelete.restrict)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -142,7 +146,10 @@ class User(BaseUser, tablename="users"):
             return None
         row = (
             await cls.select(
-                cls.id, cls.password.as_alias("password"), cls.active.as_alias("active"), cls.group.name.as_alias("group_name")
+                cls.id,
+                cls.password.as_alias("password"),
+                cls.active.as_alias("active"),
+                cls.group.name.as_alias("group_name"),
             )
             .where(cls.email == cls.normalize_email(username))
             .first()
@@ -159,6 +166,8 @@ class User(BaseUser, tablename="users"):
 class UserProfile(Table, tablename="user_profiles"):
     """One per user, deleted with it."""
 
+    id: Serial
+
     user = ForeignKey(User, unique=True, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
     first_name = Varchar(length=100, null=True)
     last_name = Varchar(length=100, null=True)
@@ -171,6 +180,8 @@ class UserProfile(Table, tablename="user_profiles"):
 class ActivationToken(Table, tablename="activation_tokens"):
     """One per user; `token` stores the SHA-256 of the emailed secret."""
 
+    id: Serial
+
     user = ForeignKey(User, unique=True, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
     token = Varchar(length=64, unique=True)
     expires_at = Timestamptz(index=True)
@@ -178,6 +189,8 @@ class ActivationToken(Table, tablename="activation_tokens"):
 
 class PasswordResetToken(Table, tablename="password_reset_tokens"):
     """One per user; `token` stores the SHA-256 of the emailed secret."""
+
+    id: Serial
 
     user = ForeignKey(User, unique=True, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
     token = Varchar(length=64, unique=True)
@@ -193,6 +206,8 @@ class RefreshToken(Table, tablename="refresh_tokens"):
     row and so ends the session's access tokens too.
     """
 
+    id: Serial
+
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="user_id")
     token = Varchar(length=64, unique=True)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -205,6 +220,8 @@ class LoginFailure(Table, tablename="login_failures"):
     In the database (not process memory) so every API replica sees the same
     counts; rows older than the window are purged by the cleanup task.
     """
+
+    id: Serial
 
     email = Varchar(length=255, index=True)
     client_ip = Varchar(length=64, index=True)

@@ -47,7 +47,9 @@ async def _cinema_error(request: Request, exc: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after)
-    return error_response(exc.status_code, exc.detail, exc.code, headers or None, **jsonable_encoder(exc.extra))
+    return error_response(
+        exc.status_code, exc.detail, exc.code, headers or None, **jsonable_encoder(exc.extra)
+    )
 
 
 def _scrub(error: dict[str, Any]) -> dict[str, Any]:
@@ -58,9 +60,7 @@ def _scrub(error: dict[str, Any]) -> dict[str, Any]:
         error = dict(error)
         # The input may be the whole body (with a password) when the error is about its shape.
         if isinstance(error.get("input"), dict):
-            error["input"] = {
-                k: ("***" if k in SECRET_FIELDS else v) for k, v in error["input"].items()
-            }
+            error["input"] = {k: ("***" if k in SECRET_FIELDS else v) for k, v in error["input"].items()}
     error.pop("url", None)
     return error
 
@@ -68,9 +68,7 @@ def _scrub(error: dict[str, Any]) -> dict[str, Any]:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [_scrub(e) for e in exc.errors()]
-    return JSONResponse(
-        {"detail": jsonable_encoder(errors), "code": "validation_error"}, status_code=422
-    )
+    return JSONResponse({"detail": jsonable_encoder(errors), "code": "validation_error"}, status_code=422)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

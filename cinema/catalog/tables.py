@@ -16,6 +16,7 @@ from piccolo.columns import (
     Numeric,
     OnDelete,
     Real,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -36,23 +37,29 @@ class _Named(Table):
 
 
 class Certification(_Named, tablename="certifications"):
+    id: Serial
     pass
 
 
 class Genre(_Named, tablename="genres"):
+    id: Serial
     pass
 
 
 class Star(_Named, tablename="stars"):
+    id: Serial
     pass
 
 
 class Director(_Named, tablename="directors"):
+    id: Serial
     pass
 
 
 class Movie(Table, tablename="movies"):
     """A film for sale. `time` is the runtime in minutes; `price` is Decimal(10,2)."""
+
+    id: Serial
 
     uuid = UUID(unique=True)
     name = Varchar(length=255, index=True)
@@ -64,7 +71,9 @@ class Movie(Table, tablename="movies"):
     gross = Numeric(digits=(16, 2), null=True)
     description = Text()
     price = Numeric(digits=(10, 2), index=True)
-    certification = ForeignKey(Certification, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="certification_id")
+    certification = ForeignKey(
+        Certification, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="certification_id"
+    )
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
 
@@ -86,18 +95,23 @@ class Movie(Table, tablename="movies"):
 
 
 class MovieGenre(Table, tablename="movie_genres"):
+    id: Serial
     movie = ForeignKey(Movie, null=False, on_delete=OnDelete.cascade, db_column_name="movie_id")
     genre = ForeignKey(Genre, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="genre_id")
     # UNIQUE(movie_id, genre_id) as unique index "movie_genres_unique": migration 0003.
 
 
 class MovieStar(Table, tablename="movie_stars"):
+    id: Serial
     movie = ForeignKey(Movie, null=False, on_delete=OnDelete.cascade, db_column_name="movie_id")
     star = ForeignKey(Star, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="star_id")
     # UNIQUE(movie_id, star_id) as unique index "movie_stars_unique": migration 0003.
 
 
 class MovieDirector(Table, tablename="movie_directors"):
+    id: Serial
     movie = ForeignKey(Movie, null=False, on_delete=OnDelete.cascade, db_column_name="movie_id")
-    director = ForeignKey(Director, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="director_id")
+    director = ForeignKey(
+        Director, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="director_id"
+    )
     # UNIQUE(movie_id, director_id) as unique index "movie_directors_unique": migration 0003.

@@ -14,6 +14,7 @@ from piccolo.columns import (
     ForeignKey,
     Numeric,
     OnDelete,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -25,20 +26,20 @@ from cinema.accounts.tables import User
 from cinema.catalog.tables import Movie
 
 
-class OrderStatus(str, enum.Enum):
+class OrderStatus(enum.StrEnum):
     PENDING = "pending"
     PAID = "paid"
     CANCELED = "canceled"
 
 
-class PaymentStatus(str, enum.Enum):
+class PaymentStatus(enum.StrEnum):
     PENDING = "pending"
     SUCCESSFUL = "successful"
     CANCELED = "canceled"
     REFUNDED = "refunded"
 
 
-class RefundStatus(str, enum.Enum):
+class RefundStatus(enum.StrEnum):
     REQUESTED = "requested"
     REFUNDED = "refunded"
     REJECTED = "rejected"
@@ -47,11 +48,14 @@ class RefundStatus(str, enum.Enum):
 class Cart(Table, tablename="carts"):
     """One per user, created on the first add."""
 
+    id: Serial
+
     user = ForeignKey(User, unique=True, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
     created_at = Timestamptz(default=TimestamptzNow())
 
 
 class CartItem(Table, tablename="cart_items"):
+    id: Serial
     cart = ForeignKey(Cart, null=False, on_delete=OnDelete.cascade, db_column_name="cart_id")
     movie = ForeignKey(Movie, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="movie_id")
     added_at = Timestamptz(default=TimestamptzNow())
@@ -59,6 +63,7 @@ class CartItem(Table, tablename="cart_items"):
 
 
 class Order(Table, tablename="orders"):
+    id: Serial
     user = ForeignKey(User, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="user_id")
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     status = Varchar(length=20, choices=OrderStatus, default=OrderStatus.PENDING, index=True)
@@ -66,6 +71,7 @@ class Order(Table, tablename="orders"):
 
 
 class OrderItem(Table, tablename="order_items"):
+    id: Serial
     order = ForeignKey(Order, null=False, on_delete=OnDelete.cascade, db_column_name="order_id")
     movie = ForeignKey(Movie, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="movie_id")
     price_at_order = Numeric(digits=(10, 2))
@@ -74,6 +80,8 @@ class OrderItem(Table, tablename="order_items"):
 
 class Purchase(Table, tablename="purchases"):
     """A movie the user owns: written when its order is paid, removed by a refund."""
+
+    id: Serial
 
     user = ForeignKey(User, null=False, on_delete=OnDelete.restrict, db_column_name="user_id")
     movie = ForeignKey(Movie, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="movie_id")
@@ -84,6 +92,8 @@ class Purchase(Table, tablename="purchases"):
 
 class Payment(Table, tablename="payments"):
     """One attempt to pay an order through a gateway (a Stripe PaymentIntent)."""
+
+    id: Serial
 
     user = ForeignKey(User, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="user_id")
     order = ForeignKey(Order, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="order_id")
@@ -98,13 +108,18 @@ class Payment(Table, tablename="payments"):
 
 
 class PaymentItem(Table, tablename="payment_items"):
+    id: Serial
     payment = ForeignKey(Payment, null=False, on_delete=OnDelete.cascade, db_column_name="payment_id")
-    order_item = ForeignKey(OrderItem, null=False, on_delete=OnDelete.restrict, db_column_name="order_item_id")
+    order_item = ForeignKey(
+        OrderItem, null=False, on_delete=OnDelete.restrict, db_column_name="order_item_id"
+    )
     price_at_payment = Numeric(digits=(10, 2))
 
 
 class RefundRequest(Table, tablename="refund_requests"):
     """An owner's request to refund a paid order; an admin approves or rejects it."""
+
+    id: Serial
 
     order = ForeignKey(Order, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="order_id")
     user = ForeignKey(User, null=False, on_delete=OnDelete.restrict, db_column_name="user_id")
@@ -119,6 +134,8 @@ class RefundRequest(Table, tablename="refund_requests"):
 
 class PaymentEvent(Table, tablename="payment_events"):
     """A gateway event applied once: redeliveries are recognised by `event_id`."""
+
+    id: Serial
 
     event_id = Varchar(length=255, unique=True)
     type = Varchar(length=100)

@@ -9,6 +9,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -20,18 +21,20 @@ from cinema.accounts.tables import User
 from cinema.catalog.tables import Movie
 
 
-class ReactionKind(str, enum.Enum):
+class ReactionKind(enum.StrEnum):
     LIKE = "like"
     DISLIKE = "dislike"
 
 
-class NotificationKind(str, enum.Enum):
+class NotificationKind(enum.StrEnum):
     COMMENT_REPLY = "comment_reply"
     COMMENT_LIKE = "comment_like"
 
 
 class Reaction(Table, tablename="reactions"):
     """One like or dislike per user and movie."""
+
+    id: Serial
 
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
     movie = ForeignKey(Movie, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="movie_id")
@@ -42,6 +45,8 @@ class Reaction(Table, tablename="reactions"):
 
 class Rating(Table, tablename="ratings"):
     """One score (1..10) per user and movie."""
+
+    id: Serial
 
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
     movie = ForeignKey(Movie, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="movie_id")
@@ -54,9 +59,13 @@ class Rating(Table, tablename="ratings"):
 class Comment(Table, tablename="comments"):
     """A comment on a movie; `parent` set makes it a reply."""
 
+    id: Serial
+
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="user_id")
     movie = ForeignKey(Movie, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="movie_id")
-    parent = ForeignKey("self", null=True, on_delete=OnDelete.cascade, index=True, db_column_name="parent_id")
+    parent: ForeignKey[Comment] = ForeignKey(
+        "self", null=True, on_delete=OnDelete.cascade, index=True, db_column_name="parent_id"
+    )
     text = Text()
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     replies_count = Integer(default=0)
@@ -64,13 +73,17 @@ class Comment(Table, tablename="comments"):
 
 
 class CommentLike(Table, tablename="comment_likes"):
+    id: Serial
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
-    comment = ForeignKey(Comment, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="comment_id")
+    comment = ForeignKey(
+        Comment, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="comment_id"
+    )
     created_at = Timestamptz(default=TimestamptzNow())
     # UNIQUE(user_id, comment_id) as unique index "comment_likes_unique": migration 0003.
 
 
 class Favorite(Table, tablename="favorites"):
+    id: Serial
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
     movie = ForeignKey(Movie, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="movie_id")
     created_at = Timestamptz(default=TimestamptzNow())
@@ -79,6 +92,8 @@ class Favorite(Table, tablename="favorites"):
 
 class Notification(Table, tablename="notifications"):
     """In-app notice to `user` about something `actor` did to their comment."""
+
+    id: Serial
 
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="user_id")
     actor = ForeignKey(User, null=True, on_delete=OnDelete.set_null, db_column_name="actor_id")

@@ -69,21 +69,27 @@ def password_changed(to: str) -> EmailMessage:
     return build(
         to,
         "Your Cinema password was changed",
-        ["The password of your Cinema account was just changed and other sessions were signed out.",
-         "If it was not you, reset your password at once."],
+        [
+            "The password of your Cinema account was just changed and other sessions were signed out.",
+            "If it was not you, reset your password at once.",
+        ],
     )
 
 
 def comment_notification(to: str, message: str, movie_id: int) -> EmailMessage:
-    return build(to, "New activity on your comment", [message], ("See the movie", _link(f"/movies/{movie_id}")))
+    return build(
+        to, "New activity on your comment", [message], ("See the movie", _link(f"/movies/{movie_id}"))
+    )
 
 
 def payment_succeeded(to: str, order_id: int, amount: str, currency: str, movies: list[str]) -> EmailMessage:
     return build(
         to,
         f"Payment received for order #{order_id}",
-        [f"Thank you! We received {amount} {currency.upper()} for order #{order_id}.",
-         "Your movies: " + ", ".join(movies) + "."],
+        [
+            f"Thank you! We received {amount} {currency.upper()} for order #{order_id}.",
+            "Your movies: " + ", ".join(movies) + ".",
+        ],
         ("Your purchases", _link("/purchases")),
     )
 
@@ -92,8 +98,10 @@ def payment_failed(to: str, order_id: int, reason: str) -> EmailMessage:
     return build(
         to,
         f"Payment for order #{order_id} failed",
-        [f"The payment for order #{order_id} did not go through: {reason}",
-         "Try again with another payment method; your order is kept."],
+        [
+            f"The payment for order #{order_id} did not go through: {reason}",
+            "Try again with another payment method; your order is kept.",
+        ],
     )
 
 
@@ -101,8 +109,10 @@ def refund_processed(to: str, order_id: int, amount: str, currency: str) -> Emai
     return build(
         to,
         f"Refund for order #{order_id}",
-        [f"We refunded {amount} {currency.upper()} for order #{order_id}.",
-         "The movies of this order are no longer in your purchases."],
+        [
+            f"We refunded {amount} {currency.upper()} for order #{order_id}.",
+            "The movies of this order are no longer in your purchases.",
+        ],
     )
 
 
