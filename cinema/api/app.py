@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from cinema import __version__
 from cinema.api import errors
-from cinema.api.routers import accounts, cart, catalog, interactions, orders, payments
+from cinema.api.routers import accounts, avatars, cart, catalog, interactions, ops, orders, payments
 from cinema.config import get_settings
 from cinema.db import close_pool, open_pool
 from cinema.tasks import broker
@@ -48,7 +48,7 @@ def create_app() -> FastAPI:
         redirect_slashes=False,
     )
     errors.install(app)
-    for module in (accounts, catalog, interactions, cart, orders, payments):
+    for module in (ops, accounts, avatars, catalog, interactions, cart, orders, payments):
         app.include_router(module.router)
     _ = settings
     return app

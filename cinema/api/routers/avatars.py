@@ -1,0 +1,5 @@
+"""HTTP routes for avatars. Thin: parse, call one service function, render."""
+
+from cinema.api.routing import CinemaRouter
+
+router = CinemaRouter(tags=["avatars"])
