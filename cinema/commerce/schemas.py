@@ -12,7 +12,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from cinema.commerce.money import Money
-from cinema.commerce.tables import OrderStatus
+from cinema.commerce.tables import OrderStatus, PaymentStatus, RefundStatus
 
 # --- Cart ---------------------------------------------------------------------
 
@@ -83,3 +83,79 @@ class OrderCreated(BaseModel):
 
 
 # --- Payments (below this line: owned by the payments work) -------------------
+
+
+class PriceChange(BaseModel):
+    """A movie whose price moved between ordering and paying; the order now uses `new_price`."""
+
+    movie_id: int
+    name: str
+    old_price: Money
+    new_price: Money
+
+
+class PaymentCreated(BaseModel):
+    """Answer of `POST /payments/{order_id}`: the pending payment and its PaymentIntent.
+
+    The client confirms the intent with `client_secret` (Stripe.js, or the
+    sandbox endpoint). `amount` is the order total after price revalidation.
+    """
+
+    payment_id: int
+    order_id: int
+    status: PaymentStatus
+    amount: Money
+    currency: str
+    client_secret: str
+    external_payment_id: str
+    price_changes: list[PriceChange]
+
+
+class PaymentItemOut(BaseModel):
+    movie_id: int
+    name: str
+    price_at_payment: Money
+
+
+class PaymentOut(BaseModel):
+    """A payment with its items. `failure_reason` says why a payment was canceled."""
+
+    id: int
+    user_id: int
+    order_id: int
+    created_at: datetime
+    status: PaymentStatus
+    amount: Money
+    currency: str
+    external_payment_id: str | None
+    failure_reason: str | None
+    items: list[PaymentItemOut]
+
+
+class RefundRequestIn(BaseModel):
+    """Body of `POST /orders/{order_id}/refund`."""
+
+    reason: str = Field(min_length=1, max_length=2000, description="Why the owner wants the money back.")
+
+
+class RefundRequestOut(BaseModel):
+    """A refund request: `requested` until an admin refunds (`refunded`) or rejects it."""
+
+    id: int
+    order_id: int
+    user_id: int
+    payment_id: int | None
+    reason: str
+    status: RefundStatus
+    created_at: datetime
+    decided_at: datetime | None
+    external_refund_id: str | None
+
+
+class WebhookReceipt(BaseModel):
+    """Answer to a gateway event: `outcome` is `applied`, `duplicate`, `ignored`,
+    `mismatch` (amount or currency differ; nothing changed) or `unknown_payment`."""
+
+    received: bool = True
+    event_id: str
+    outcome: str
