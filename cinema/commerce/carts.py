@@ -1,15 +1,265 @@
-"""Carts: add, remove, clear, view, and the guest-cart merge at register/login.
+"""Carts: view, add, remove, clear, and the guest-cart merge at register/login.
 
-(Owned by the commerce work; the merge signature is used by accounts.)
+Rules (issue 4, API.md "Cart"):
+- one cart per user, created on the first add (`carts.user_id` is unique; the
+  row is made with INSERT ... ON CONFLICT DO NOTHING, so two first adds at
+  once make one cart);
+- `validate_user`: the cart's owner exists (404 `user_not_found`);
+- `validate_user_permission`: the caller is the owner, or MODERATOR and above
+  (403 otherwise);
+- `validate_movie`: the movie exists (404 `movie_not_found`);
+- `validate_movie_purchase_status`: not already purchased (409
+  `already_purchased`, from `purchases`) and not in one of the user's pending
+  orders (409 `in_pending_order`);
+- no duplicates: UNIQUE(cart_id, movie_id); a second add is 409 `already_in_cart`.
+
+Every function takes an optional `actor` (the authenticated caller, for the
+API); `None` means the trusted operator (the CLI).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from typing import Any
+
+from cinema.accounts.sessions import CurrentUser
+from cinema.accounts.tables import GroupName, User
+from cinema.catalog.tables import Movie, MovieGenre
+from cinema.commerce.money import money, total
+from cinema.commerce.schemas import CartItemOut, CartOut
+from cinema.commerce.tables import Cart, CartItem, OrderItem, OrderStatus, Purchase
+from cinema.db import transaction
+from cinema.errors import Conflict, NotFound, PermissionDenied
+
+#: A user given as an id, or (CLI) as an id or email in text.
+UserRef = int | str
+
+
+async def validate_user(user: UserRef) -> int:
+    """The id of an existing user given by id or email (text digits count as an id).
+
+    Raises NotFound (`user_not_found`) when there is no such user.
+    """
+    if isinstance(user, int) or user.strip().isdigit():
+        clause = User.id == int(user)
+    else:
+        clause = User.email == User.normalize_email(user)
+    row = await User.select(User.id).where(clause).first().run()
+    if row is None:
+        raise NotFound(f"There is no user {user}.", code="user_not_found")
+    return int(row["id"])
+
+
+def validate_user_permission(actor: CurrentUser | None, user_id: int) -> None:
+    """Allow the cart's owner, MODERATOR and above, or the operator (`actor=None`).
+
+    Raises PermissionDenied (403) for anyone else.
+    """
+    if actor is None or actor.id == user_id or actor.has_group(GroupName.MODERATOR):
+        return
+    raise PermissionDenied("Only the owner or a moderator can change this cart.")
+
+
+async def validate_movie(movie_id: int) -> None:
+    """Raises NotFound (`movie_not_found`) unless the movie exists."""
+    if not await Movie.exists().where(Movie.id == movie_id).run():
+        raise NotFound(f"There is no movie {movie_id}.", code="movie_not_found")
+
+
+async def purchased_movie_ids(user_id: int, movie_ids: list[int]) -> set[int]:
+    """Which of `movie_ids` the user owns (rows in `purchases`)."""
+    if not movie_ids:
+        return set()
+    rows = (
+        await Purchase.select(Purchase.movie.as_alias("movie_id"))
+        .where((Purchase.user == user_id) & Purchase.movie.is_in(movie_ids))
+        .run()
+    )
+    return {int(r["movie_id"]) for r in rows}
+
+
+async def pending_movie_ids(user_id: int, movie_ids: list[int]) -> set[int]:
+    """Which of `movie_ids` are in one of the user's PENDING orders."""
+    if not movie_ids:
+        return set()
+    rows = (
+        await OrderItem.select(OrderItem.movie.as_alias("movie_id"))
+        .where(
+            (OrderItem.order.user == user_id)
+            & (OrderItem.order.status == OrderStatus.PENDING.value)
+            & OrderItem.movie.is_in(movie_ids)
+        )
+        .run()
+    )
+    return {int(r["movie_id"]) for r in rows}
+
+
+async def validate_movie_purchase_status(user_id: int, movie_id: int) -> None:
+    """The movie can go in the user's cart: not bought, not in a pending order.
+
+    Raises Conflict `already_purchased` or `in_pending_order` (409).
+    """
+    if await purchased_movie_ids(user_id, [movie_id]):
+        raise Conflict("You already own this movie.", code="already_purchased")
+    if await pending_movie_ids(user_id, [movie_id]):
+        raise Conflict(
+            "This movie is in one of your pending orders: pay or cancel that order first.",
+            code="in_pending_order",
+        )
+
+
+async def _ensure_cart(user_id: int) -> int:
+    """The user's cart id, created if missing (safe when two requests race)."""
+    await Cart.insert(Cart(user=user_id)).on_conflict(target=Cart.user, action="DO NOTHING").run()
+    row = await Cart.select(Cart.id).where(Cart.user == user_id).first().run()
+    assert row is not None
+    return int(row["id"])
+
+
+async def _cart_id(user_id: int) -> int | None:
+    row = await Cart.select(Cart.id).where(Cart.user == user_id).first().run()
+    return None if row is None else int(row["id"])
+
+
+async def _genres(movie_ids: list[int]) -> dict[int, list[str]]:
+    """Genre names of each movie, sorted."""
+    found: dict[int, list[str]] = defaultdict(list)
+    if movie_ids:
+        rows = (
+            await MovieGenre.select(
+                MovieGenre.movie.as_alias("movie_id"), MovieGenre.genre.name.as_alias("genre")
+            )
+            .where(MovieGenre.movie.is_in(movie_ids))
+            .run()
+        )
+        for row in rows:
+            found[int(row["movie_id"])].append(str(row["genre"]))
+    return {movie_id: sorted(names) for movie_id, names in found.items()}
+
+
+async def _items(user_id: int, movie_id: int | None = None) -> list[CartItemOut]:
+    query = CartItem.select(
+        CartItem.movie.as_alias("movie_id"),
+        CartItem.movie.name.as_alias("name"),
+        CartItem.movie.price.as_alias("price"),
+        CartItem.movie.year.as_alias("year"),
+        CartItem.added_at.as_alias("added_at"),
+    ).where(CartItem.cart.user == user_id)
+    if movie_id is not None:
+        query = query.where(CartItem.movie == movie_id)
+    rows: list[dict[str, Any]] = await query.order_by(CartItem.added_at).order_by(CartItem.id).run()
+    genres = await _genres([int(r["movie_id"]) for r in rows])
+    return [
+        CartItemOut(
+            movie_id=int(r["movie_id"]),
+            name=r["name"],
+            price=money(r["price"]),
+            genres=genres.get(int(r["movie_id"]), []),
+            year=int(r["year"]),
+            added_at=r["added_at"],
+        )
+        for r in rows
+    ]
+
+
+async def get_cart(user: UserRef, actor: CurrentUser | None = None) -> CartOut:
+    """The user's cart with current prices and their `total` (an empty cart when none yet).
+
+    Raises NotFound (`user_not_found`), PermissionDenied.
+    """
+    user_id = await validate_user(user)
+    validate_user_permission(actor, user_id)
+    items = await _items(user_id)
+    return CartOut(user_id=user_id, items=items, total=total([i.price for i in items]))
+
+
+async def add_to_cart(user: UserRef, movie_id: int, actor: CurrentUser | None = None) -> CartItemOut:
+    """Put a movie in the user's cart (the cart is created on the first add).
+
+    Raises NotFound (`user_not_found`, `movie_not_found`), PermissionDenied,
+    Conflict (`already_purchased`, `in_pending_order`, `already_in_cart`).
+    """
+    user_id = await validate_user(user)
+    validate_user_permission(actor, user_id)
+    async with transaction():
+        await validate_movie(movie_id)
+        await validate_movie_purchase_status(user_id, movie_id)
+        cart_id = await _ensure_cart(user_id)
+        inserted = (
+            await CartItem.insert(CartItem(cart=cart_id, movie=movie_id))
+            .on_conflict(target=(CartItem.cart, CartItem.movie), action="DO NOTHING")
+            .returning(CartItem.id)
+            .run()
+        )
+        if not inserted:
+            raise Conflict("This movie is already in the cart.", code="already_in_cart")
+    return (await _items(user_id, movie_id))[0]
+
+
+async def remove_from_cart(user: UserRef, movie_id: int, actor: CurrentUser | None = None) -> None:
+    """Take a movie out of the user's cart.
+
+    Raises NotFound (`user_not_found`; `not_in_cart` when it is not there), PermissionDenied.
+    """
+    user_id = await validate_user(user)
+    validate_user_permission(actor, user_id)
+    async with transaction():
+        cart_id = await _cart_id(user_id)
+        deleted = []
+        if cart_id is not None:
+            deleted = (
+                await CartItem.delete()
+                .where((CartItem.cart == cart_id) & (CartItem.movie == movie_id))
+                .returning(CartItem.id)
+                .run()
+            )
+        if not deleted:
+            raise NotFound("This movie is not in the cart.", code="not_in_cart")
+
+
+async def clear_cart(user: UserRef, actor: CurrentUser | None = None) -> int:
+    """Empty the user's cart; returns how many items were removed (0 for none).
+
+    Raises NotFound (`user_not_found`), PermissionDenied.
+    """
+    user_id = await validate_user(user)
+    validate_user_permission(actor, user_id)
+    async with transaction():
+        cart_id = await _cart_id(user_id)
+        if cart_id is None:
+            return 0
+        deleted = await CartItem.delete().where(CartItem.cart == cart_id).returning(CartItem.id).run()
+    return len(deleted)
+
 
 async def merge_guest_cart(user_id: int, movie_ids: list[int]) -> list[int]:
-    """Add a guest cart's movies to the user's cart; returns the ids actually added.
+    """Add a guest cart's movies to the user's cart; returns the ids actually added, in the given order.
 
-    Ids already in the cart, purchased, in a pending order, or unknown are
-    skipped (API.md, Cart). Until the cart service lands this adds nothing.
+    `Guest IDs - existing IDs`: ids already in the cart, unknown, purchased,
+    or in a pending order are skipped silently (API.md, Cart), and the rest go
+    in with one bulk insert. Joins the caller's transaction when there is one
+    (register/login), else opens its own.
     """
-    return []
+    wanted = list(dict.fromkeys(m for m in movie_ids if isinstance(m, int) and m > 0))
+    if not wanted:
+        return []
+    async with transaction():
+        known = {int(r["id"]) for r in await Movie.select(Movie.id).where(Movie.id.is_in(wanted)).run()}
+        existing = {
+            int(r["movie_id"])
+            for r in await CartItem.select(CartItem.movie.as_alias("movie_id"))
+            .where(CartItem.cart.user == user_id)
+            .run()
+        }
+        candidates = [m for m in wanted if m in known and m not in existing]
+        skip = await purchased_movie_ids(user_id, candidates) | await pending_movie_ids(user_id, candidates)
+        to_add = [m for m in candidates if m not in skip]
+        if not to_add:
+            return []
+        cart_id = await _ensure_cart(user_id)
+        await (
+            CartItem.insert(*(CartItem(cart=cart_id, movie=m) for m in to_add))
+            .on_conflict(target=(CartItem.cart, CartItem.movie), action="DO NOTHING")
+            .run()
+        )
+    return to_add
