@@ -28,7 +28,7 @@ from cinema.catalog.tables import Movie, MovieGenre
 from cinema.commerce.money import money, total
 from cinema.commerce.schemas import CartItemOut, CartOut
 from cinema.commerce.tables import Cart, CartItem, OrderItem, OrderStatus, Purchase
-from cinema.db import transaction
+from cinema.db import is_postgres, transaction
 from cinema.errors import Conflict, NotFound, PermissionDenied
 
 #: A user given as an id, or (CLI) as an id or email in text.
@@ -116,6 +116,19 @@ async def _ensure_cart(user_id: int) -> int:
     return int(row["id"])
 
 
+async def lock_cart(user_id: int) -> int | None:
+    """The user's cart id (None when there is none), locked until the transaction ends.
+
+    Call inside `transaction()`. On PostgreSQL this is `SELECT ... FOR UPDATE`
+    on the `carts` row, so order creation and adds for one user run one at a
+    time; on SQLite the BEGIN IMMEDIATE transaction already holds the write lock.
+    """
+    if is_postgres():
+        rows = await Cart.raw("SELECT id FROM carts WHERE user_id = {} FOR UPDATE", user_id).run()
+        return int(rows[0]["id"]) if rows else None
+    return await _cart_id(user_id)
+
+
 async def _cart_id(user_id: int) -> int | None:
     row = await Cart.select(Cart.id).where(Cart.user == user_id).first().run()
     return None if row is None else int(row["id"])
@@ -183,8 +196,11 @@ async def add_to_cart(user: UserRef, movie_id: int, actor: CurrentUser | None = 
     validate_user_permission(actor, user_id)
     async with transaction():
         await validate_movie(movie_id)
+        await _ensure_cart(user_id)
+        # Locked before the checks, so an order being made from this cart finishes first.
+        cart_id = await lock_cart(user_id)
+        assert cart_id is not None
         await validate_movie_purchase_status(user_id, movie_id)
-        cart_id = await _ensure_cart(user_id)
         inserted = (
             await CartItem.insert(CartItem(cart=cart_id, movie=movie_id))
             .on_conflict(target=(CartItem.cart, CartItem.movie), action="DO NOTHING")
@@ -244,22 +260,26 @@ async def merge_guest_cart(user_id: int, movie_ids: list[int]) -> list[int]:
     if not wanted:
         return []
     async with transaction():
-        known = {int(r["id"]) for r in await Movie.select(Movie.id).where(Movie.id.is_in(wanted)).run()}
+        found = {int(r["id"]) for r in await Movie.select(Movie.id).where(Movie.id.is_in(wanted)).run()}
+        known = [m for m in wanted if m in found]
+        if not known:
+            return []
+        await _ensure_cart(user_id)
+        cart_id = await lock_cart(user_id)
+        assert cart_id is not None
         existing = {
             int(r["movie_id"])
             for r in await CartItem.select(CartItem.movie.as_alias("movie_id"))
-            .where(CartItem.cart.user == user_id)
+            .where(CartItem.cart == cart_id)
             .run()
         }
-        candidates = [m for m in wanted if m in known and m not in existing]
+        candidates = [m for m in known if m not in existing]
         skip = await purchased_movie_ids(user_id, candidates) | await pending_movie_ids(user_id, candidates)
         to_add = [m for m in candidates if m not in skip]
-        if not to_add:
-            return []
-        cart_id = await _ensure_cart(user_id)
-        await (
-            CartItem.insert(*(CartItem(cart=cart_id, movie=m) for m in to_add))
-            .on_conflict(target=(CartItem.cart, CartItem.movie), action="DO NOTHING")
-            .run()
-        )
+        if to_add:
+            await (
+                CartItem.insert(*(CartItem(cart=cart_id, movie=m) for m in to_add))
+                .on_conflict(target=(CartItem.cart, CartItem.movie), action="DO NOTHING")
+                .run()
+            )
     return to_add

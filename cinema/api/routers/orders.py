@@ -1,5 +1,79 @@
-"""HTTP routes for orders (API.md). Thin: parse, call one service function, render."""
+"""HTTP routes for orders (API.md "Orders"). Thin: parse, call one service function, render.
 
+`/orders/admin` is declared before `/orders/{order_id}` so it is never taken
+for an order id. (`POST /orders/{order_id}/refund` lives with the payments routes.)
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import Query, status
+
+from cinema.api.deps import Moderator, Paging, User
 from cinema.api.routing import CinemaRouter
+from cinema.commerce import orders
+from cinema.commerce.schemas import OrderCreated, OrderOut
+from cinema.commerce.tables import OrderStatus
+from cinema.pagination import Page
 
 router = CinemaRouter(tags=["orders"])
+
+DateBound = date | datetime | None
+
+
+@router.post(
+    "/orders/",
+    response_model=OrderCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Order the movies in my cart",
+    responses={400: {"description": "`empty_cart`: nothing left to order"}},
+)
+async def create_order(user: User) -> OrderCreated:
+    """Makes a pending order of the cart's movies at today's prices.
+
+    Movies already bought, in another pending order, or gone from the catalog
+    are left out and listed in `removed_items` with the reason.
+    """
+    return await orders.create_order(user.id)
+
+
+@router.get("/orders/", response_model=Page[OrderOut], summary="My orders, newest first")
+async def my_orders(user: User, paging: Paging) -> Page[OrderOut]:
+    return await orders.list_my_orders(user.id, paging)
+
+
+@router.get("/orders/admin", response_model=Page[OrderOut], summary="All orders (moderators)")
+async def all_orders(
+    moderator: Moderator,
+    paging: Paging,
+    user_id: Annotated[int | None, Query(ge=1, description="Only this user's orders")] = None,
+    status: Annotated[OrderStatus | None, Query(description="pending, paid or canceled")] = None,
+    date_from: Annotated[
+        DateBound, Query(description="Created at or after: a date (UTC day) or an ISO 8601 datetime")
+    ] = None,
+    date_to: Annotated[
+        DateBound, Query(description="Created at or before: a date (whole UTC day) or an ISO 8601 datetime")
+    ] = None,
+) -> Page[OrderOut]:
+    """400 `invalid_date_range` when `date_from` is after `date_to`."""
+    return await orders.list_orders(
+        user=user_id, status=status, date_from=date_from, date_to=date_to, params=paging
+    )
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut, summary="One order")
+async def get_order(order_id: int, user: User) -> OrderOut:
+    """The owner, or MODERATOR and above; another user's order is 404."""
+    return await orders.get_order(order_id, actor=user)
+
+
+@router.patch(
+    "/orders/{order_id}/cancel",
+    response_model=OrderOut,
+    summary="Cancel my pending order",
+    responses={409: {"description": "`refund_required` (paid) or `not_pending` (canceled)"}},
+)
+async def cancel_order(order_id: int, user: User) -> OrderOut:
+    return await orders.cancel_order(order_id, actor=user)
