@@ -1,0 +1,210 @@
+"""Genres, stars, directors and certifications: lists with movie counts, CRUD, and name resolution.
+
+Rules (API.md "Catalog"): names are unique (409 `duplicate_name`); deleting an
+entry that movies still use is refused (409 `in_use`, with `movie_count`);
+`/stars` and `/directors` are paged and searchable, `/genres` and
+`/certifications` are short lists answered whole (they take `search` too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cinema.catalog import sql
+from cinema.catalog.queries import list_movies
+from cinema.catalog.schemas import EntityKind, EntityOut, MovieFilters, MovieListItem
+from cinema.db import transaction
+from cinema.errors import Conflict, NotFound
+from cinema.pagination import Page, PageParams
+
+#: How many names one SELECT/INSERT carries (well under both engines' bind limits).
+NAME_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """Where an entity kind lives: its table, and how movies point at it."""
+
+    table: str
+    label: str
+    #: `movie_count` of an entity row aliased `e`.
+    count_sql: str
+
+
+SPECS: dict[EntityKind, EntitySpec] = {
+    EntityKind.GENRES: EntitySpec(
+        "genres", "genre", "(SELECT count(*) FROM movie_genres j WHERE j.genre_id = e.id)"
+    ),
+    EntityKind.STARS: EntitySpec(
+        "stars", "star", "(SELECT count(*) FROM movie_stars j WHERE j.star_id = e.id)"
+    ),
+    EntityKind.DIRECTORS: EntitySpec(
+        "directors", "director", "(SELECT count(*) FROM movie_directors j WHERE j.director_id = e.id)"
+    ),
+    EntityKind.CERTIFICATIONS: EntitySpec(
+        "certifications",
+        "certification",
+        "(SELECT count(*) FROM movies j WHERE j.certification_id = e.id)",
+    ),
+}
+
+
+async def ensure_names(kind: EntityKind, names: Iterable[str]) -> dict[str, int]:
+    """Ids of the named entities, creating the missing ones; `{name: id}`.
+
+    Bulk: one SELECT per `NAME_CHUNK` names, then one multi-row
+    `INSERT ... ON CONFLICT (name) DO NOTHING RETURNING` per chunk of the
+    missing ones (a name a concurrent writer inserted meanwhile is re-read).
+    Names are matched exactly (case-sensitive, like the unique constraint).
+    """
+    table = SPECS[kind].table
+    wanted = list(dict.fromkeys(names))
+    found: dict[str, int] = {}
+    for chunk in sql.chunks(wanted, NAME_CHUNK):
+        rows = await sql.fetch(
+            f"SELECT id, name FROM {table} WHERE name IN ({sql.placeholders(len(chunk))})",  # noqa: S608
+            *chunk,
+        )
+        found.update((row["name"], int(row["id"])) for row in rows)
+    missing = [name for name in wanted if name not in found]
+    for chunk in sql.chunks(missing, NAME_CHUNK):
+        values = ", ".join(["({})"] * len(chunk))
+        rows = await sql.fetch(
+            f"INSERT INTO {table} (name) VALUES {values} ON CONFLICT (name) DO NOTHING RETURNING id, name",  # noqa: S608
+            *chunk,
+        )
+        found.update((row["name"], int(row["id"])) for row in rows)
+    raced = [name for name in missing if name not in found]
+    if raced:
+        rows = await sql.fetch(
+            f"SELECT id, name FROM {table} WHERE name IN ({sql.placeholders(len(raced))})",  # noqa: S608
+            *raced,
+        )
+        found.update((row["name"], int(row["id"])) for row in rows)
+    return found
+
+
+def _out(row: sql.Row) -> EntityOut:
+    return EntityOut(id=int(row["id"]), name=row["name"], movie_count=int(row["movie_count"]))
+
+
+def _search(search: str | None) -> tuple[str, list[str]]:
+    term = (search or "").strip()
+    if not term:
+        return "", []
+    return f"WHERE e.name {sql.like()} {{}} ESCAPE '\\'", [sql.like_pattern(term)]
+
+
+async def list_entities(kind: EntityKind, search: str | None = None) -> list[EntityOut]:
+    """Every entry of `kind` (optionally names containing `search`), by name, with `movie_count`."""
+    spec = SPECS[kind]
+    where, args = _search(search)
+    rows = await sql.fetch(
+        f"SELECT e.id, e.name, {spec.count_sql} AS movie_count FROM {spec.table} e {where} "  # noqa: S608
+        "ORDER BY e.name, e.id",
+        *args,
+    )
+    return [_out(row) for row in rows]
+
+
+async def page_entities(kind: EntityKind, params: PageParams, search: str | None = None) -> Page[EntityOut]:
+    """A page of `kind` by name (optionally names containing `search`), with `movie_count`."""
+    spec = SPECS[kind]
+    where, args = _search(search)
+    counted = await sql.fetch(f"SELECT count(*) AS n FROM {spec.table} e {where}", *args)  # noqa: S608
+    rows = await sql.fetch(
+        f"SELECT e.id, e.name, {spec.count_sql} AS movie_count FROM {spec.table} e {where} "  # noqa: S608
+        "ORDER BY e.name, e.id LIMIT {} OFFSET {}",
+        *args,
+        params.per_page,
+        params.offset,
+    )
+    return Page[EntityOut].build([_out(row) for row in rows], params, int(counted[0]["n"]))
+
+
+async def _get(kind: EntityKind, entity_id: int) -> EntityOut | None:
+    spec = SPECS[kind]
+    rows = await sql.fetch(
+        f"SELECT e.id, e.name, {spec.count_sql} AS movie_count FROM {spec.table} e WHERE e.id = {{}}",  # noqa: S608
+        entity_id,
+    )
+    return _out(rows[0]) if rows else None
+
+
+def _not_found(kind: EntityKind) -> NotFound:
+    return NotFound(f"No such {SPECS[kind].label}.")
+
+
+async def get_entity(kind: EntityKind, entity_id: int) -> EntityOut:
+    """One entry with its `movie_count`. Raises NotFound."""
+    found = await _get(kind, entity_id)
+    if found is None:
+        raise _not_found(kind)
+    return found
+
+
+async def entity_movies(
+    kind: EntityKind, entity_id: int, filters: MovieFilters, params: PageParams
+) -> Page[MovieListItem]:
+    """The movie list restricted to one entry (`GET /genres/{id}/movies`...). Raises NotFound.
+
+    Existence is checked only when the list is empty, so a hit costs the list's two statements.
+    """
+    page = await list_movies(filters.with_entity(kind, entity_id), params)
+    if page.total == 0 and await _get(kind, entity_id) is None:
+        raise _not_found(kind)
+    return page
+
+
+def _duplicate(kind: EntityKind, name: str) -> Conflict:
+    return Conflict(f"A {SPECS[kind].label} named {name!r} already exists.", code="duplicate_name")
+
+
+async def create_entity(kind: EntityKind, name: str) -> EntityOut:
+    """Add an entry. Raises Conflict(`duplicate_name`)."""
+    spec = SPECS[kind]
+    async with transaction():
+        rows = await sql.fetch(
+            f"INSERT INTO {spec.table} (name) VALUES ({{}}) ON CONFLICT (name) DO NOTHING RETURNING id, name",  # noqa: S608
+            name,
+        )
+    if not rows:
+        raise _duplicate(kind, name)
+    return EntityOut(id=int(rows[0]["id"]), name=rows[0]["name"], movie_count=0)
+
+
+async def rename_entity(kind: EntityKind, entity_id: int, name: str) -> EntityOut:
+    """Rename an entry. Raises NotFound, Conflict(`duplicate_name`)."""
+    spec = SPECS[kind]
+    async with transaction():
+        current = await _get(kind, entity_id)
+        if current is None:
+            raise _not_found(kind)
+        if current.name == name:
+            return current
+        clash = await sql.fetch(
+            f"SELECT id FROM {spec.table} WHERE name = {{}} AND id <> {{}}",  # noqa: S608
+            name,
+            entity_id,
+        )
+        if clash:
+            raise _duplicate(kind, name)
+        await sql.fetch(f"UPDATE {spec.table} SET name = {{}} WHERE id = {{}}", name, entity_id)  # noqa: S608
+    return EntityOut(id=entity_id, name=name, movie_count=current.movie_count)
+
+
+async def delete_entity(kind: EntityKind, entity_id: int) -> None:
+    """Delete an entry no movie uses. Raises NotFound, Conflict(`in_use`, `movie_count`)."""
+    spec = SPECS[kind]
+    async with transaction():
+        if not await sql.lock_row(spec.table, entity_id):
+            raise _not_found(kind)
+        current = await get_entity(kind, entity_id)
+        if current.movie_count:
+            raise Conflict(
+                f"{current.movie_count} movie(s) still use the {spec.label} {current.name!r}.",
+                code="in_use",
+                movie_count=current.movie_count,
+            )
+        await sql.fetch(f"DELETE FROM {spec.table} WHERE id = {{}}", entity_id)  # noqa: S608

@@ -1,0 +1,257 @@
+"""Movies: detail, and the moderators' create, update and delete (API.md "Catalog").
+
+Rules:
+- (name, year, time) is unique: 409 `duplicate_movie` on create or on an update
+  that would collide;
+- certification, genres, directors and stars are given by name and created
+  when missing; a list given to an update replaces the movie's list, in order;
+- delete is refused with 409 `movie_purchased` when someone owns the movie
+  (a `purchases` row) or it is in a pending order, with 409 `movie_in_orders`
+  when it is only in past (canceled) orders, which are financial records kept
+  as they are, and with 409 `movie_in_carts` (and the number of `carts`) when
+  it sits in carts, unless `force` is set (then it leaves those carts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cinema.accounts.security import utcnow
+from cinema.catalog import sql
+from cinema.catalog.entities import ensure_names
+from cinema.catalog.schemas import EntityKind, MovieCreate, MovieDetail, MovieUpdate
+from cinema.catalog.tables import Movie
+from cinema.commerce.tables import OrderStatus
+from cinema.db import transaction
+from cinema.errors import Conflict, NotFound, ValidationFailed
+
+#: (join table, entity FK column, entity kind) for the three many-to-many lists.
+RELATIONS: dict[str, tuple[str, str, EntityKind]] = {
+    "genres": ("movie_genres", "genre_id", EntityKind.GENRES),
+    "directors": ("movie_directors", "director_id", EntityKind.DIRECTORS),
+    "stars": ("movie_stars", "star_id", EntityKind.STARS),
+}
+
+
+def _detail_sql(with_user: bool) -> str:
+    mine = ""
+    if with_user:
+        mine = (
+            ", (SELECT r.reaction FROM reactions r WHERE r.movie_id = m.id AND r.user_id = {}) AS my_reaction"
+            ", (SELECT ra.score FROM ratings ra WHERE ra.movie_id = m.id AND ra.user_id = {}) AS my_rating"
+            ", (SELECT count(*) FROM favorites f WHERE f.movie_id = m.id AND f.user_id = {}) AS is_favorite"
+            ", (SELECT count(*) FROM purchases pu WHERE pu.movie_id = m.id AND pu.user_id = {}) AS is_purchased"
+        )
+    return (
+        "SELECT m.id, m.uuid, m.name, m.year, m.time, m.imdb, m.votes, m.meta_score, m.gross, "  # noqa: S608
+        "m.description, m.price, m.certification_id, c.name AS certification_name, m.likes, m.dislikes, "
+        "m.favorites_count, m.ratings_count, m.ratings_sum, m.comments_count, m.popularity, "
+        "m.created_at, m.updated_at, "
+        f"{sql.json_refs('movie_genres', 'genres', 'genre_id', 'm.id')} AS genres, "
+        f"{sql.json_refs('movie_directors', 'directors', 'director_id', 'm.id')} AS directors, "
+        f"{sql.json_refs('movie_stars', 'stars', 'star_id', 'm.id')} AS stars"
+        f"{mine} FROM movies m JOIN certifications c ON c.id = m.certification_id WHERE m.id = {{}}"
+    )
+
+
+async def get_movie(movie_id: int, user_id: int | None = None) -> MovieDetail:
+    """The full detail of one movie (one SQL statement); with `user_id`, the caller's own state.
+
+    Raises NotFound for an unknown id.
+    """
+    args: list[Any] = [user_id] * 4 if user_id is not None else []
+    rows = await sql.fetch(_detail_sql(user_id is not None), *args, movie_id)
+    if not rows:
+        raise NotFound("No such movie.")
+    row = rows[0]
+    detail = MovieDetail(
+        id=row["id"],
+        uuid=sql.as_uuid(row["uuid"]),
+        name=row["name"],
+        year=row["year"],
+        time=row["time"],
+        imdb=sql.real(row["imdb"]) or 0.0,
+        votes=row["votes"],
+        meta_score=sql.real(row["meta_score"]),
+        gross=row["gross"],
+        description=row["description"],
+        price=row["price"],
+        certification={"id": row["certification_id"], "name": row["certification_name"]},
+        genres=sql.refs(row["genres"]),
+        directors=sql.refs(row["directors"]),
+        stars=sql.refs(row["stars"]),
+        likes=row["likes"],
+        dislikes=row["dislikes"],
+        favorites_count=row["favorites_count"],
+        average_rating=sql.average(row["ratings_sum"], row["ratings_count"]),
+        ratings_count=row["ratings_count"],
+        comments_count=row["comments_count"],
+        popularity=row["popularity"],
+        created_at=sql.as_datetime(row["created_at"]),
+        updated_at=sql.as_datetime(row["updated_at"]),
+    )
+    if user_id is not None:
+        detail.my_reaction = row["my_reaction"]
+        detail.my_rating = row["my_rating"]
+        detail.is_favorite = bool(row["is_favorite"])
+        detail.is_purchased = bool(row["is_purchased"])
+    return detail
+
+
+async def _key_taken(name: str, year: int, time: int, except_id: int | None = None) -> bool:
+    rows = await sql.fetch(
+        "SELECT id FROM movies WHERE name = {} AND year = {} AND time = {}", name, year, time
+    )
+    return any(int(row["id"]) != except_id for row in rows)
+
+
+def _duplicate(name: str, year: int, time: int) -> Conflict:
+    return Conflict(
+        f"The movie {name!r} ({year}, {time} min) already exists.",
+        code="duplicate_movie",
+    )
+
+
+async def _set_relation(movie_id: int, relation: str, names: list[str], *, replace: bool) -> None:
+    """Point the movie at the named entities, in the given order (creating missing names)."""
+    join_table, fk, kind = RELATIONS[relation]
+    if replace:
+        await sql.fetch(f"DELETE FROM {join_table} WHERE movie_id = {{}}", movie_id)  # noqa: S608
+    ordered = list(dict.fromkeys(names))
+    if not ordered:
+        return
+    ids = await ensure_names(kind, ordered)
+    values = ", ".join(["({}, {})"] * len(ordered))
+    args: list[int] = []
+    for name in ordered:
+        args += [movie_id, ids[name]]
+    await sql.fetch(f"INSERT INTO {join_table} (movie_id, {fk}) VALUES {values}", *args)  # noqa: S608
+
+
+async def create_movie(data: MovieCreate) -> MovieDetail:
+    """Add a movie with its entities (created when missing). Raises Conflict(`duplicate_movie`)."""
+    async with transaction():
+        if await _key_taken(data.name, data.year, data.time):
+            raise _duplicate(data.name, data.year, data.time)
+        certification = (await ensure_names(EntityKind.CERTIFICATIONS, [data.certification]))[
+            data.certification
+        ]
+        now = utcnow()
+        movie = Movie(
+            name=data.name,
+            year=data.year,
+            time=data.time,
+            imdb=data.imdb,
+            votes=data.votes,
+            meta_score=data.meta_score,
+            gross=data.gross,
+            description=data.description,
+            price=data.price,
+            certification=certification,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            await movie.save()
+        except Exception as exc:  # a concurrent create of the same (name, year, time)
+            if sql.is_integrity_error(exc):
+                raise _duplicate(data.name, data.year, data.time) from exc
+            raise
+        movie_id = int(movie.id)
+        for relation in RELATIONS:
+            await _set_relation(movie_id, relation, getattr(data, relation), replace=False)
+    return await get_movie(movie_id)
+
+
+_SCALARS = ("name", "year", "time", "imdb", "votes", "meta_score", "gross", "description", "price")
+_NOT_NULL = {"name", "year", "time", "imdb", "votes", "description", "price", "certification"}
+
+
+async def update_movie(movie_id: int, data: MovieUpdate) -> MovieDetail:
+    """Change the fields given in `data` (a list replaces the movie's list).
+
+    `meta_score` and `gross` may be set to null; other fields given as null are
+    refused. Raises NotFound, Conflict(`duplicate_movie`), ValidationFailed (422).
+    """
+    given = data.model_fields_set
+    nulls = sorted(f for f in given & _NOT_NULL if getattr(data, f) is None)
+    if nulls:
+        raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.", fields=nulls)
+    async with transaction():
+        if not await sql.lock_row("movies", movie_id):
+            raise NotFound("No such movie.")
+        current = await Movie.select(Movie.name, Movie.year, Movie.time).where(Movie.id == movie_id).first()
+        assert current is not None
+        name = data.name if "name" in given and data.name is not None else current["name"]
+        year = data.year if "year" in given and data.year is not None else current["year"]
+        time = data.time if "time" in given and data.time is not None else current["time"]
+        if (name, year, time) != (current["name"], current["year"], current["time"]) and await _key_taken(
+            name, year, time, except_id=movie_id
+        ):
+            raise _duplicate(name, year, time)
+        values: dict[Any, Any] = {getattr(Movie, f): getattr(data, f) for f in _SCALARS if f in given}
+        if "certification" in given and data.certification is not None:
+            ids = await ensure_names(EntityKind.CERTIFICATIONS, [data.certification])
+            values[Movie.certification] = ids[data.certification]
+        values[Movie.updated_at] = utcnow()
+        await Movie.update(values).where(Movie.id == movie_id)
+        for relation in RELATIONS:
+            if relation in given:
+                await _set_relation(movie_id, relation, getattr(data, relation), replace=True)
+    return await get_movie(movie_id)
+
+
+async def delete_movie(movie_id: int, *, force: bool = False) -> None:
+    """Delete a movie and what hangs off it (reactions, comments, favorites, cart items).
+
+    Raises NotFound; Conflict `movie_purchased` (owned by someone, or in a pending
+    order), `movie_in_orders` (in past orders only), `movie_in_carts` with
+    `carts` (the number of carts holding it) unless `force`.
+    """
+    async with transaction():
+        if not await sql.lock_row("movies", movie_id):
+            raise NotFound("No such movie.")
+        usage = (
+            await sql.fetch(
+                "SELECT (SELECT count(*) FROM purchases WHERE movie_id = {}) AS purchases, "
+                "(SELECT count(*) FROM order_items oi JOIN orders o ON o.id = oi.order_id "
+                " WHERE oi.movie_id = {} AND o.status = {}) AS pending, "
+                "(SELECT count(*) FROM order_items WHERE movie_id = {}) AS ordered, "
+                "(SELECT count(DISTINCT cart_id) FROM cart_items WHERE movie_id = {}) AS carts",
+                movie_id,
+                movie_id,
+                OrderStatus.PENDING.value,
+                movie_id,
+                movie_id,
+            )
+        )[0]
+        if usage["purchases"] or usage["pending"]:
+            raise Conflict(
+                "The movie has been bought or is in a pending order; it cannot be deleted.",
+                code="movie_purchased",
+                purchases=int(usage["purchases"]),
+                pending_orders=int(usage["pending"]),
+            )
+        if usage["ordered"]:
+            raise Conflict(
+                "The movie appears in past orders, which are kept as financial records; "
+                "it cannot be deleted.",
+                code="movie_in_orders",
+                orders=int(usage["ordered"]),
+            )
+        carts = int(usage["carts"])
+        if carts and not force:
+            raise Conflict(
+                f"The movie is in {carts} cart(s); repeat with force=true to delete it from them too.",
+                code="movie_in_carts",
+                carts=carts,
+            )
+        try:
+            await sql.fetch("DELETE FROM movies WHERE id = {}", movie_id)
+        except Exception as exc:  # a reference added despite the lock (should not happen)
+            if sql.is_integrity_error(exc):
+                raise Conflict(
+                    "The movie is referenced by orders or purchases; it cannot be deleted.",
+                    code="movie_purchased",
+                ) from exc
+            raise

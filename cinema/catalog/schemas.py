@@ -1,0 +1,266 @@
+"""Request and response models of the catalog (API.md "Catalog").
+
+Money (`price`, `gross`) uses `cinema.commerce.money.Money`: a Decimal with two
+places, a JSON string with exactly two decimals (`"19.99"`). Related entities
+(genres, stars, directors, certification) are `{"id", "name"}` objects, so a
+client can follow them to the list filters (`genre_id=...`).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from cinema.commerce.money import Money
+
+#: A catalog entity name: trimmed, 1..255 characters (the columns are VARCHAR(255)).
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+#: Bounds shared by the API, the importer and the CLI.
+YEAR_MIN, YEAR_MAX = 1870, 2100
+TIME_MAX = 10_000  # minutes
+PRICE_MAX = Decimal("99999999.99")  # DECIMAL(10, 2)
+GROSS_MAX = Decimal("99999999999999.99")  # DECIMAL(16, 2)
+VOTES_MAX = 2_147_483_647  # INTEGER
+
+
+class EntityKind(enum.StrEnum):
+    """The four named entities of the catalog, by their URL segment."""
+
+    GENRES = "genres"
+    STARS = "stars"
+    DIRECTORS = "directors"
+    CERTIFICATIONS = "certifications"
+
+
+class SortKey(enum.StrEnum):
+    """`sort` of the movie lists: a field, optionally prefixed by `-` for descending.
+
+    `popularity` is likes + favorites + purchases (the denormalised counter).
+    Ties are broken by movie id in the same direction, so paging is stable.
+    """
+
+    NAME = "name"
+    YEAR = "year"
+    IMDB = "imdb"
+    VOTES = "votes"
+    PRICE = "price"
+    POPULARITY = "popularity"
+    CREATED = "created"
+    NAME_DESC = "-name"
+    YEAR_DESC = "-year"
+    IMDB_DESC = "-imdb"
+    VOTES_DESC = "-votes"
+    PRICE_DESC = "-price"
+    POPULARITY_DESC = "-popularity"
+    CREATED_DESC = "-created"
+
+
+class ListScope(enum.StrEnum):
+    """Which movies a list covers: the whole catalog or one caller's own movies."""
+
+    CATALOG = "catalog"
+    FAVORITES = "favorites"
+    PURCHASES = "purchases"
+
+
+@dataclass(frozen=True)
+class MovieFilters:
+    """Filters of `GET /movies` (and the entity, favorites and purchases lists).
+
+    Every field is optional; set ones are ANDed. `search` matches a substring
+    (case-insensitive) of the title, the description, or a star's or director's
+    name. Ranges are inclusive. `imdb_*` compare at the column's precision.
+    """
+
+    search: str | None = None
+    year: int | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    imdb_min: float | None = None
+    imdb_max: float | None = None
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    genre_id: int | None = None
+    star_id: int | None = None
+    director_id: int | None = None
+    certification_id: int | None = None
+    sort: SortKey | None = None
+    #: The caller whose favorites/purchases `scope` restricts to.
+    user_id: int | None = None
+    scope: ListScope = ListScope.CATALOG
+
+    def with_entity(self, kind: EntityKind, entity_id: int) -> MovieFilters:
+        """A copy restricted to the movies of one genre/star/director/certification."""
+        key = {
+            EntityKind.GENRES: "genre_id",
+            EntityKind.STARS: "star_id",
+            EntityKind.DIRECTORS: "director_id",
+            EntityKind.CERTIFICATIONS: "certification_id",
+        }[kind]
+        values = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        values[key] = entity_id
+        return MovieFilters(**values)
+
+
+class EntityRef(BaseModel):
+    """A genre, star, director or certification as it appears inside a movie."""
+
+    id: int
+    name: str
+
+
+class EntityOut(BaseModel):
+    """An entry of `GET /genres` (etc.): the entity and how many movies use it."""
+
+    id: int
+    name: str
+    movie_count: int
+
+
+class EntityIn(BaseModel):
+    """Body of `POST`/`PATCH /genres` (etc.)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+
+
+class MovieListItem(BaseModel):
+    """One movie in a list: the card a client shows, with its genres."""
+
+    id: int
+    uuid: UUID
+    name: str
+    year: int
+    time: int = Field(description="Runtime in minutes.")
+    imdb: float
+    votes: int
+    meta_score: float | None
+    price: Money
+    certification: EntityRef
+    genres: list[EntityRef]
+    likes: int
+    dislikes: int
+    average_rating: float | None = Field(description="Mean of the users' 1..10 scores, 2 decimals.")
+    ratings_count: int
+    comments_count: int
+    popularity: int = Field(description="Likes + favorites + purchases.")
+
+
+class MovieDetail(MovieListItem):
+    """`GET /movies/{id}`. The `my_*`/`is_*` fields are null for an anonymous caller."""
+
+    gross: Money | None
+    description: str
+    directors: list[EntityRef]
+    stars: list[EntityRef]
+    favorites_count: int
+    created_at: datetime
+    updated_at: datetime
+    my_reaction: str | None = Field(None, description="`like`, `dislike` or null.")
+    my_rating: int | None = None
+    is_favorite: bool | None = None
+    is_purchased: bool | None = None
+
+
+Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+Runtime = Annotated[int, Field(gt=0, le=TIME_MAX, description="Runtime in minutes.")]
+Imdb = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
+Votes = Annotated[int, Field(ge=0, le=VOTES_MAX)]
+MetaScore = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+Price = Annotated[Decimal, Field(ge=0, le=PRICE_MAX, max_digits=10, decimal_places=2, allow_inf_nan=False)]
+Gross = Annotated[Decimal, Field(ge=0, le=GROSS_MAX, max_digits=16, decimal_places=2, allow_inf_nan=False)]
+NameList = Annotated[list[Name], Field(max_length=50)]
+
+
+class MovieCreate(BaseModel):
+    """Body of `POST /movies`. Entities are given by name and created when missing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    year: Year
+    time: Runtime
+    imdb: Imdb
+    votes: Votes = 0
+    meta_score: MetaScore | None = None
+    gross: Gross | None = None
+    description: Annotated[str, StringConstraints(max_length=10_000)] = ""
+    price: Price
+    certification: Name
+    genres: NameList = Field(default_factory=list)
+    directors: NameList = Field(default_factory=list)
+    stars: NameList = Field(default_factory=list)
+
+
+class MovieUpdate(BaseModel):
+    """Body of `PATCH /movies/{id}`: any subset; a list given replaces the movie's list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    year: Year | None = None
+    time: Runtime | None = None
+    imdb: Imdb | None = None
+    votes: Votes | None = None
+    meta_score: MetaScore | None = None
+    gross: Gross | None = None
+    description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    price: Price | None = None
+    certification: Name | None = None
+    genres: NameList | None = None
+    directors: NameList | None = None
+    stars: NameList | None = None
+
+
+class Rejection(BaseModel):
+    """A CSV row the importer refused: its line number (the header is line 1) and why."""
+
+    line: int
+    reason: str
+    title: str | None = None
+
+
+class ImportReport(BaseModel):
+    """What `cinema movies import` did. `aborted` means `--strict` met a bad row: nothing written."""
+
+    file: str
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    aborted: bool = False
+    seconds: float = 0.0
+    rejections: list[Rejection] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected and not self.aborted
+
+
+@dataclass
+class ParsedMovie:
+    """A valid CSV row, ready to upsert. Names are stripped; lists are de-duplicated in order."""
+
+    line: int
+    name: str
+    year: int
+    time: int
+    imdb: float
+    votes: int
+    meta_score: float | None
+    gross: Decimal | None
+    description: str
+    certification: str
+    genres: list[str] = field(default_factory=list)
+    directors: list[str] = field(default_factory=list)
+    stars: list[str] = field(default_factory=list)
+    price: Decimal | None = None
