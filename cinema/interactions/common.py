@@ -1,0 +1,87 @@
+"""Helpers shared by the interaction services: row locks, existence checks, display names.
+
+Concurrency model (both engines):
+- SQLite: every write transaction is `BEGIN IMMEDIATE` (`cinema.db.transaction`),
+  so writers run one at a time and nothing here needs a row lock.
+- PostgreSQL (READ COMMITTED): one-per-user rows are inserted with
+  `INSERT ... ON CONFLICT DO NOTHING RETURNING id` on their unique index, so two
+  racing inserts make one row and only the one that inserted moves a counter;
+  rows whose old value a change depends on are read `FOR UPDATE` first.
+  Comment rows are always locked in increasing id order (a parent is older
+  than its replies, so it has the smaller id), then the movie row: no deadlocks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.query.methods.select import Select
+
+from cinema.accounts.tables import User, UserProfile
+from cinema.catalog.tables import Movie
+from cinema.db import is_postgres
+from cinema.errors import NotFound
+
+
+def locked(query: Select[Any], strength: str = "UPDATE") -> Select[Any]:
+    """`query` with `FOR <strength>` on PostgreSQL; unchanged on SQLite (serialised writers)."""
+    if is_postgres():
+        return query.lock_rows(strength)  # type: ignore[arg-type]
+    return query
+
+
+def movie_not_found(movie_id: int) -> NotFound:
+    return NotFound(f"Movie {movie_id} does not exist.")
+
+
+def comment_not_found(comment_id: int) -> NotFound:
+    return NotFound(f"Comment {comment_id} does not exist.")
+
+
+async def require_movie(movie_id: int, *, lock: bool = True) -> dict[str, Any]:
+    """The movie's `id` and `name`; raises NotFound.
+
+    Inside a transaction on PostgreSQL `lock=True` takes `FOR KEY SHARE`, so the
+    movie cannot be deleted before the transaction's rows that point at it commit.
+    """
+    query = Movie.select(Movie.id, Movie.name).where(Movie.id == movie_id)
+    if lock:
+        query = locked(query, "KEY SHARE")
+    row = await query.first().run()
+    if row is None:
+        raise movie_not_found(movie_id)
+    return dict(row)
+
+
+async def movie_exists(movie_id: int) -> bool:
+    return await Movie.exists().where(Movie.id == movie_id).run()
+
+
+def display_name(email: str, first_name: str | None, last_name: str | None) -> str:
+    """Public name of a user: "First Last" from the profile, else the email's local part."""
+    name = " ".join(part.strip() for part in (first_name, last_name) if part and part.strip())
+    return name or email.split("@", 1)[0]
+
+
+async def display_names(user_ids: set[int]) -> dict[int, str]:
+    """`display_name` of each user id (one query for users, one for profiles)."""
+    if not user_ids:
+        return {}
+    users = await User.select(User.id, User.email).where(User.id.is_in(list(user_ids))).run()
+    profiles = (
+        await UserProfile.select(
+            UserProfile.user.as_alias("user_id"),
+            UserProfile.first_name,
+            UserProfile.last_name,
+        )
+        .where(UserProfile.user.is_in(list(user_ids)))
+        .run()
+    )
+    by_user = {int(p["user_id"]): p for p in profiles}
+    names: dict[int, str] = {}
+    for user in users:
+        profile = by_user.get(int(user["id"]), {})
+        names[int(user["id"])] = display_name(
+            user["email"], profile.get("first_name"), profile.get("last_name")
+        )
+    return names
