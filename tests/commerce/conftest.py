@@ -11,9 +11,11 @@ state (a purchased movie, another user's pending order) in one line:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -22,8 +24,11 @@ from cinema.accounts.tables import UserGroup
 from cinema.catalog.tables import Certification, Genre, Movie, MovieGenre
 from cinema.commerce.money import money
 from cinema.commerce.tables import Cart, CartItem, Order, OrderItem, OrderStatus, Purchase
+from cinema.db import engine
 from cinema.piccolo_app import TABLES
 from tests.conftest import IS_POSTGRES
+
+T = TypeVar("T")
 
 MakeMovie = Callable[..., Awaitable[Movie]]
 
@@ -163,3 +168,48 @@ async def cart_movie_ids(user_id: int) -> list[int]:
         await CartItem.select(CartItem.movie.as_alias("movie_id")).where(CartItem.cart.user == user_id).run()
     )
     return sorted(int(r["movie_id"]) for r in rows)
+
+
+# --- CLI ------------------------------------------------------------------------
+# `cli.common.run` calls asyncio.run() and opens/closes a pool around each command,
+# so CLI tests are plain sync functions, and on PostgreSQL the suite's pool (bound
+# to the session loop) is parked while the command runs with a pool of its own.
+
+
+@contextmanager
+def _parked_pool() -> Iterator[None]:
+    db = engine()
+    saved = getattr(db, "pool", None)
+    if saved is not None:
+        db.pool = None  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        if saved is not None:
+            db.pool = saved  # type: ignore[attr-defined]
+
+
+def in_cli_loop(make: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine (setup, reading tables) from a sync CLI test, on its own loop."""
+
+    async def main() -> T:
+        return await make()
+
+    with _parked_pool():
+        return asyncio.run(main())
+
+
+@pytest.fixture
+def cli() -> Callable[..., Any]:
+    """`cli("orders", "list", "--json")` -> click Result (`exit_code`, `stdout`, `stderr`)."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Any:
+        with _parked_pool():
+            return runner.invoke(app, list(args))
+
+    return invoke
