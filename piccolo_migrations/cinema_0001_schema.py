@@ -14,7 +14,6 @@ from piccolo.columns.column_types import Timestamp
 from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.column_types import UUID
 from piccolo.columns.column_types import Varchar
-from piccolo.columns.defaults.date import DateNow
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.indexes import IndexMethod
@@ -1874,7 +1873,7 @@ async def forwards():
         column_class=Varchar,
         params={
             "length": 100,
-            "default": "",
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -1896,7 +1895,7 @@ async def forwards():
         column_class=Varchar,
         params={
             "length": 100,
-            "default": "",
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -1918,7 +1917,7 @@ async def forwards():
         column_class=Varchar,
         params={
             "length": 500,
-            "default": "",
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -1940,7 +1939,7 @@ async def forwards():
         column_class=Varchar,
         params={
             "length": 10,
-            "default": "",
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -1961,7 +1960,7 @@ async def forwards():
         column_class_name="Date",
         column_class=Date,
         params={
-            "default": DateNow(),
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -1982,7 +1981,7 @@ async def forwards():
         column_class_name="Text",
         column_class=Text,
         params={
-            "default": "",
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,

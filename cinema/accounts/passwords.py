@@ -64,6 +64,22 @@ async def hash_password(password: str) -> str:
     return await asyncio.to_thread(hash_password_sync, password)
 
 
+@lru_cache
+def _dummy_hash(rounds: int) -> str:
+    return str(_context(rounds).hash("timing-equaliser-not-a-password"))
+
+
+async def dummy_verify(password: str) -> bool:
+    """Spend the time of a real `verify_password` and return False.
+
+    Used when the email is unknown, so a failed sign-in takes about as long
+    whether or not the account exists (no enumeration by timing).
+    """
+    hashed = await asyncio.to_thread(_dummy_hash, get_settings().password_hash_rounds)
+    await verify_password(password, hashed)
+    return False
+
+
 async def verify_password(password: str, hashed: str) -> bool:
     """True when `password` matches `hashed`; False for any malformed input."""
     if len(password.encode("utf-8")) > MAX_BYTES:

@@ -76,7 +76,10 @@ async def rotate(refresh_token: str) -> TokenPair:
     logged-out token, or an inactive user; a rotated token's reuse also ends
     the session it belonged to.
     """
-    claims = decode_token(refresh_token, "refresh")
+    try:
+        claims = decode_token(refresh_token, "refresh")
+    except NotAuthenticated as exc:  # an expired refresh token is `invalid_token` too (API.md)
+        raise NotAuthenticated(exc.detail, code="invalid_token") from exc
     _, refresh_ttl = _ttls()
     async with transaction():
         session = (
@@ -114,6 +117,26 @@ async def rotate(refresh_token: str) -> TokenPair:
 async def end_session(user_id: int, session_id: int) -> None:
     """Log out one session: its refresh and access tokens stop working at once."""
     await RefreshToken.delete().where((RefreshToken.id == session_id) & (RefreshToken.user == user_id)).run()
+
+
+async def logout(user: CurrentUser, refresh_token: str) -> None:
+    """End the caller's session and the one `refresh_token` belongs to (normally the same).
+
+    The refresh token only counts when it is a valid token of the same user; a
+    bad, expired or foreign one is ignored, and the access token's session still ends.
+    """
+    sessions_to_end = {user.session_id}
+    try:
+        claims = decode_token(refresh_token, "refresh")
+    except NotAuthenticated:
+        claims = None
+    if claims is not None and claims.user_id == user.id:
+        sessions_to_end.add(claims.session_id)
+    await (
+        RefreshToken.delete()
+        .where(RefreshToken.id.is_in(list(sessions_to_end)) & (RefreshToken.user == user.id))
+        .run()
+    )
 
 
 async def end_all_sessions(user_id: int, *, except_session: int | None = None) -> None:

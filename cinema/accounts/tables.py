@@ -43,6 +43,16 @@ class GroupName(enum.StrEnum):
     def rank(self) -> int:
         return list(GroupName).index(self)
 
+    @property
+    def admin_flag(self) -> bool:
+        """`users.admin` for this group: MODERATOR and ADMIN may sign in to Piccolo Admin."""
+        return self is not GroupName.USER
+
+    @property
+    def superuser_flag(self) -> bool:
+        """`users.superuser` for this group: only ADMIN."""
+        return self is GroupName.ADMIN
+
 
 class Gender(enum.StrEnum):
     MALE = "MALE"
@@ -107,11 +117,37 @@ class User(BaseUser, tablename="users"):
         The caller validates the password rules first (`passwords.validate`).
         Raises the database's unique-violation if the email exists.
         """
+        return await cls.create_hashed(
+            email,
+            await passwords.hash_password(password),
+            group_id,
+            active=active,
+            admin=admin,
+            superuser=superuser,
+        )
+
+    @classmethod
+    async def create_hashed(
+        cls,
+        email: str,
+        password_hash: str,
+        group_id: int,
+        *,
+        active: bool = False,
+        admin: bool = False,
+        superuser: bool = False,
+    ) -> User:
+        """Insert a user whose password was already hashed (`passwords.hash_password`).
+
+        For services that hash before opening their transaction, so the
+        (deliberately slow) bcrypt work never holds a database write lock.
+        Raises the database's unique-violation if the email exists.
+        """
         email = cls.normalize_email(email)
         user = cls(
             email=email,
             username=email,
-            password=await passwords.hash_password(password),
+            password=password_hash,
             active=active,
             group=group_id,
             admin=admin,
@@ -169,12 +205,13 @@ class UserProfile(Table, tablename="user_profiles"):
     id: Serial
 
     user = ForeignKey(User, unique=True, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
-    first_name = Varchar(length=100, null=True)
-    last_name = Varchar(length=100, null=True)
-    avatar = Varchar(length=500, null=True, help_text="Storage key of the avatar image.")
-    gender = Varchar(length=10, null=True, choices=Gender)
-    date_of_birth = Date(null=True)
-    info = Text(null=True)
+    # `default=None`: Piccolo's defaults would otherwise be "" and *today* for the date.
+    first_name = Varchar(length=100, null=True, default=None)
+    last_name = Varchar(length=100, null=True, default=None)
+    avatar = Varchar(length=500, null=True, default=None, help_text="Storage key of the avatar image.")
+    gender = Varchar(length=10, null=True, default=None, choices=Gender)
+    date_of_birth = Date(null=True, default=None)
+    info = Text(null=True, default=None)
 
 
 class ActivationToken(Table, tablename="activation_tokens"):

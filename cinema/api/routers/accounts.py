@@ -1,5 +1,263 @@
-"""HTTP routes for accounts (API.md). Thin: parse, call one service function, render."""
+"""HTTP routes for accounts (API.md, "Accounts"). Thin: parse, call one service function, render.
 
+The avatar routes (`/accounts/me/avatar`) live in `avatars.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Query, Request, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from cinema.accounts import service
+from cinema.accounts.schemas import (
+    MAX_ID,
+    ActivateIn,
+    EmailIn,
+    EmailToken,
+    GroupIn,
+    LoginIn,
+    LookupEmail,
+    MessageOut,
+    PasswordChangeIn,
+    PasswordResetIn,
+    ProfileOut,
+    ProfileUpdate,
+    RefreshIn,
+    RegisterIn,
+    TokenOut,
+    UserOut,
+)
+from cinema.accounts.tables import GroupName
+from cinema.api.deps import Admin, Paging, User
 from cinema.api.routing import CinemaRouter
+from cinema.pagination import Page
 
 router = CinemaRouter(tags=["accounts"])
+
+UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="User id")]
+
+
+def _client_ip(request: Request) -> str | None:
+    """The caller's address (the proxy's client when uvicorn runs with `--proxy-headers`)."""
+    return request.client.host if request.client else None
+
+
+def _errors(*pairs: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    return {code: {"description": text} for code, text in pairs}
+
+
+@router.post(
+    "/accounts/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    summary="Sign up",
+    responses=_errors((409, "`email_taken`: the email exists (any letter case)"), (422, "Weak password")),
+)
+async def register(body: RegisterIn) -> UserOut:
+    """Create an inactive account and email its activation link (valid 24 h).
+
+    `cart_movie_ids` (optional, at most 100) is a guest cart merged into the new account's cart.
+    """
+    return await service.register(body.email, body.password, body.cart_movie_ids)
+
+
+@router.post(
+    "/accounts/activate",
+    response_model=UserOut,
+    summary="Activate with the emailed token",
+    responses=_errors((400, "`invalid_token`: unknown, used or expired")),
+)
+async def activate(body: ActivateIn) -> UserOut:
+    return await service.activate(body.email, body.token)
+
+
+@router.get(
+    "/accounts/activate",
+    response_model=UserOut,
+    summary="Activate from the emailed link",
+    responses=_errors((400, "`invalid_token`: unknown, used or expired")),
+)
+async def activate_link(
+    email: Annotated[LookupEmail, Query()], token: Annotated[EmailToken, Query()]
+) -> UserOut:
+    """The link in the activation email: `?email=...&token=...`."""
+    return await service.activate(email, token)
+
+
+@router.post(
+    "/accounts/activation/resend",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MessageOut,
+    summary="Send the activation email again",
+)
+async def resend_activation(body: EmailIn) -> MessageOut:
+    """Always 202: a fresh 24 h token is emailed only if the account exists and is not active yet."""
+    await service.resend_activation(body.email)
+    return MessageOut(
+        detail="If this account exists and is not active yet, a new activation email is on its way."
+    )
+
+
+@router.post(
+    "/accounts/login",
+    response_model=TokenOut,
+    summary="Sign in",
+    responses=_errors(
+        (401, "`invalid_credentials`"),
+        (403, "`inactive_account`: not activated yet"),
+        (429, "Too many failed attempts for this account or address; see `Retry-After`"),
+    ),
+)
+async def login(body: LoginIn, request: Request) -> TokenOut:
+    """Exchange email and password for an access token and a refresh token.
+
+    `cart_movie_ids` (optional) is a guest cart merged into the account's cart.
+    """
+    return await service.login(body.email, body.password, _client_ip(request), body.cart_movie_ids)
+
+
+@router.post(
+    "/accounts/token",
+    response_model=TokenOut,
+    summary="Sign in (OAuth2 password form)",
+    responses=_errors(
+        (401, "`invalid_credentials`"), (403, "`inactive_account`"), (429, "Too many attempts")
+    ),
+)
+async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request) -> TokenOut:
+    """The OAuth2 password flow used by the docs' Authorize button: `username` is the email."""
+    return await service.login(form.username, form.password, _client_ip(request))
+
+
+@router.post(
+    "/accounts/refresh",
+    response_model=TokenOut,
+    summary="Rotate the refresh token",
+    responses=_errors((401, "`invalid_token`; reusing a rotated token ends its session")),
+)
+async def refresh(body: RefreshIn) -> TokenOut:
+    """A new access token and a new refresh token; the presented refresh token dies."""
+    return await service.refresh(body.refresh_token)
+
+
+@router.post(
+    "/accounts/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Sign out",
+)
+async def logout(body: RefreshIn, user: User) -> None:
+    """End the session: its refresh token and every access token of it stop working at once."""
+    await service.logout(user, body.refresh_token)
+
+
+@router.post(
+    "/accounts/password/change",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Change the password",
+    responses=_errors(
+        (400, "`wrong_password`"), (422, "Weak new password"), (429, "Too many wrong passwords")
+    ),
+)
+async def change_password(body: PasswordChangeIn, user: User, request: Request) -> None:
+    """Other sessions are signed out; this one keeps working."""
+    await service.change_password(
+        user.id, user.session_id, body.old_password, body.new_password, _client_ip(request)
+    )
+
+
+@router.post(
+    "/accounts/password/forgot",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MessageOut,
+    summary="Email a password reset token",
+)
+async def forgot_password(body: EmailIn) -> MessageOut:
+    """Always 202: the reset email (token valid 1 h) goes out only if the account exists and is active."""
+    await service.forgot_password(body.email)
+    return MessageOut(detail="If this account exists and is active, a password reset email is on its way.")
+
+
+@router.post(
+    "/accounts/password/reset",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Set a new password with the emailed token",
+    responses=_errors((400, "`invalid_token`: unknown, used or expired"), (422, "Weak new password")),
+)
+async def reset_password(body: PasswordResetIn) -> None:
+    """Every session of the account is signed out; the token is used up."""
+    await service.reset_password(body.email, body.token, body.new_password)
+
+
+@router.get("/accounts/me", response_model=UserOut, summary="The signed-in account")
+async def me(user: User) -> UserOut:
+    return await service.get_me(user.id)
+
+
+@router.get("/accounts/me/profile", response_model=ProfileOut, summary="My profile")
+async def get_profile(user: User) -> ProfileOut:
+    return await service.get_profile(user.id)
+
+
+@router.patch("/accounts/me/profile", response_model=ProfileOut, summary="Update my profile")
+async def update_profile(body: ProfileUpdate, user: User) -> ProfileOut:
+    """Only the fields sent change; `null` clears one. `gender` is MALE or FEMALE; no birth date in the future."""
+    return await service.update_profile(user.id, body)
+
+
+@router.get("/accounts/users", response_model=Page[UserOut], summary="List users (ADMIN)")
+async def list_users(
+    admin: Admin,
+    paging: Paging,
+    email: Annotated[str | None, Query(max_length=255, description="Part of the email, any case")] = None,
+    group: GroupName | None = None,
+    is_active: bool | None = None,
+) -> Page[UserOut]:
+    return await service.list_users(paging, email=email, group=group, is_active=is_active)
+
+
+@router.get(
+    "/accounts/users/{user_id}",
+    response_model=UserOut,
+    summary="One user (ADMIN)",
+    responses=_errors((404, "No such user")),
+)
+async def get_user(user_id: UserId, admin: Admin) -> UserOut:
+    return await service.get_user(user_id)
+
+
+@router.patch(
+    "/accounts/users/{user_id}/group",
+    response_model=UserOut,
+    summary="Change a user's group (ADMIN)",
+    responses=_errors((404, "No such user"), (409, "`last_admin`: the only active ADMIN cannot be demoted")),
+)
+async def set_group(user_id: UserId, body: GroupIn, admin: Admin) -> UserOut:
+    return await service.set_group(user_id, body.group)
+
+
+@router.post(
+    "/accounts/users/{user_id}/activate",
+    response_model=UserOut,
+    summary="Activate a user (ADMIN)",
+    responses=_errors((404, "No such user")),
+)
+async def activate_user(user_id: UserId, admin: Admin) -> UserOut:
+    return await service.set_active(user_id, True)
+
+
+@router.post(
+    "/accounts/users/{user_id}/deactivate",
+    response_model=UserOut,
+    summary="Deactivate a user (ADMIN)",
+    responses=_errors(
+        (404, "No such user"), (409, "`last_admin`: the only active ADMIN cannot be deactivated")
+    ),
+)
+async def deactivate_user(user_id: UserId, admin: Admin) -> UserOut:
+    """Every session of the user ends at once."""
+    return await service.set_active(user_id, False)

@@ -1,0 +1,73 @@
+"""Signing in and out: login (password -> token pair), refresh (rotation), logout.
+
+Login is throttled per account and per client address (`ratelimit`); an
+unknown email costs the same bcrypt work as a wrong password, so neither the
+answer nor its timing tells whether an account exists. The tokens and their
+session rules are in `sessions`.
+"""
+
+from __future__ import annotations
+
+from cinema.accounts import passwords, ratelimit, sessions
+from cinema.accounts.schemas import TokenOut
+from cinema.accounts.sessions import CurrentUser, TokenPair
+from cinema.accounts.tables import User
+from cinema.commerce.carts import merge_guest_cart
+from cinema.errors import InactiveAccount, InvalidCredentials
+
+
+def _out(pair: TokenPair) -> TokenOut:
+    return TokenOut(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        token_type=pair.token_type,
+        expires_in=pair.expires_in,
+    )
+
+
+async def login(
+    email: str, password: str, client_ip: str | None, cart_movie_ids: list[int] | None = None
+) -> TokenOut:
+    """Check the password and open a session; merges the guest cart when given.
+
+    Raises `TooManyRequests` (429) when the account or the address has failed
+    too often, `InvalidCredentials` (401 `invalid_credentials`) for an unknown
+    email or a wrong password, `InactiveAccount` (403 `inactive_account`) for
+    a right password on an account not activated yet (or deactivated).
+    """
+    email = User.normalize_email(email)
+    await ratelimit.check(email, client_ip)
+    row = (
+        await User.select(User.id, User.password.as_alias("password_hash"), User.active.as_alias("active"))
+        .where(User.email == email)
+        .first()
+        .run()
+    )
+    if row is None:
+        ok = await passwords.dummy_verify(password)
+    else:
+        ok = await passwords.verify_password(password, row["password_hash"])
+    if row is None or not ok:
+        await ratelimit.record_failure(email, client_ip)
+        raise InvalidCredentials()
+    if not row["active"]:
+        raise InactiveAccount()
+    await ratelimit.clear(email)
+    user_id = int(row["id"])
+    pair = await sessions.open_session(user_id)
+    if cart_movie_ids:
+        await merge_guest_cart(user_id, cart_movie_ids)
+    return _out(pair)
+
+
+async def refresh(refresh_token: str) -> TokenOut:
+    """Rotate a refresh token into a new pair. Raises `NotAuthenticated` (401 `invalid_token`).
+
+    Presenting an already-rotated token ends its whole session (reuse detection).
+    """
+    return _out(await sessions.rotate(refresh_token))
+
+
+async def logout(user: CurrentUser, refresh_token: str) -> None:
+    """End the caller's session: its refresh and access tokens stop working at once."""
+    await sessions.logout(user, refresh_token)

@@ -1,0 +1,172 @@
+"""Staff operations on accounts: list, show, create, change group, (de)activate, delete.
+
+Used by the ADMIN endpoints of the API and by `cinema users` / `cinema groups`.
+`users.admin` and `users.superuser` (what Piccolo Admin checks) always follow
+the group: `admin` for MODERATOR and ADMIN, `superuser` for ADMIN only. The
+last active ADMIN cannot be demoted, deactivated or deleted (409 `last_admin`),
+so the system always keeps someone who can manage it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.query.functions.aggregate import Count
+
+from cinema.accounts import maintenance, onetime, sessions
+from cinema.accounts.dberrors import is_foreign_key_violation
+from cinema.accounts.queries import UserRef, resolve, user_out, users_out
+from cinema.accounts.registration import create_account, group_id
+from cinema.accounts.schemas import GroupOut, PurgeOut, UserOut
+from cinema.accounts.tables import ActivationToken, GroupName, User, UserGroup
+from cinema.db import transaction
+from cinema.errors import Conflict
+from cinema.pagination import Page, PageParams
+
+
+async def list_users(
+    params: PageParams,
+    *,
+    email: str | None = None,
+    group: GroupName | None = None,
+    is_active: bool | None = None,
+) -> Page[UserOut]:
+    """A page of users by id. `email` matches any part of the address, in any case."""
+    clauses: list[Any] = []
+    if email:
+        clauses.append(User.email.like(f"%{User.normalize_email(email)}%"))
+    if group is not None:
+        clauses.append(User.group.name == group.value)
+    if is_active is not None:
+        clauses.append(User.active.eq(is_active))
+    where = None
+    for clause in clauses:
+        where = clause if where is None else where & clause
+    count = User.count()
+    if where is not None:
+        count = count.where(where)
+    total = await count.run()
+    items = await users_out(where, limit=params.per_page, offset=params.offset)
+    return Page[UserOut].build(items, params, total)
+
+
+async def get_user(ref: UserRef) -> UserOut:
+    """One user (by id or email) with profile. Raises `NotFound` (404)."""
+    return await user_out(await resolve(ref))
+
+
+async def _guard_last_admin(user_id: int) -> None:
+    """Raise `Conflict` (`last_admin`) when `user_id` is the only active ADMIN."""
+    row = (
+        await User.select(User.active.as_alias("active"), User.group.name.as_alias("group_name"))
+        .where(User.id == user_id)
+        .first()
+        .run()
+    )
+    if row is None or row["group_name"] != GroupName.ADMIN.value or not row["active"]:
+        return
+    others = (
+        await User.count()
+        .where((User.group.name == GroupName.ADMIN.value) & User.active.eq(True) & (User.id != user_id))
+        .run()
+    )
+    if others == 0:
+        raise Conflict(
+            "This is the last active ADMIN; make another ADMIN first.",
+            code="last_admin",
+        )
+
+
+async def set_group(ref: UserRef, group: GroupName) -> UserOut:
+    """Move a user to `group`, keeping Piccolo Admin's `admin`/`superuser` flags in step.
+
+    Raises `NotFound` (404) and `Conflict` (409 `last_admin`).
+    """
+    async with transaction():
+        user_id = await resolve(ref)
+        if group is not GroupName.ADMIN:
+            await _guard_last_admin(user_id)
+        await (
+            User.update(
+                {
+                    User.group: await group_id(group),
+                    User.admin: group.admin_flag,
+                    User.superuser: group.superuser_flag,
+                }
+            )
+            .where(User.id == user_id)
+            .run()
+        )
+    return await user_out(user_id)
+
+
+async def set_active(ref: UserRef, active: bool) -> UserOut:
+    """Activate or deactivate an account by hand.
+
+    Deactivation ends every session at once; activation drops a pending
+    activation token. Raises `NotFound` (404) and `Conflict` (409 `last_admin`).
+    """
+    async with transaction():
+        user_id = await resolve(ref)
+        if not active:
+            await _guard_last_admin(user_id)
+        await User.update({User.active: active}).where(User.id == user_id).run()
+        if active:
+            await onetime.discard(ActivationToken, user_id)
+        else:
+            await sessions.end_all_sessions(user_id)
+    return await user_out(user_id)
+
+
+async def create_user(
+    email: str, password: str, group: GroupName = GroupName.USER, *, active: bool
+) -> UserOut:
+    """Create an account directly (operators, scripts): no activation email.
+
+    Raises `ValidationFailed` (422 `weak_password`), `Conflict` (409 `email_taken`).
+    """
+    user_id = await create_account(email, password, group, active=active, send_activation=False)
+    return await user_out(user_id)
+
+
+async def delete_user(ref: UserRef) -> UserOut:
+    """Delete an account with its profile, tokens, cart and interactions; returns what was deleted.
+
+    Orders, payments and purchases are financial records: the database refuses
+    to delete their user, which is reported as `Conflict` (409
+    `user_has_orders`) suggesting deactivation. Also `NotFound`, `last_admin`.
+    """
+    try:
+        async with transaction():
+            user_id = await resolve(ref)
+            deleted = await user_out(user_id)
+            await _guard_last_admin(user_id)
+            await User.delete().where(User.id == user_id).run()
+    except Exception as exc:
+        if is_foreign_key_violation(exc):
+            raise Conflict(
+                f"User {ref!r} has orders or payments, which must be kept; deactivate the account instead.",
+                code="user_has_orders",
+            ) from exc
+        raise
+    return deleted
+
+
+async def list_groups() -> list[GroupOut]:
+    """Every group, lowest role first, with how many users it has."""
+    groups = await UserGroup.select(UserGroup.id, UserGroup.name).order_by(UserGroup.id).run()
+    counts = {
+        int(row["group_id"]): int(row["users"])
+        for row in await User.select(User.group.as_alias("group_id"), Count(alias="users"))
+        .group_by(User.group)
+        .run()
+    }
+    return [
+        GroupOut(id=int(g["id"]), name=GroupName(g["name"]), users=counts.get(int(g["id"]), 0))
+        for g in groups
+    ]
+
+
+async def purge_tokens() -> PurgeOut:
+    """Delete expired activation, reset and refresh tokens and old login failures now; returns counts."""
+    return PurgeOut(**await maintenance.purge_expired())

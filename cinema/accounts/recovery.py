@@ -1,0 +1,93 @@
+"""Passwords: change (signed in), forgot (email a reset token), reset (with the token).
+
+A change ends every other session of the user; a reset ends all of them and
+clears the account's failed-login lockout. Either way the owner gets a
+"password changed" email, so a takeover does not go unnoticed. Reset tokens
+live `RESET_TOKEN_TTL_HOURS` (1 h by default), single-use, newest only.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cinema.accounts import onetime, passwords, ratelimit, sessions
+from cinema.accounts.tables import PasswordResetToken, RefreshToken, User
+from cinema.config import get_settings
+from cinema.db import transaction
+from cinema.errors import InvalidInput, InvalidToken, NotAuthenticated
+from cinema.tasks import enqueue_email
+
+
+async def change_password(
+    user_id: int, session_id: int, old_password: str, new_password: str, client_ip: str | None
+) -> None:
+    """Replace the password after checking the current one; other sessions end.
+
+    Wrong old passwords count as failed sign-ins (a stolen access token must not
+    allow guessing the password). Raises `ValidationFailed` (422
+    `weak_password`), `TooManyRequests` (429), `InvalidInput` (400
+    `wrong_password`).
+    """
+    passwords.validate(new_password)
+    row = (
+        await User.select(User.email, User.password.as_alias("password_hash"))
+        .where(User.id == user_id)
+        .first()
+        .run()
+    )
+    if row is None:
+        raise NotAuthenticated("The account no longer exists.", code="invalid_token")
+    email = str(row["email"])
+    await ratelimit.check(email, client_ip)
+    if not await passwords.verify_password(old_password, row["password_hash"]):
+        await ratelimit.record_failure(email, client_ip)
+        raise InvalidInput("The current password is not correct.", code="wrong_password")
+    hashed = await passwords.hash_password(new_password)
+    async with transaction() as hooks:
+        await User.update({User.password: hashed}).where(User.id == user_id).run()
+        await sessions.end_all_sessions(user_id, except_session=session_id)
+        hooks.add(enqueue_email("password_changed", email))
+
+
+async def forgot_password(email: str) -> None:
+    """Email a reset token (replacing any earlier one) if the account exists and is active.
+
+    Does nothing otherwise and never says which (no account enumeration).
+    """
+    email = User.normalize_email(email)
+    ttl = get_settings().reset_token_ttl_hours
+    async with transaction() as hooks:
+        row = await User.select(User.id).where((User.email == email) & User.active.eq(True)).first().run()
+        if row is None:
+            return
+        secret = await onetime.issue(PasswordResetToken, int(row["id"]), timedelta(hours=ttl))
+        hooks.add(enqueue_email("password_reset", email, token=secret, ttl_hours=ttl))
+
+
+async def reset_password(email: str, token: str, new_password: str) -> None:
+    """Set a new password with an emailed reset token; every session of the user ends.
+
+    Raises `ValidationFailed` (422 `weak_password`) and `InvalidToken` (400
+    `invalid_token`: unknown, used, expired, another account's, or the account
+    was deactivated since).
+    """
+    passwords.validate(new_password)
+    email = User.normalize_email(email)
+    # Cheap check first, so a wrong token costs no bcrypt work; the consuming
+    # DELETE below re-checks everything atomically.
+    if not await onetime.is_valid(PasswordResetToken, email, token):
+        raise InvalidToken()
+    hashed = await passwords.hash_password(new_password)
+    async with transaction() as hooks:
+        user_id = await onetime.consume(PasswordResetToken, email, token)
+        updated = (
+            await User.update({User.password: hashed})
+            .where((User.id == user_id) & User.active.eq(True))
+            .returning(User.id)
+            .run()
+        )
+        if not updated:
+            raise InvalidToken()
+        await RefreshToken.delete().where(RefreshToken.user == user_id).run()
+        hooks.add(enqueue_email("password_changed", email))
+    await ratelimit.clear(email)

@@ -1,0 +1,53 @@
+"""The accounts service: every operation the API, the CLI and tasks call.
+
+One import for the front doors (`from cinema.accounts import service`); the
+rules live in the small modules re-exported here:
+
+- `registration`: register, activate, resend activation;
+- `auth`: login (rate limited), refresh (rotation, reuse detection), logout;
+- `recovery`: password change, forgot, reset;
+- `profiles`: `/accounts/me` and the profile;
+- `management`: staff operations (list, show, create, group, (de)activate, delete, groups, purge).
+"""
+
+from __future__ import annotations
+
+from cinema.accounts.auth import login, logout, refresh
+from cinema.accounts.management import (
+    create_user,
+    delete_user,
+    get_user,
+    list_groups,
+    list_users,
+    purge_tokens,
+    set_active,
+    set_group,
+)
+from cinema.accounts.profiles import get_me, get_profile, update_profile
+from cinema.accounts.queries import UserRef
+from cinema.accounts.recovery import change_password, forgot_password, reset_password
+from cinema.accounts.registration import activate, register, resend_activation
+
+__all__ = [
+    "UserRef",
+    "activate",
+    "change_password",
+    "create_user",
+    "delete_user",
+    "forgot_password",
+    "get_me",
+    "get_profile",
+    "get_user",
+    "list_groups",
+    "list_users",
+    "login",
+    "logout",
+    "purge_tokens",
+    "refresh",
+    "register",
+    "resend_activation",
+    "reset_password",
+    "set_active",
+    "set_group",
+    "update_profile",
+]
