@@ -1,7 +1,63 @@
-"""`cinema payments`."""
+"""`cinema payments`: list and show payments (the admin API's views, for operators)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="Payments.", no_args_is_help=True)
+from cinema.commerce import payments
+from cinema.commerce.tables import PaymentStatus
+from cinema.pagination import PageParams
+from cli.common import JsonOption, output, print_json, run
+
+app = typer.Typer(help="Payments: list and show.", no_args_is_help=True)
+
+COLUMNS = ["id", "user_id", "order_id", "created_at", "status", "amount", "currency", "external_payment_id"]
+
+
+@app.command("list")
+def list_payments(
+    user_id: Annotated[int | None, typer.Option("--user-id", help="Only this user's payments.")] = None,
+    status: Annotated[
+        PaymentStatus | None, typer.Option(help="pending, successful, canceled or refunded.")
+    ] = None,
+    date_from: Annotated[
+        datetime | None, typer.Option("--date-from", formats=["%Y-%m-%d"], help="First day (UTC), inclusive.")
+    ] = None,
+    date_to: Annotated[
+        datetime | None, typer.Option("--date-to", formats=["%Y-%m-%d"], help="Last day (UTC), inclusive.")
+    ] = None,
+    page: Annotated[int, typer.Option(min=1)] = 1,
+    per_page: Annotated[int, typer.Option("--per-page", min=1, max=100)] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Payments, newest first (same filters as GET /payments/admin)."""
+    result = run(
+        lambda: payments.list_payments(
+            PageParams(page, per_page),
+            user_id=user_id,
+            status=status,
+            date_from=date_from.date() if date_from else None,
+            date_to=date_to.date() if date_to else None,
+        )
+    )
+    output(
+        result.items,
+        COLUMNS,
+        as_json=as_json,
+        title=f"Payments (page {result.page} of {result.pages}, {result.total} in all)",
+        payload=result,
+    )
+
+
+@app.command("show")
+def show_payment(payment_id: int, as_json: JsonOption = False) -> None:
+    """One payment with its items and failure reason."""
+    payment = run(lambda: payments.get_payment(payment_id, viewer_id=None))
+    if as_json:
+        print_json(payment)
+        return
+    output([payment], [*COLUMNS, "failure_reason"], as_json=False, title=f"Payment #{payment.id}")
+    output(payment.items, ["movie_id", "name", "price_at_payment"], as_json=False, title="Items")

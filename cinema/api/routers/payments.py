@@ -1,5 +1,105 @@
-"""HTTP routes for payments (API.md). Thin: parse, call one service function, render."""
+"""HTTP routes for payments, the Stripe webhook, the sandbox and refunds (API.md "Payments").
 
+Thin: parse, call one service function, render. `POST /orders/{order_id}/refund`
+(the owner's refund request) lives here with the other refund routes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import Header, Query, Request, status
+
+from cinema.accounts.tables import GroupName
+from cinema.api.deps import Admin, Paging, User
 from cinema.api.routing import CinemaRouter
+from cinema.commerce import events, payments, refunds
+from cinema.commerce.schemas import (
+    PaymentCreated,
+    PaymentOut,
+    RefundRequestIn,
+    RefundRequestOut,
+    WebhookReceipt,
+)
+from cinema.commerce.tables import PaymentStatus
+from cinema.pagination import Page
 
 router = CinemaRouter(tags=["payments"])
+
+
+@router.get("/payments/", summary="My payments, newest first")
+async def my_payments(user: User, paging: Paging) -> Page[PaymentOut]:
+    return await payments.list_payments(paging, user_id=user.id)
+
+
+@router.get("/payments/admin", summary="All payments (ADMIN), with filters")
+async def admin_payments(
+    _: Admin,
+    paging: Paging,
+    user_id: Annotated[int | None, Query(gt=0)] = None,
+    status: PaymentStatus | None = None,
+    date_from: Annotated[
+        date | datetime | None,
+        Query(description="Created at or after: a date (UTC day) or an ISO 8601 datetime"),
+    ] = None,
+    date_to: Annotated[
+        date | datetime | None,
+        Query(description="Created at or before: a date (whole UTC day) or an ISO 8601 datetime"),
+    ] = None,
+) -> Page[PaymentOut]:
+    return await payments.list_payments(
+        paging, user_id=user_id, status=status, date_from=date_from, date_to=date_to
+    )
+
+
+@router.get("/payments/{payment_id}", summary="One payment (owner or ADMIN)")
+async def get_payment(payment_id: int, user: User) -> PaymentOut:
+    viewer = None if user.has_group(GroupName.ADMIN) else user.id
+    return await payments.get_payment(payment_id, viewer_id=viewer)
+
+
+@router.post(
+    "/payments/{order_id}",
+    status_code=status.HTTP_201_CREATED,
+    summary="Start paying an order: a PaymentIntent and its client_secret",
+    responses={404: {"description": "Not the caller's order"}, 409: {"description": "not_pending"}},
+)
+async def create_payment(order_id: int, user: User) -> PaymentCreated:
+    return await payments.create_payment(user.id, order_id)
+
+
+@router.post("/payments/{payment_id}/refund", summary="Refund a payment through the gateway (ADMIN)")
+async def refund_payment(payment_id: int, admin: Admin) -> PaymentOut:
+    return await refunds.refund_payment(payment_id, decided_by=admin.id)
+
+
+@router.post(
+    "/payments/{payment_id}/sandbox/{outcome}",
+    summary="Sandbox gateway only: make the payment succeed or fail (owner)",
+    description="Answers 404 when Stripe is configured (`STRIPE_API_KEY`). Runs the webhook's event handling.",
+)
+async def sandbox_outcome(payment_id: int, outcome: Literal["succeed", "fail"], user: User) -> PaymentOut:
+    return await events.sandbox_outcome(user.id, payment_id, succeed=outcome == "succeed")
+
+
+@router.post(
+    "/webhooks/stripe",
+    summary="Stripe webhook (signed with STRIPE_WEBHOOK_SECRET)",
+    responses={400: {"description": "Bad or stale Stripe-Signature"}},
+)
+async def stripe_webhook(
+    request: Request,
+    stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
+) -> WebhookReceipt:
+    return await events.handle_stripe_webhook(await request.body(), stripe_signature)
+
+
+@router.post(
+    "/orders/{order_id}/refund",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Ask for a refund of a paid order (owner)",
+    tags=["orders"],
+)
+async def request_refund(order_id: int, body: RefundRequestIn, user: User) -> RefundRequestOut:
+    return await refunds.request_refund(user.id, order_id, body.reason)

@@ -1,0 +1,304 @@
+"""Gateway events: the Stripe webhook and the sandbox outcomes, applied exactly once.
+
+Rules (API.md "Payments", issue 4):
+- The webhook is verified over the raw body with `STRIPE_WEBHOOK_SECRET`
+  (`stripe.Webhook.construct_event`, 300 s tolerance); a bad or stale
+  signature is 400 and changes nothing.
+- `payment_intent.succeeded`: payment `successful`, order `paid`, one
+  `purchases` row per movie (`purchases_count` counters +1), those movies leave
+  the buyer's cart, success email after commit.
+- `payment_intent.payment_failed`: a pending payment becomes `canceled` with
+  the decline reason and advice to try another method; failure email; the
+  order stays pending.
+- `charge.refunded`: payment `refunded` (see `refunds.apply_refund`); a no-op
+  when the refund was already applied from the API answer.
+- Each event id is recorded in `payment_events` in the same transaction as
+  its effect, so a redelivery is recognised and applied once. Order of arrival
+  does not matter: a payment that is `successful` or `refunded` never goes back
+  (a late failure after success changes nothing), and a failed payment can
+  still succeed (Stripe lets the customer retry the same intent).
+- An amount or currency that does not match the payment and its order changes
+  nothing and is logged. Unknown event types are acknowledged and ignored.
+
+The sandbox gateway feeds `sandbox_outcome` events through the same
+`apply_event`, so both front doors share every rule above.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from enum import StrEnum
+from typing import Any
+
+from cinema.accounts.tables import User
+from cinema.catalog import counters
+from cinema.commerce.gateways.base import (
+    HANDLED_EVENT_TYPES,
+    PAYMENT_FAILED,
+    PAYMENT_SUCCEEDED,
+    GatewayEvent,
+)
+from cinema.commerce.money import format_amount, to_minor_units
+from cinema.commerce.payments import lock_order, lock_payment, movie_names, payment_out
+from cinema.commerce.refunds import apply_refund
+from cinema.commerce.schemas import PaymentOut, WebhookReceipt
+from cinema.commerce.tables import (
+    Cart,
+    CartItem,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Payment,
+    PaymentEvent,
+    PaymentStatus,
+    Purchase,
+)
+from cinema.config import get_settings
+from cinema.db import AfterCommit, transaction
+from cinema.errors import NotFound, ServiceUnavailable
+from cinema.tasks import enqueue_email
+
+log = logging.getLogger("cinema.payments.events")
+
+#: Shown to the customer (and stored in `failure_reason`) after a declined payment.
+TRY_ANOTHER_METHOD = "Please try again with another card or payment method."
+
+
+class Outcome(StrEnum):
+    """What an event did (the webhook's answer; 200 in every case)."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    MISMATCH = "mismatch"
+    UNKNOWN_PAYMENT = "unknown_payment"
+
+
+async def handle_stripe_webhook(payload: bytes, signature: str | None) -> WebhookReceipt:
+    """Verify a Stripe webhook delivery (raw body + `Stripe-Signature`) and apply its event.
+
+    Raises `InvalidInput` (400, `invalid_signature`) for a missing, wrong or
+    stale signature, and `ServiceUnavailable` (503, `webhook_not_configured`)
+    when `STRIPE_WEBHOOK_SECRET` is not set.
+    """
+    from cinema.commerce.gateways.stripe import parse_webhook
+
+    secret = get_settings().stripe_webhook_secret
+    if not secret:
+        raise ServiceUnavailable(
+            "Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET).", code="webhook_not_configured"
+        )
+    return await apply_event(parse_webhook(payload, signature, secret))
+
+
+async def apply_event(event: GatewayEvent) -> WebhookReceipt:
+    """Apply one verified gateway event once; returns what it did.
+
+    Safe under concurrent and repeated delivery: the event id is inserted with
+    ON CONFLICT DO NOTHING in the transaction that applies it, and the order
+    and payment rows are locked (order first) while it runs.
+    """
+    if event.type not in HANDLED_EVENT_TYPES:
+        log.info("ignoring gateway event %s of type %s", event.id, event.type)
+        return WebhookReceipt(event_id=event.id, outcome=Outcome.IGNORED)
+    found = (
+        await Payment.select(Payment.id, Payment.order.as_alias("order_id"))
+        .where(Payment.external_payment_id == event.intent_id)
+        .first()
+        .run()
+        if event.intent_id
+        else None
+    )
+    async with transaction() as hooks:
+        inserted = (
+            await PaymentEvent.insert(
+                PaymentEvent(event_id=event.id, type=event.type, payment=found["id"] if found else None)
+            )
+            .on_conflict(target=PaymentEvent.event_id, action="DO NOTHING")
+            .returning(PaymentEvent.id)
+            .run()
+        )
+        if not inserted:
+            log.info("gateway event %s already applied", event.id)
+            return WebhookReceipt(event_id=event.id, outcome=Outcome.DUPLICATE)
+        if found is None:
+            log.warning(
+                "gateway event %s (%s) names no known payment: %s", event.id, event.type, event.intent_id
+            )
+            return WebhookReceipt(event_id=event.id, outcome=Outcome.UNKNOWN_PAYMENT)
+        order = await lock_order(int(found["order_id"]))
+        payment = await lock_payment(int(found["id"]))
+        assert order is not None  # restricted foreign keys: never deleted
+        assert payment is not None
+        if event.type == PAYMENT_SUCCEEDED:
+            outcome = await _succeeded(event, order, payment, hooks)
+        elif event.type == PAYMENT_FAILED:
+            outcome = await _failed(event, order, payment, hooks)
+        else:
+            outcome = await _refunded(event, order, payment, hooks)
+    log.info("gateway event %s (%s) for payment %s: %s", event.id, event.type, payment["id"], outcome)
+    return WebhookReceipt(event_id=event.id, outcome=outcome)
+
+
+def _matches(event: GatewayEvent, payment: dict[str, Any]) -> bool:
+    """The event's amount and currency are the payment's (minor units, lower-case code)."""
+    expected = to_minor_units(payment["amount"], payment["currency"])
+    if event.amount == expected and event.currency == payment["currency"]:
+        return True
+    log.error(
+        "gateway event %s (%s) does not match payment %s: got %s %s, expected %s %s; nothing changed",
+        event.id,
+        event.type,
+        payment["id"],
+        event.amount,
+        event.currency,
+        expected,
+        payment["currency"],
+    )
+    return False
+
+
+async def _email_of(user_id: int) -> str:
+    row = await User.select(User.email).where(User.id == user_id).first().run()
+    return str(row["email"]) if row else ""
+
+
+async def _set_payment(payment_id: int, status: PaymentStatus, failure_reason: str | None) -> None:
+    await (
+        Payment.update({Payment.status: status, Payment.failure_reason: failure_reason})
+        .where(Payment.id == payment_id)
+        .run()
+    )
+
+
+async def _succeeded(
+    event: GatewayEvent, order: dict[str, Any], payment: dict[str, Any], hooks: AfterCommit
+) -> Outcome:
+    if payment["status"] in (PaymentStatus.SUCCESSFUL, PaymentStatus.REFUNDED):
+        return Outcome.IGNORED
+    if not _matches(event, payment):
+        return Outcome.MISMATCH
+    if order["status"] != OrderStatus.PENDING:
+        # The customer paid a second intent for an order already paid or canceled:
+        # record the money taken, leave the order alone, and flag it for a refund.
+        log.error(
+            "payment %s succeeded but order %s is already %s; it needs a refund",
+            payment["id"],
+            order["id"],
+            order["status"],
+        )
+        await _set_payment(
+            payment["id"],
+            PaymentStatus.SUCCESSFUL,
+            f"Order #{order['id']} was already {order['status']} when this payment succeeded: refund it.",
+        )
+        return Outcome.APPLIED
+    if order["total_amount"] != payment["amount"]:
+        log.error(
+            "payment %s of %s does not match order %s total %s; nothing changed",
+            payment["id"],
+            payment["amount"],
+            order["id"],
+            order["total_amount"],
+        )
+        return Outcome.MISMATCH
+
+    user_id = int(order["user_id"])
+    await _set_payment(payment["id"], PaymentStatus.SUCCESSFUL, None)
+    await Order.update({Order.status: OrderStatus.PAID}).where(Order.id == order["id"]).run()
+    rows = (
+        await OrderItem.select(OrderItem.movie.as_alias("movie_id"))
+        .where(OrderItem.order == order["id"])
+        .order_by(OrderItem.id)
+        .run()
+    )
+    movie_ids = [int(r["movie_id"]) for r in rows]
+    owned = {
+        int(r["movie_id"])
+        for r in await Purchase.select(Purchase.movie.as_alias("movie_id"))
+        .where(Purchase.user == user_id, Purchase.movie.is_in(movie_ids))
+        .run()
+    }
+    new_ids = [m for m in movie_ids if m not in owned]
+    if new_ids:
+        await Purchase.insert(*(Purchase(user=user_id, movie=m, order=order["id"]) for m in new_ids)).run()
+        await counters.bump(new_ids, purchases_count=1)
+    cart = await Cart.select(Cart.id).where(Cart.user == user_id).first().run()
+    if cart is not None and movie_ids:
+        await CartItem.delete().where(CartItem.cart == cart["id"], CartItem.movie.is_in(movie_ids)).run()
+    hooks.add(
+        enqueue_email(
+            "payment_succeeded",
+            await _email_of(user_id),
+            order_id=int(order["id"]),
+            amount=format_amount(payment["amount"]),
+            currency=str(payment["currency"]),
+            movies=await movie_names(movie_ids),
+        )
+    )
+    return Outcome.APPLIED
+
+
+def failure_reason(code: str | None, message: str | None) -> str:
+    """The stored and emailed reason for a declined payment, with the advice to try another method."""
+    text = (message or "The payment was declined.").strip()
+    if code:
+        text = f"{text.rstrip('.')} ({code})."
+    return f"{text} {TRY_ANOTHER_METHOD}"
+
+
+async def _failed(
+    event: GatewayEvent, order: dict[str, Any], payment: dict[str, Any], hooks: AfterCommit
+) -> Outcome:
+    if payment["status"] != PaymentStatus.PENDING:
+        return Outcome.IGNORED
+    if not _matches(event, payment):
+        return Outcome.MISMATCH
+    reason = failure_reason(event.failure_code, event.failure_message)
+    await _set_payment(payment["id"], PaymentStatus.CANCELED, reason)
+    hooks.add(
+        enqueue_email(
+            "payment_failed", await _email_of(int(order["user_id"])), order_id=int(order["id"]), reason=reason
+        )
+    )
+    return Outcome.APPLIED
+
+
+async def _refunded(
+    event: GatewayEvent, order: dict[str, Any], payment: dict[str, Any], hooks: AfterCommit
+) -> Outcome:
+    if payment["status"] == PaymentStatus.REFUNDED:
+        return Outcome.IGNORED  # already applied from the refund API's answer
+    if not event.fully_refunded:
+        log.warning("partial refund on payment %s (event %s) ignored", payment["id"], event.id)
+        return Outcome.IGNORED
+    if not _matches(event, payment):
+        return Outcome.MISMATCH
+    await apply_refund(order, payment, refund_id=event.refund_id, decided_by=None, hooks=hooks)
+    return Outcome.APPLIED
+
+
+async def sandbox_outcome(user_id: int, payment_id: int, succeed: bool) -> PaymentOut:
+    """Play the sandbox customer: succeed or decline the payment, through `apply_event`.
+
+    Only without `STRIPE_API_KEY`; only the payment's owner. Raises `NotFound`
+    (`payment_not_found`) otherwise, including when Stripe is configured.
+    """
+    if get_settings().uses_stripe:
+        raise NotFound("The sandbox gateway is off: payments go through Stripe.", code="not_found")
+    payment = await payment_out(payment_id)
+    if payment.user_id != user_id or payment.external_payment_id is None:
+        raise NotFound("Payment not found.", code="payment_not_found")
+    await apply_event(
+        GatewayEvent(
+            id="evt_sandbox_" + secrets.token_hex(12),
+            type=PAYMENT_SUCCEEDED if succeed else PAYMENT_FAILED,
+            intent_id=payment.external_payment_id,
+            amount=to_minor_units(payment.amount, payment.currency),
+            currency=payment.currency,
+            failure_code=None if succeed else "card_declined",
+            failure_message=None if succeed else "Your card was declined.",
+        )
+    )
+    return await payment_out(payment_id)

@@ -1,0 +1,168 @@
+"""Stripe through the official `stripe` package's async `StripeClient`.
+
+`STRIPE_API_KEY` selects this gateway; `STRIPE_API_BASE` points the client at
+an emulator (the tests' `localstripe`). Webhook payloads are verified with
+`stripe.Webhook.construct_event` (HMAC-SHA256 of `"{t}.{raw body}"` with
+`STRIPE_WEBHOOK_SECRET`, default 300 s tolerance).
+
+Every Stripe error becomes `PaymentGatewayError` (502) with Stripe's message,
+except an amount below Stripe's minimum charge, which is the caller's problem
+(409 `amount_too_small`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import stripe
+
+from cinema.commerce.gateways.base import (
+    CHARGE_REFUNDED,
+    GatewayEvent,
+    Intent,
+    RefundResult,
+)
+from cinema.errors import Conflict, InvalidInput, PaymentGatewayError
+
+log = logging.getLogger("cinema.payments.stripe")
+
+#: Seconds to wait for Stripe on one attempt; the client retries network errors twice.
+TIMEOUT_SECONDS = 20
+MAX_NETWORK_RETRIES = 2
+
+
+class StripeGateway:
+    """PaymentIntents and refunds on Stripe (or an emulator at `api_base`)."""
+
+    name = "stripe"
+
+    def __init__(self, api_key: str, api_base: str | None = None) -> None:
+        self._api_key = api_key
+        self._api_base = api_base
+
+    @asynccontextmanager
+    async def _client(self) -> AsyncIterator[stripe.StripeClient]:
+        """A client on its own httpx connection pool, closed after use (safe on any event loop)."""
+        http = stripe.HTTPXClient(timeout=TIMEOUT_SECONDS)
+        client = stripe.StripeClient(
+            self._api_key,
+            base_addresses={"api": self._api_base} if self._api_base else None,
+            http_client=http,
+            max_network_retries=MAX_NETWORK_RETRIES,
+        )
+        try:
+            yield client
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "amount_too_small":
+                raise Conflict(exc.user_message or str(exc), code="amount_too_small") from exc
+            log.warning("stripe rejected a request: %s", exc)
+            raise PaymentGatewayError(
+                f"The payment provider refused the request: {exc.user_message or exc}"
+            ) from exc
+        except stripe.StripeError as exc:
+            log.warning("stripe call failed: %r", exc)
+            raise PaymentGatewayError() from exc
+        finally:
+            await http.close_async()  # type: ignore[no-untyped-call]
+
+    async def create_intent(
+        self, *, amount: int, currency: str, metadata: dict[str, str], idempotency_key: str
+    ) -> Intent:
+        async with self._client() as client:
+            intent = await client.v1.payment_intents.create_async(
+                {
+                    "amount": amount,
+                    "currency": currency,
+                    "metadata": metadata,
+                    # The SDK's typed params name it `allowed_payment_method_types` (newest API
+                    # version); Stripe still accepts this name and localstripe only this one.
+                    "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
+                },
+                {"idempotency_key": idempotency_key},
+            )
+        if intent.client_secret is None:  # pragma: no cover - Stripe always returns one on create
+            raise PaymentGatewayError("The payment provider returned no client secret.")
+        return Intent(
+            id=intent.id,
+            client_secret=intent.client_secret,
+            amount=intent.amount,
+            currency=intent.currency,
+            status=intent.status,
+        )
+
+    async def cancel_intent(self, intent_id: str) -> None:
+        async with self._client() as client:
+            await client.v1.payment_intents.cancel_async(intent_id)
+
+    async def refund(self, *, intent_id: str, amount: int, idempotency_key: str) -> RefundResult:
+        async with self._client() as client:
+            refund = await client.v1.refunds.create_async(
+                {"payment_intent": intent_id, "amount": amount}, {"idempotency_key": idempotency_key}
+            )
+        if refund.status not in ("succeeded", "pending"):
+            raise PaymentGatewayError(f"The refund did not go through (status {refund.status}).")
+        return RefundResult(id=refund.id, status=refund.status or "succeeded", amount=refund.amount)
+
+
+def parse_webhook(payload: bytes, signature: str | None, secret: str) -> GatewayEvent:
+    """Verify a Stripe webhook over its raw body and reduce it to a `GatewayEvent`.
+
+    Raises `InvalidInput` (400, code `invalid_signature`) for a missing, wrong
+    or stale (older than 300 s) signature, or a body that is not an event.
+    """
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, secret)
+    except stripe.SignatureVerificationError as exc:
+        raise InvalidInput("The Stripe-Signature header does not verify.", code="invalid_signature") from exc
+    except ValueError as exc:
+        raise InvalidInput("The webhook body is not a Stripe event.", code="invalid_payload") from exc
+    return event_from_dict(event.to_dict())
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def event_from_dict(event: dict[str, Any]) -> GatewayEvent:
+    """Reduce a Stripe event (as JSON) to a `GatewayEvent`; unknown types keep only id and type."""
+    event_id = str(event.get("id") or "")
+    event_type = str(event.get("type") or "")
+    if not event_id or not event_type:
+        raise InvalidInput("The webhook body is not a Stripe event.", code="invalid_payload")
+    obj = (event.get("data") or {}).get("object") or {}
+    if not isinstance(obj, dict):
+        return GatewayEvent(id=event_id, type=event_type)
+    currency = obj.get("currency")
+    currency = currency.lower() if isinstance(currency, str) else None
+    if event_type == CHARGE_REFUNDED:
+        amount = _int_or_none(obj.get("amount"))
+        refunded_amount = _int_or_none(obj.get("amount_refunded"))
+        refunds = (obj.get("refunds") or {}).get("data") or []
+        return GatewayEvent(
+            id=event_id,
+            type=event_type,
+            intent_id=obj.get("payment_intent") if isinstance(obj.get("payment_intent"), str) else None,
+            amount=refunded_amount,
+            currency=currency,
+            refund_id=refunds[0].get("id") if refunds and isinstance(refunds[0], dict) else None,
+            fully_refunded=bool(obj.get("refunded"))
+            or (amount is not None and refunded_amount is not None and refunded_amount >= amount),
+        )
+    if event_type.startswith("payment_intent."):
+        error = obj.get("last_payment_error") or {}
+        received = _int_or_none(obj.get("amount_received"))
+        return GatewayEvent(
+            id=event_id,
+            type=event_type,
+            intent_id=obj.get("id") if isinstance(obj.get("id"), str) else None,
+            amount=received if received else _int_or_none(obj.get("amount")),
+            currency=currency,
+            failure_code=(error.get("decline_code") or error.get("code"))
+            if isinstance(error, dict)
+            else None,
+            failure_message=error.get("message") if isinstance(error, dict) else None,
+        )
+    return GatewayEvent(id=event_id, type=event_type)
