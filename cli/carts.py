@@ -1,7 +1,60 @@
-"""`cinema carts`."""
+"""`cinema carts`: view and edit any user's cart (USER is an email or an id).
+
+The same rules as the API apply (no duplicates, nothing bought or in a
+pending order); the operator needs no role.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from cinema.commerce import carts
+from cli.common import JsonOption, console, output, print_json, run, success
+
 app = typer.Typer(help="Carts.", no_args_is_help=True)
+
+UserArg = Annotated[str, typer.Argument(help="The cart's owner: email or user id.")]
+MovieArg = Annotated[int, typer.Argument(help="Movie id.", min=1)]
+
+ITEM_COLUMNS = ("movie_id", "name", "price", "year", "genres", "added_at")
+
+
+@app.command()
+def show(user: UserArg, as_json: JsonOption = False) -> None:
+    """Show a user's cart with today's prices and the total."""
+    cart = run(lambda: carts.get_cart(user))
+    if as_json:
+        print_json(cart)
+        return
+    rows = [{**item.model_dump(), "genres": ", ".join(item.genres)} for item in cart.items]
+    output(rows, ITEM_COLUMNS, as_json=False, title=f"Cart of user {cart.user_id}")
+    console.print(f"Total: [bold]{cart.total:.2f}[/bold] ({len(cart.items)} item(s))")
+
+
+@app.command()
+def add(user: UserArg, movie_id: MovieArg, as_json: JsonOption = False) -> None:
+    """Put a movie in a user's cart."""
+    item = run(lambda: carts.add_to_cart(user, movie_id))
+    if as_json:
+        print_json(item)
+        return
+    success(f"Added movie {item.movie_id} ({item.name}, {item.price:.2f}) to the cart.")
+
+
+@app.command()
+def remove(user: UserArg, movie_id: MovieArg) -> None:
+    """Take a movie out of a user's cart."""
+    run(lambda: carts.remove_from_cart(user, movie_id))
+    success(f"Removed movie {movie_id} from the cart.")
+
+
+@app.command()
+def clear(user: UserArg, as_json: JsonOption = False) -> None:
+    """Empty a user's cart."""
+    removed = run(lambda: carts.clear_cart(user))
+    if as_json:
+        print_json({"removed": removed})
+        return
+    success(f"Cart emptied ({removed} item(s) removed).")

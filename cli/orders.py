@@ -1,7 +1,103 @@
-"""`cinema orders`."""
+"""`cinema orders`: list (filters like `GET /orders/admin`), show and cancel any order."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Annotated
+
 import typer
+from pydantic import TypeAdapter, ValidationError
+
+from cinema.commerce import orders
+from cinema.commerce.schemas import OrderOut
+from cinema.commerce.tables import OrderStatus
+from cinema.pagination import PageParams
+from cli.common import JsonOption, console, output, print_json, run, success
 
 app = typer.Typer(help="Orders.", no_args_is_help=True)
+
+OrderArg = Annotated[int, typer.Argument(help="Order id.", min=1)]
+
+_BOUND: TypeAdapter[date | datetime] = TypeAdapter(date | datetime)
+
+
+def _when(value: str | None) -> date | datetime | None:
+    """A date (YYYY-MM-DD, a whole UTC day) or an ISO 8601 datetime (naive = UTC)."""
+    if value is None:
+        return None
+    try:
+        return _BOUND.validate_strings(value)
+    except ValidationError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 datetime.") from None
+
+
+def _row(order: OrderOut) -> dict[str, object]:
+    return {
+        "id": order.id,
+        "user_id": order.user_id,
+        "created_at": order.created_at,
+        "status": order.status,
+        "total_amount": order.total_amount,
+        "items": len(order.items),
+    }
+
+
+@app.command("list")
+def list_(
+    user: Annotated[
+        str | None, typer.Option("--user", "-u", help="Only this user's orders: email or id.")
+    ] = None,
+    status: Annotated[
+        OrderStatus | None, typer.Option("--status", "-s", help="pending, paid or canceled.")
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="Created on/after: date or datetime.")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Created on/before: date or datetime.")] = None,
+    page: Annotated[int, typer.Option(min=1)] = 1,
+    per_page: Annotated[int, typer.Option(min=1, max=100)] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """List every user's orders, newest first."""
+    start, end = _when(date_from), _when(date_to)
+    result = run(
+        lambda: orders.list_orders(
+            user=user, status=status, date_from=start, date_to=end, params=PageParams(page, per_page)
+        )
+    )
+    output(
+        [_row(o) for o in result.items],
+        ("id", "user_id", "created_at", "status", "total_amount", "items"),
+        as_json=as_json,
+        title=f"Orders (page {result.page} of {max(result.pages, 1)}, {result.total} in all)",
+        payload=result,
+    )
+
+
+def _render(order: OrderOut, as_json: bool) -> None:
+    if as_json:
+        print_json(order)
+        return
+    output(
+        order.items,
+        ("movie_id", "name", "price_at_order"),
+        as_json=False,
+        title=f"Order {order.id} of user {order.user_id}: {order.status.value}, {order.created_at:%Y-%m-%d %H:%M} UTC",
+    )
+    console.print(f"Total: [bold]{order.total_amount:.2f}[/bold]")
+
+
+@app.command()
+def show(order_id: OrderArg, as_json: JsonOption = False) -> None:
+    """Show one order with its items."""
+    _render(run(lambda: orders.get_order(order_id)), as_json)
+
+
+@app.command()
+def cancel(order_id: OrderArg, as_json: JsonOption = False) -> None:
+    """Cancel a pending order (a paid one needs a refund: `cinema refunds`)."""
+    order = run(lambda: orders.cancel_order(order_id))
+    if as_json:
+        print_json(order)
+        return
+    success(f"Order {order.id} canceled.")
