@@ -2,17 +2,26 @@
 
 Body shape: `{"detail": "<sentence>", "code": "<snake_case>"}` (API.md). 422s keep
 FastAPI's shape, but submitted values of secret fields are never echoed.
+
+A database that cannot be reached (PostgreSQL stopped or unreachable, the
+SQLite file unopenable) is a 503 `database_unavailable` with `Retry-After`,
+not a 500: the asyncpg pool opens fresh connections on the next request, so
+the service recovers by itself once the database is back.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+from types import TracebackType
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cinema.errors import CinemaError, NotAuthenticated, TooManyRequests
@@ -34,6 +43,13 @@ _HTTP_CODES = {
 }
 
 
+class ErrorBody(BaseModel):
+    """The error body of every non-422 error (for `responses=` in route declarations)."""
+
+    detail: str
+    code: str
+
+
 def error_response(
     status_code: int, detail: str, code: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
@@ -43,12 +59,92 @@ def error_response(
 async def _cinema_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CinemaError)
     headers: dict[str, str] = {}
-    if isinstance(exc, NotAuthenticated):
+    challenges: tuple[str, ...] = getattr(exc, "www_authenticate", ())
+    if isinstance(exc, NotAuthenticated) and not challenges:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after)
-    return error_response(
+    response = error_response(
         exc.status_code, exc.detail, exc.code, headers or None, **jsonable_encoder(exc.extra)
+    )
+    for challenge in challenges:  # several challenges: one header each (RFC 9110, 11.6.1)
+        response.headers.append("WWW-Authenticate", challenge)
+    return response
+
+
+#: Where a connection error must come from to count as "the database is down".
+_DB_MODULES = ("/asyncpg/", "/piccolo/engine/", "/aiosqlite/")
+DB_RETRY_AFTER_SECONDS = 5
+
+
+def _raised_in_db_driver(exc: BaseException) -> bool:
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        if any(part in filename for part in _DB_MODULES):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def database_unavailable_reason(exc: BaseException) -> str | None:
+    """Why `exc` means the database cannot be reached, or None when it is another error.
+
+    Counts: asyncpg connection failures and server shutdowns, `OSError`s
+    (refused, reset, timed out) raised inside the database driver, and SQLite's
+    "unable to open database file". Follows `__cause__`/`__context__`.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.OperationalError) and "unable to open" in str(current):
+            return "sqlite_unopenable"
+        if isinstance(
+            current,
+            asyncpg.exceptions.PostgresConnectionError
+            | asyncpg.exceptions.CannotConnectNowError
+            | asyncpg.exceptions.AdminShutdownError
+            | asyncpg.exceptions.CrashShutdownError
+            | asyncpg.exceptions.TooManyConnectionsError
+            | asyncpg.exceptions.ConnectionDoesNotExistError,
+        ):
+            return type(current).__name__
+        if isinstance(current, asyncpg.exceptions.InterfaceError):
+            text = str(current).lower()
+            if "connection" in text or "pool" in text:
+                return type(current).__name__
+        if isinstance(current, OSError) and _raised_in_db_driver(current):
+            return type(current).__name__
+        current = current.__cause__ or current.__context__
+    return None
+
+
+async def _maybe_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """Handler for driver and OS errors: 503 when the database is unreachable, else the 500 path."""
+    reason = database_unavailable_reason(exc)
+    if reason is None:
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            log.warning("database busy on %s %s", request.method, request.url.path)
+            return error_response(
+                503,
+                "The database is busy. Try again shortly.",
+                "database_busy",
+                {"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
+            )
+        return await _unhandled(request, exc)
+    log.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.url.path,
+        reason,
+        extra={"reason": reason},
+    )
+    return error_response(
+        503,
+        "The database is unavailable. Try again shortly.",
+        "database_unavailable",
+        {"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
     )
 
 
@@ -88,4 +184,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(CinemaError, _cinema_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OSError, _maybe_database_error)
+    app.add_exception_handler(sqlite3.Error, _maybe_database_error)
+    app.add_exception_handler(asyncpg.exceptions.PostgresError, _maybe_database_error)
+    app.add_exception_handler(asyncpg.exceptions.InterfaceError, _maybe_database_error)
     app.add_exception_handler(Exception, _unhandled)

@@ -1,5 +1,123 @@
-"""HTTP routes for avatars. Thin: parse, call one service function, render."""
+"""`PUT /accounts/me/avatar` (multipart `file`) and `DELETE /accounts/me/avatar` (API.md).
 
+The body is parsed here, not by FastAPI's `UploadFile` parameter, because
+FastAPI reads the whole body before the handler runs: a declared
+`Content-Length` over the cap is refused at once (413), and the stream is
+counted while it is parsed, so an upload without a length (chunked) is cut
+off as soon as it passes the cap, never buffered whole. The rules on the
+bytes themselves (type from content, size) live in `cinema.storage`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+from fastapi import Request, Response, status
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from cinema import storage
+from cinema.api.deps import User
+from cinema.api.errors import ErrorBody
 from cinema.api.routing import CinemaRouter
+from cinema.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
-router = CinemaRouter(tags=["avatars"])
+router = CinemaRouter(tags=["accounts"])
+
+#: Room for the multipart boundaries and part headers around the file itself.
+MULTIPART_OVERHEAD = 64 * 1024
+MAX_BODY_BYTES = storage.MAX_AVATAR_BYTES + MULTIPART_OVERHEAD
+
+_TOO_LARGE = f"The avatar must be at most {storage.MAX_AVATAR_BYTES // (1024 * 1024)} MB."
+
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "A JPEG, PNG or WebP image of at most 5 MB (type checked from the bytes).",
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+async def read_upload(request: Request, field: str = "file", limit: int = storage.MAX_AVATAR_BYTES) -> bytes:
+    """The bytes of the multipart `field`, reading at most `limit` + overhead from the client.
+
+    Raises `PayloadTooLarge` (413), `UnsupportedMediaType` (415) for a body that
+    is not multipart, `ValidationFailed` (422) when the field is missing, and
+    `InvalidInput` (400) for a malformed multipart body.
+    """
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise UnsupportedMediaType(
+            "Send the image as multipart/form-data in a field named `file`.", code="unsupported_media_type"
+        )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
+        raise PayloadTooLarge(_TOO_LARGE)
+
+    async def capped() -> AsyncGenerator[bytes, None]:
+        received = 0
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit + MULTIPART_OVERHEAD:
+                raise PayloadTooLarge(_TOO_LARGE)
+            yield chunk
+
+    parser = MultiPartParser(request.headers, capped(), max_files=1, max_fields=5, max_part_size=64 * 1024)
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise InvalidInput(f"Malformed multipart body: {exc.message}", code="invalid_multipart") from None
+    try:
+        upload = form.get(field)
+        if not isinstance(upload, UploadFile):
+            raise ValidationFailed(f"The `{field}` field with the image file is required.")
+        data = await upload.read(limit + 1)
+    finally:
+        await form.close()
+    if len(data) > limit:
+        raise PayloadTooLarge(_TOO_LARGE)
+    return data
+
+
+@router.put(
+    "/accounts/me/avatar",
+    summary="Upload or replace my avatar",
+    response_model=storage.AvatarProfile,
+    openapi_extra={"requestBody": _UPLOAD_BODY},
+    responses={
+        400: {"model": ErrorBody, "description": "Malformed multipart body or empty file."},
+        401: {"model": ErrorBody, "description": "Not signed in."},
+        413: {"model": ErrorBody, "description": "Larger than 5 MB (`payload_too_large`)."},
+        415: {"model": ErrorBody, "description": "Not a JPEG, PNG or WebP image (`unsupported_media_type`)."},
+        422: {"model": ErrorBody, "description": "No `file` field."},
+    },
+)
+async def put_avatar(request: Request, user: User) -> storage.AvatarProfile:
+    """Store the image under a server-made key and return the profile with its `avatar_url`."""
+    data = await read_upload(request)
+    return await storage.set_avatar(user.id, data)
+
+
+@router.delete(
+    "/accounts/me/avatar",
+    summary="Remove my avatar",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={401: {"model": ErrorBody, "description": "Not signed in."}},
+)
+async def delete_avatar(user: User) -> Response:
+    """Delete the stored image and clear `avatar_url` (204 also when there was none)."""
+    await storage.remove_avatar(user.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,331 @@
+"""Piccolo Admin at `/admin`: staff sign in with their normal account.
+
+One account store (ARCHITECTURE.md): the admin authenticates against the
+`users` table (`cinema.accounts.tables.User`, a `BaseUser` whose `login` takes
+the email and admits only active MODERATOR and ADMIN accounts) and keeps its
+browser sessions in `admin_sessions` (piccolo_api's `SessionsBase`, migration
+`cinema_0004_admin_sessions`).
+
+Who sees what (issue 5):
+- MODERATOR: manages the catalog (movies and their genre/star/director links,
+  genres, stars, directors, certifications) and comments; can view orders and
+  payments (and their items), read-only.
+- ADMIN: manages every table.
+
+Piccolo Admin has no per-user table permissions of its own: its table list is
+the same for everyone and only `superuser` gates the user and session tables.
+So this module (1) subclasses `AdminRouter` to filter the table list by the
+signed-in person's group, and (2) puts a validator on every table's CRUD
+endpoints that re-reads the person's group on each request and answers 403
+when the group may not read (GET) or write (POST/PUT/PATCH/DELETE) that table.
+The validators are the enforcement; the filtered menu is the convenience.
+
+Accounts created here would bypass the password rules and the bcrypt hash
+(piccolo_api calls `BaseUser.create_user`), so creating users in the admin is
+refused: use `cinema users create` or the API. Editing a user keeps the
+`admin`/`superuser` flags in step with the group and hashes a new password
+with the project's rules.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import Serial
+from piccolo.table import Table
+from piccolo_admin.endpoints import AdminRouter, TableConfig
+from piccolo_api.crud.endpoints import OrderBy, PiccoloCRUD
+from piccolo_api.crud.hooks import Hook, HookType
+from piccolo_api.crud.validators import Validators
+from piccolo_api.session_auth.tables import SessionsBase
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from cinema.accounts import passwords
+from cinema.accounts import tables as accounts
+from cinema.catalog import tables as catalog
+from cinema.commerce import tables as commerce
+from cinema.config import Settings, get_settings
+from cinema.errors import ValidationFailed
+from cinema.interactions import tables as interactions
+from cinema.piccolo_app import TABLES
+
+ADMIN_PATH = "/admin"
+SITE_NAME = "Cinema Admin"
+
+
+class AdminSession(SessionsBase, tablename="admin_sessions"):
+    """A Piccolo Admin browser session (cookie `id`); created by migration 0004."""
+
+    id: Serial
+
+
+class Access(enum.Enum):
+    """What a group may do with a table."""
+
+    NONE = 0
+    READ = 1
+    WRITE = 2
+
+
+#: Catalog tables: MODERATOR and ADMIN manage them.
+MODERATOR_WRITE: tuple[type[Table], ...] = (
+    catalog.Movie,
+    catalog.Genre,
+    catalog.Star,
+    catalog.Director,
+    catalog.Certification,
+    catalog.MovieGenre,
+    catalog.MovieStar,
+    catalog.MovieDirector,
+    interactions.Comment,
+)
+#: Financial records a MODERATOR may look at but not change.
+MODERATOR_READ: tuple[type[Table], ...] = (
+    commerce.Order,
+    commerce.OrderItem,
+    commerce.Payment,
+    commerce.PaymentItem,
+)
+
+ADMIN_TABLES: tuple[type[Table], ...] = (*TABLES, AdminSession)
+
+_WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def access_for(group: str | None, table: type[Table]) -> Access:
+    """The access `group` (a `GroupName` value) has to `table`; NONE for USER or unknown."""
+    if group == accounts.GroupName.ADMIN.value:
+        return Access.WRITE
+    if group == accounts.GroupName.MODERATOR.value:
+        if table in MODERATOR_WRITE:
+            return Access.WRITE
+        if table in MODERATOR_READ:
+            return Access.READ
+    return Access.NONE
+
+
+async def _group_of(request: Request) -> str | None:
+    """The signed-in person's group name, read fresh once per request."""
+    cached = request.scope.get("cinema_admin_group")
+    if cached is not None:
+        return str(cached)
+    user = getattr(request.user, "user", None)
+    if user is None or not getattr(user, "active", False):
+        return None
+    row = (
+        await accounts.UserGroup.select(accounts.UserGroup.name)
+        .where(accounts.UserGroup.id == user.group)
+        .first()
+        .run()
+    )
+    group = str(row["name"]) if row else None
+    request.scope["cinema_admin_group"] = group or ""
+    return group
+
+
+def _table_guard(table: type[Table]) -> Any:
+    async def guard(piccolo_crud: PiccoloCRUD, request: Request) -> None:
+        access = access_for(await _group_of(request), table)
+        needed = Access.WRITE if request.method.upper() in _WRITE_METHODS else Access.READ
+        if access.value < needed.value:
+            verb = "change" if needed is Access.WRITE else "view"
+            raise HTTPException(status_code=403, detail=f"Your role may not {verb} {table._meta.tablename}.")
+
+    return guard
+
+
+# --- users: flags follow the group, passwords follow the rules -----------------------------
+
+
+async def _refuse_user_create(piccolo_crud: PiccoloCRUD, request: Request) -> None:
+    raise HTTPException(
+        status_code=405,
+        detail="Create accounts with `cinema users create` or POST /accounts/register, not in the admin.",
+    )
+
+
+async def _user_pre_patch(row_id: Any, values: dict[str, Any]) -> dict[str, Any]:
+    values = dict(values)
+    values.pop("admin", None)
+    values.pop("superuser", None)
+    if values.get("email"):
+        values["email"] = accounts.User.normalize_email(str(values["email"]))
+        values["username"] = values["email"]
+    group_id = values.get("group")
+    if group_id is not None:
+        row = (
+            await accounts.UserGroup.select(accounts.UserGroup.name)
+            .where(accounts.UserGroup.id == group_id)
+            .first()
+            .run()
+        )
+        if row is None:
+            raise HTTPException(status_code=400, detail="Unknown group.")
+        group = accounts.GroupName(row["name"])
+        values["admin"] = group is not accounts.GroupName.USER
+        values["superuser"] = group is accounts.GroupName.ADMIN
+    password = values.get("password")
+    if password:
+        try:
+            passwords.validate(str(password))
+        except ValidationFailed as exc:
+            raise HTTPException(status_code=400, detail=exc.detail) from None
+    return values
+
+
+def _config(
+    table: type[Table],
+    *,
+    menu_group: str,
+    visible: Iterable[Any] | None = None,
+    exclude: Iterable[Any] | None = None,
+    order_by: list[OrderBy] | None = None,
+    validators: Validators | None = None,
+    hooks: list[Hook] | None = None,
+) -> TableConfig:
+    guard = _table_guard(table)
+    validators = validators or Validators()
+    validators.every = [guard, *validators.every]
+    return TableConfig(
+        table_class=table,
+        menu_group=menu_group,
+        visible_columns=list(visible) if visible else None,
+        exclude_visible_columns=list(exclude) if exclude else None,
+        order_by=order_by,
+        validators=validators,
+        hooks=hooks,
+    )
+
+
+def table_configs() -> list[TableConfig]:
+    """Every table, grouped in the menu, with readable list columns."""
+    Movie, Comment = catalog.Movie, interactions.Comment
+    Order, Payment, User = commerce.Order, commerce.Payment, accounts.User
+    special: dict[type[Table], TableConfig] = {
+        Movie: _config(
+            Movie,
+            menu_group="Catalog",
+            visible=[
+                Movie.id,
+                Movie.name,
+                Movie.year,
+                Movie.price,
+                Movie.imdb,
+                Movie.votes,
+                Movie.certification,
+                Movie.popularity,
+                Movie.created_at,
+            ],
+            order_by=[OrderBy(Movie.name)],
+        ),
+        Comment: _config(
+            Comment,
+            menu_group="Catalog",
+            visible=[
+                Comment.id,
+                Comment.movie,
+                Comment.user,
+                Comment.text,
+                Comment.parent,
+                Comment.created_at,
+            ],
+            order_by=[OrderBy(Comment.created_at, ascending=False)],
+        ),
+        Order: _config(
+            Order,
+            menu_group="Commerce",
+            order_by=[OrderBy(Order.created_at, ascending=False)],
+        ),
+        Payment: _config(
+            Payment,
+            menu_group="Commerce",
+            exclude=[Payment.client_secret],
+            order_by=[OrderBy(Payment.created_at, ascending=False)],
+        ),
+        User: _config(
+            User,
+            menu_group="Accounts",
+            visible=[User.id, User.email, User.group, User.active, User.created_at, User.last_login],
+            order_by=[OrderBy(User.email)],
+            validators=Validators(post_single=[_refuse_user_create]),
+            hooks=[Hook(hook_type=HookType.pre_patch, callable=_user_pre_patch)],
+        ),
+    }
+    groups = {
+        "Catalog": (*MODERATOR_WRITE,),
+        "Commerce": (
+            commerce.Order,
+            commerce.OrderItem,
+            commerce.Payment,
+            commerce.PaymentItem,
+            commerce.Purchase,
+            commerce.RefundRequest,
+            commerce.PaymentEvent,
+            commerce.Cart,
+            commerce.CartItem,
+        ),
+    }
+
+    def menu_of(table: type[Table]) -> str:
+        for name, members in groups.items():
+            if table in members:
+                return name
+        if table in (
+            interactions.Reaction,
+            interactions.Rating,
+            interactions.CommentLike,
+            interactions.Favorite,
+            interactions.Notification,
+        ):
+            return "Community"
+        return "Accounts"
+
+    return [special.get(table) or _config(table, menu_group=menu_of(table)) for table in ADMIN_TABLES]
+
+
+class CinemaAdminRouter(AdminRouter):
+    """`AdminRouter` whose table menu shows each person only the tables their group may open."""
+
+    def _allowed_names(self, group: str | None) -> set[str]:
+        return {
+            config.table_class._meta.tablename
+            for config in self.table_configs
+            if access_for(group, config.table_class) is not Access.NONE
+        }
+
+    async def get_table_list(self, request: Request) -> list[str]:  # type: ignore[override]
+        allowed = self._allowed_names(await _group_of(request))
+        return [name for name in super().get_table_list() if name in allowed]
+
+    async def get_table_list_grouped(self, request: Request) -> Any:  # type: ignore[override]
+        allowed = self._allowed_names(await _group_of(request))
+        grouped = super().get_table_list_grouped()
+        grouped.grouped = {
+            name: [t for t in tables if t in allowed]
+            for name, tables in grouped.grouped.items()
+            if any(t in allowed for t in tables)
+        }
+        grouped.ungrouped = [t for t in grouped.ungrouped if t in allowed]
+        return grouped
+
+
+def create_admin_app(settings: Settings | None = None) -> AdminRouter:
+    """The Piccolo Admin ASGI app, to mount at `ADMIN_PATH`."""
+    settings = settings or get_settings()
+    public = urlsplit(settings.public_base_url)
+    auth_table: type[BaseUser] = accounts.User
+    return CinemaAdminRouter(
+        *table_configs(),
+        auth_table=auth_table,
+        session_table=AdminSession,
+        site_name=SITE_NAME,
+        production=settings.environment == "production" or public.scheme == "https",
+        allowed_hosts=[public.hostname] if public.hostname else [],
+        default_language_code="en",
+        page_size=25,
+    )
