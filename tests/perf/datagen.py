@@ -16,8 +16,11 @@ rows are the real films, unchanged; every further row mixes several real rows:
 - `Director`, `Star1..4`: drawn from pools of real names plus synthetic ones
   (a real first name with a real last name), sized so a real star's name
   appears in roughly as many movies per 1,000 as in the real file;
-- `Overview`: the start of one real overview and the end of another;
-- optional `Price` column (`--price-column`), two decimals, 0.99..19.99.
+- `Overview`: the start of one real overview and the end of another.
+
+Prices are not in the IMDb format: the importer prices each new movie from its
+IMDb rating (`cinema.catalog.importer.default_price`), so the spread of ratings
+above gives a spread of prices.
 
 The same seed and row count always give the same file.
 Run: `python -m tests.perf.datagen --rows 100000 --out /tmp/movies-100k.csv`.
@@ -69,7 +72,7 @@ def _split_words(text: str) -> tuple[list[str], list[str]]:
     return words[:half], words[half:] or words[-1:]
 
 
-def generate(rows: int, out: Path, *, seed: int = 7, source: Path = IMDB_CSV, price_column: bool = False) -> Path:
+def generate(rows: int, out: Path, *, seed: int = 7, source: Path = IMDB_CSV) -> Path:
     """Write `rows` movies to `out` (CSV, the source's columns) and return `out`.
 
     The first min(rows, 1000) rows are the real file's; the rest are generated
@@ -89,7 +92,7 @@ def generate(rows: int, out: Path, *, seed: int = 7, source: Path = IMDB_CSV, pr
     titles = [_split_words(r["Series_Title"]) for r in real]
     overviews = [_split_words(r["Overview"]) for r in real]
 
-    columns = [*header, "Price"] if price_column else header
+    columns = header
     used: set[tuple[str, str, str]] = set()
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as fh:
@@ -99,7 +102,9 @@ def generate(rows: int, out: Path, *, seed: int = 7, source: Path = IMDB_CSV, pr
             if i < len(real):
                 row = dict(real[i])
             else:
-                row = _synthetic(rng, real, titles, overviews, star_pool, director_pool, genres, genre_weights)
+                row = _synthetic(
+                    rng, real, titles, overviews, star_pool, director_pool, genres, genre_weights
+                )
                 row["Certificate"] = rng.choice(certificates)
             key = (row["Series_Title"], row["Released_Year"], row["Runtime"])
             n = 0
@@ -108,9 +113,6 @@ def generate(rows: int, out: Path, *, seed: int = 7, source: Path = IMDB_CSV, pr
                 n += 1
             row["Series_Title"] = key[0]
             used.add(key)
-            if price_column:
-                cents = rng.randrange(99, 2000)
-                row["Price"] = f"{cents // 100}.{cents % 100:02d}"
             writer.writerow(row)
     return out
 
@@ -164,9 +166,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--source", type=Path, default=IMDB_CSV)
-    parser.add_argument("--price-column", action="store_true", help="Add a Price column (0.99..19.99).")
     args = parser.parse_args(argv)
-    path = generate(args.rows, args.out, seed=args.seed, source=args.source, price_column=args.price_column)
+    path = generate(args.rows, args.out, seed=args.seed, source=args.source)
     print(path)
 
 
