@@ -26,13 +26,18 @@ from cinema.accounts.sessions import CurrentUser
 from cinema.accounts.tables import GroupName, User
 from cinema.catalog.tables import Movie, MovieGenre
 from cinema.commerce.money import money, total
-from cinema.commerce.schemas import CartItemOut, CartOut
+from cinema.commerce.schemas import MAX_ID, CartItemOut, CartOut
 from cinema.commerce.tables import Cart, CartItem, OrderItem, OrderStatus, Purchase
 from cinema.db import is_postgres, transaction
 from cinema.errors import Conflict, NotFound, PermissionDenied
 
 #: A user given as an id, or (CLI) as an id or email in text.
 UserRef = int | str
+
+
+def is_valid_id(value: int) -> bool:
+    """True when `value` can be a row id (1..2**31-1); larger ids would fail in the database."""
+    return 1 <= value <= MAX_ID
 
 
 async def validate_user(user: UserRef) -> int:
@@ -42,9 +47,11 @@ async def validate_user(user: UserRef) -> int:
     """
     if isinstance(user, int) or user.strip().isdigit():
         clause = User.id == int(user)
+        valid = is_valid_id(int(user))
     else:
         clause = User.email == User.normalize_email(user)
-    row = await User.select(User.id).where(clause).first().run()
+        valid = True
+    row = await User.select(User.id).where(clause).first().run() if valid else None
     if row is None:
         raise NotFound(f"There is no user {user}.", code="user_not_found")
     return int(row["id"])
@@ -62,7 +69,7 @@ def validate_user_permission(actor: CurrentUser | None, user_id: int) -> None:
 
 async def validate_movie(movie_id: int) -> None:
     """Raises NotFound (`movie_not_found`) unless the movie exists."""
-    if not await Movie.exists().where(Movie.id == movie_id).run():
+    if not is_valid_id(movie_id) or not await Movie.exists().where(Movie.id == movie_id).run():
         raise NotFound(f"There is no movie {movie_id}.", code="movie_not_found")
 
 
@@ -222,7 +229,7 @@ async def remove_from_cart(user: UserRef, movie_id: int, actor: CurrentUser | No
     async with transaction():
         cart_id = await _cart_id(user_id)
         deleted = []
-        if cart_id is not None:
+        if cart_id is not None and is_valid_id(movie_id):
             deleted = (
                 await CartItem.delete()
                 .where((CartItem.cart == cart_id) & (CartItem.movie == movie_id))

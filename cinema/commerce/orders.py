@@ -31,6 +31,7 @@ from cinema.accounts.tables import GroupName
 from cinema.catalog.tables import Movie
 from cinema.commerce.carts import (
     UserRef,
+    is_valid_id,
     lock_cart,
     pending_movie_ids,
     purchased_movie_ids,
@@ -150,7 +151,7 @@ async def list_orders(
     params = params or PageParams()
     clauses: list[Combinable] = []
     if user is not None:
-        user_id = user if isinstance(user, int) else await validate_user(user)
+        user_id = user if isinstance(user, int) and is_valid_id(user) else await validate_user(user)
         clauses.append(Order.user == user_id)
     if status is not None:
         clauses.append(Order.status == OrderStatus(status).value)
@@ -174,7 +175,7 @@ async def get_order(order_id: int, actor: CurrentUser | None = None) -> OrderOut
 
     Raises NotFound (`order_not_found`) for an unknown order or another user's.
     """
-    found = await load_orders([order_id])
+    found = await load_orders([order_id]) if is_valid_id(order_id) else []
     if not found or not _may_view(actor, found[0].user_id):
         raise NotFound(f"There is no order {order_id}.", code="order_not_found")
     return found[0]
@@ -261,7 +262,11 @@ async def cancel_order(order_id: int, actor: CurrentUser | None = None) -> Order
     conditional UPDATE, so it cannot race with a payment marking the order paid.
     """
     async with transaction():
-        row = await Order.select(Order.user.as_alias("user_id")).where(Order.id == order_id).first().run()
+        row = (
+            await Order.select(Order.user.as_alias("user_id")).where(Order.id == order_id).first().run()
+            if is_valid_id(order_id)
+            else None
+        )
         if row is None or (actor is not None and actor.id != int(row["user_id"])):
             raise NotFound(f"There is no order {order_id}.", code="order_not_found")
         changed = (

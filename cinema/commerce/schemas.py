@@ -14,13 +14,16 @@ from pydantic import BaseModel, Field
 from cinema.commerce.money import Money
 from cinema.commerce.tables import OrderStatus, PaymentStatus, RefundStatus
 
+#: Largest id an INTEGER key holds; bigger ids are rejected (422) instead of failing in the database.
+MAX_ID = 2**31 - 1
+
 # --- Cart ---------------------------------------------------------------------
 
 
 class CartItemIn(BaseModel):
     """Body of `POST /cart/items` and `POST /carts/{user_id}/items`."""
 
-    movie_id: int = Field(gt=0, description="The movie to add.")
+    movie_id: int = Field(gt=0, le=MAX_ID, description="The movie to add.")
 
 
 class CartItemOut(BaseModel):

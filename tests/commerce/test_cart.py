@@ -292,3 +292,34 @@ async def test_merge_guest_cart_creates_the_cart(make_user: Any, make_movie: Any
     assert await merge_guest_cart(user.id, [movie.id]) == [movie.id]
     assert await Cart.count().where(Cart.user == user.id).run() == 1
     assert await cart_movie_ids(user.id) == [movie.id]
+
+
+async def test_out_of_range_ids_are_4xx_not_500(client: Any, make_user: Any) -> None:
+    user = await make_user()
+    moderator = await make_user(group=GroupName.MODERATOR)
+    huge = 2**40
+    assert (
+        await client.post("/cart/items", json={"movie_id": huge}, headers=user.headers)
+    ).status_code == 422
+    assert (await client.delete(f"/cart/items/{huge}", headers=user.headers)).status_code == 422
+    assert (await client.get(f"/carts/{huge}", headers=moderator.headers)).status_code == 422
+    assert (await client.delete(f"/carts/{huge}", headers=moderator.headers)).status_code == 422
+    post = await client.post(f"/carts/{huge}/items", json={"movie_id": 1}, headers=moderator.headers)
+    assert post.status_code == 422
+
+
+async def test_service_treats_out_of_range_ids_as_unknown(make_user: Any) -> None:
+    import pytest
+
+    from cinema.commerce import carts
+    from cinema.errors import NotFound
+
+    user = await make_user()
+    with pytest.raises(NotFound) as unknown_user:
+        await carts.get_cart(2**40)
+    assert unknown_user.value.code == "user_not_found"
+    with pytest.raises(NotFound) as unknown_movie:
+        await carts.add_to_cart(user.id, 2**40)
+    assert unknown_movie.value.code == "movie_not_found"
+    with pytest.raises(NotFound):
+        await carts.remove_from_cart(user.id, 2**40)

@@ -362,3 +362,29 @@ async def test_admin_list_is_for_moderators(client: Any, make_user: Any) -> None
     response = await client.get("/orders/admin", headers=user.headers)
     assert response.status_code == 403  # not captured by /orders/{order_id} (that would be 422)
     assert (await client.get("/orders/admin", headers=admin.headers)).status_code == 200
+
+
+async def test_out_of_range_ids_are_4xx_not_500(client: Any, make_user: Any) -> None:
+    user = await make_user()
+    moderator = await make_user(group=GroupName.MODERATOR)
+    huge = 2**40
+    for method, path, headers in (
+        ("GET", f"/orders/{huge}", user.headers),
+        ("PATCH", f"/orders/{huge}/cancel", user.headers),
+        ("GET", f"/orders/admin?user_id={huge}", moderator.headers),
+        ("GET", "/orders/0", user.headers),
+    ):
+        response = await client.request(method, path, headers=headers)
+        assert response.status_code == 422, (path, response.text)
+
+
+async def test_service_treats_out_of_range_ids_as_unknown() -> None:
+    import pytest
+
+    from cinema.commerce import orders
+    from cinema.errors import NotFound
+
+    with pytest.raises(NotFound):
+        await orders.get_order(2**40)
+    with pytest.raises(NotFound):
+        await orders.cancel_order(2**40)

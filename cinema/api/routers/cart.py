@@ -6,14 +6,19 @@ cart, for MODERATOR and above.
 
 from __future__ import annotations
 
-from fastapi import Response, status
+from typing import Annotated
+
+from fastapi import Path, Response, status
 
 from cinema.api.deps import Moderator, User
 from cinema.api.routing import CinemaRouter
 from cinema.commerce import carts
-from cinema.commerce.schemas import CartItemIn, CartItemOut, CartOut
+from cinema.commerce.schemas import MAX_ID, CartItemIn, CartItemOut, CartOut
 
 router = CinemaRouter(tags=["cart"])
+
+MovieId = Annotated[int, Path(ge=1, le=MAX_ID, description="Movie id")]
+UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The cart owner's user id")]
 
 
 @router.get("/cart", response_model=CartOut, summary="My cart")
@@ -40,7 +45,7 @@ async def add_item(body: CartItemIn, user: User) -> CartItemOut:
 @router.delete(
     "/cart/items/{movie_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a movie from my cart"
 )
-async def remove_item(movie_id: int, user: User) -> Response:
+async def remove_item(movie_id: MovieId, user: User) -> Response:
     """404 `not_in_cart` when the movie is not in the cart."""
     await carts.remove_from_cart(user.id, movie_id, actor=user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -53,7 +58,7 @@ async def clear(user: User) -> Response:
 
 
 @router.get("/carts/{user_id}", response_model=CartOut, summary="A user's cart (moderators)")
-async def user_cart(user_id: int, moderator: Moderator) -> CartOut:
+async def user_cart(user_id: UserId, moderator: Moderator) -> CartOut:
     """404 `user_not_found` for an unknown user."""
     return await carts.get_cart(user_id, actor=moderator)
 
@@ -61,7 +66,7 @@ async def user_cart(user_id: int, moderator: Moderator) -> CartOut:
 @router.delete(
     "/carts/{user_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Empty a user's cart (moderators)"
 )
-async def clear_user_cart(user_id: int, moderator: Moderator) -> Response:
+async def clear_user_cart(user_id: UserId, moderator: Moderator) -> Response:
     await carts.clear_cart(user_id, actor=moderator)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -72,6 +77,6 @@ async def clear_user_cart(user_id: int, moderator: Moderator) -> Response:
     status_code=status.HTTP_201_CREATED,
     summary="Add a movie to a user's cart (moderators)",
 )
-async def add_user_item(user_id: int, body: CartItemIn, moderator: Moderator) -> CartItemOut:
+async def add_user_item(user_id: UserId, body: CartItemIn, moderator: Moderator) -> CartItemOut:
     """Same rules as `POST /cart/items`; 404 `user_not_found` for an unknown user."""
     return await carts.add_to_cart(user_id, body.movie_id, actor=moderator)

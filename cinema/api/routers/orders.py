@@ -9,18 +9,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import Query, status
+from fastapi import Path, Query, status
 
 from cinema.api.deps import Moderator, Paging, User
 from cinema.api.routing import CinemaRouter
 from cinema.commerce import orders
-from cinema.commerce.schemas import OrderCreated, OrderOut
+from cinema.commerce.schemas import MAX_ID, OrderCreated, OrderOut
 from cinema.commerce.tables import OrderStatus
 from cinema.pagination import Page
 
 router = CinemaRouter(tags=["orders"])
 
 DateBound = date | datetime | None
+OrderId = Annotated[int, Path(ge=1, le=MAX_ID, description="Order id")]
 
 
 @router.post(
@@ -48,7 +49,7 @@ async def my_orders(user: User, paging: Paging) -> Page[OrderOut]:
 async def all_orders(
     moderator: Moderator,
     paging: Paging,
-    user_id: Annotated[int | None, Query(ge=1, description="Only this user's orders")] = None,
+    user_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this user's orders")] = None,
     status: Annotated[OrderStatus | None, Query(description="pending, paid or canceled")] = None,
     date_from: Annotated[
         DateBound, Query(description="Created at or after: a date (UTC day) or an ISO 8601 datetime")
@@ -64,7 +65,7 @@ async def all_orders(
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, summary="One order")
-async def get_order(order_id: int, user: User) -> OrderOut:
+async def get_order(order_id: OrderId, user: User) -> OrderOut:
     """The owner, or MODERATOR and above; another user's order is 404."""
     return await orders.get_order(order_id, actor=user)
 
@@ -75,5 +76,5 @@ async def get_order(order_id: int, user: User) -> OrderOut:
     summary="Cancel my pending order",
     responses={409: {"description": "`refund_required` (paid) or `not_pending` (canceled)"}},
 )
-async def cancel_order(order_id: int, user: User) -> OrderOut:
+async def cancel_order(order_id: OrderId, user: User) -> OrderOut:
     return await orders.cancel_order(order_id, actor=user)
