@@ -263,7 +263,7 @@ async def merge_guest_cart(user_id: int, movie_ids: list[int]) -> list[int]:
     in with one bulk insert. Joins the caller's transaction when there is one
     (register/login), else opens its own.
     """
-    wanted = list(dict.fromkeys(m for m in movie_ids if isinstance(m, int) and m > 0))
+    wanted = list(dict.fromkeys(m for m in movie_ids if type(m) is int and is_valid_id(m)))
     if not wanted:
         return []
     async with transaction():

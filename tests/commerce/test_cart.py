@@ -276,7 +276,7 @@ async def test_merge_guest_cart_skips_existing_unknown_purchased_and_pending(
     await make_order(user.id, [pending.id])
 
     added = await merge_guest_cart(
-        user.id, [new2.id, in_cart.id, 987654, bought.id, pending.id, new1.id, new2.id, -3]
+        user.id, [new2.id, in_cart.id, 987654, bought.id, pending.id, new1.id, new2.id, -3, 2**40]
     )
     assert added == [new2.id, new1.id]
     assert await cart_movie_ids(user.id) == sorted([in_cart.id, new1.id, new2.id])
