@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cinema.catalog import sql
-from cinema.catalog.queries import list_movies
+from cinema.catalog.queries import MAX_OFFSET, list_movies
 from cinema.catalog.schemas import EntityKind, EntityOut, MovieFilters, MovieListItem
 from cinema.db import transaction
 from cinema.errors import Conflict, NotFound
@@ -118,7 +118,7 @@ async def page_entities(kind: EntityKind, params: PageParams, search: str | None
         "ORDER BY e.name, e.id LIMIT {} OFFSET {}",
         *args,
         params.per_page,
-        params.offset,
+        min(params.offset, MAX_OFFSET),
     )
     return Page[EntityOut].build([_out(row) for row in rows], params, int(counted[0]["n"]))
 

@@ -123,8 +123,10 @@ def parse_row(line: int, row: dict[str, str | None]) -> ParsedMovie:
     """Validate and convert one CSV record (see the module's mapping). Raises RowError."""
 
     def cell(column: str) -> str:
-        value = row.get(column)
-        return (value or "").strip()
+        value = (row.get(column) or "").strip()
+        if "\x00" in value:
+            raise RowError(f"{column} contains a NUL character")
+        return value
 
     name = _name(cell("Series_Title"), "title")
     if not name:

@@ -35,10 +35,13 @@ SORT_COLUMNS = {
     "created": "created_at",
 }
 
+#: Larger offsets are clamped (any table here is far smaller): the page is empty either way.
+MAX_OFFSET = 2**62
+
 _PAGE_COLUMNS = (
     "m.id, m.uuid, m.name, m.year, m.time, m.imdb, m.votes, m.meta_score, m.price, "
     "m.certification_id, m.likes, m.dislikes, m.ratings_count, m.ratings_sum, "
-    "m.comments_count, m.popularity"
+    "m.comments_count, m.popularity, m.created_at"
 )
 
 
@@ -149,7 +152,8 @@ async def list_movies(filters: MovieFilters, params: PageParams) -> Page[MovieLi
         "FROM page p JOIN certifications c ON c.id = p.certification_id "
         f"{order_by(filters.sort, 'p')}"
     )
-    page_args = [*args, params.per_page, params.offset]
+    # An absurd page number is simply past the end (and must not overflow OFFSET's bigint).
+    page_args = [*args, params.per_page, min(params.offset, MAX_OFFSET)]
     if is_postgres() and not engine().transaction_exists():
         counted, rows = await asyncio.gather(sql.fetch(count_sql, *args), sql.fetch(page_sql, *page_args))
     else:

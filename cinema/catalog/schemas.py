@@ -9,18 +9,29 @@ client can follow them to the list filters (`genre_id=...`).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from cinema.commerce.money import Money
 
+
+def no_nul(text: str) -> str:
+    """Refuse NUL characters (PostgreSQL text cannot hold them): a 422, not a database error."""
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    return text
+
+
 #: A catalog entity name: trimmed, 1..255 characters (the columns are VARCHAR(255)).
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(no_nul)
+]
+Description = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(no_nul)]
 
 #: Bounds shared by the API, the importer and the CLI.
 YEAR_MIN, YEAR_MAX = 1870, 2100
@@ -98,15 +109,17 @@ class MovieFilters:
 
     def with_entity(self, kind: EntityKind, entity_id: int) -> MovieFilters:
         """A copy restricted to the movies of one genre/star/director/certification."""
-        key = {
-            EntityKind.GENRES: "genre_id",
-            EntityKind.STARS: "star_id",
-            EntityKind.DIRECTORS: "director_id",
-            EntityKind.CERTIFICATIONS: "certification_id",
-        }[kind]
-        values = {f: getattr(self, f) for f in self.__dataclass_fields__}
-        values[key] = entity_id
-        return MovieFilters(**values)
+        if kind is EntityKind.GENRES:
+            return replace(self, genre_id=entity_id)
+        if kind is EntityKind.STARS:
+            return replace(self, star_id=entity_id)
+        if kind is EntityKind.DIRECTORS:
+            return replace(self, director_id=entity_id)
+        return replace(self, certification_id=entity_id)
+
+    def restricted(self, scope: ListScope, user_id: int) -> MovieFilters:
+        """A copy over one user's favorites or purchases."""
+        return replace(self, scope=scope, user_id=user_id)
 
 
 class EntityRef(BaseModel):
@@ -192,7 +205,7 @@ class MovieCreate(BaseModel):
     votes: Votes = 0
     meta_score: MetaScore | None = None
     gross: Gross | None = None
-    description: Annotated[str, StringConstraints(max_length=10_000)] = ""
+    description: Description = ""
     price: Price
     certification: Name
     genres: NameList = Field(default_factory=list)
@@ -212,7 +225,7 @@ class MovieUpdate(BaseModel):
     votes: Votes | None = None
     meta_score: MetaScore | None = None
     gross: Gross | None = None
-    description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    description: Description | None = None
     price: Price | None = None
     certification: Name | None = None
     genres: NameList | None = None
