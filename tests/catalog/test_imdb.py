@@ -356,7 +356,7 @@ async def test_favorites_take_every_filter_and_sort(imdb: ImportReport, client: 
 
     body = (await client.get("/favorites", headers=me.headers, params={"sort": "-imdb"})).json()
     assert body["total"] == 5
-    assert [i["name"] for i in body["items"]][0] == "The Dark Knight"
+    assert body["items"][0]["name"] == "The Dark Knight"
     imdbs = [i["imdb"] for i in body["items"]]
     assert imdbs == sorted(imdbs, reverse=True)
 
