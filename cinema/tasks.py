@@ -1,8 +1,8 @@
 """taskiq broker, tasks and schedule.
 
 `REDIS_URL` set: a Redis stream broker (consumer group, messages acknowledged
-after the task ran, so a worker killed mid-task leaves the message pending
-for the next worker). Unset: taskiq's in-process broker. Enqueue only after the
+after the task ran, so a worker killed mid-task leaves the message pending;
+another worker, or the restarted one, claims it after `TASK_REDELIVERY_SECONDS`). Unset: taskiq's in-process broker. Enqueue only after the
 causing transaction commits (`cinema.db.transaction().add(...)`), through
 `enqueue_email`.
 """
@@ -10,11 +10,21 @@ causing transaction commits (`cinema.db.transaction().add(...)`), through
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from email.message import EmailMessage
 from typing import Any
 
-from taskiq import AsyncBroker, InMemoryBroker, TaskiqEvents, TaskiqScheduler, TaskiqState
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from taskiq import (
+    AsyncBroker,
+    InMemoryBroker,
+    SimpleRetryMiddleware,
+    TaskiqEvents,
+    TaskiqScheduler,
+    TaskiqState,
+)
 from taskiq.schedule_sources import LabelScheduleSource
 
 from cinema.config import get_settings
@@ -35,13 +45,90 @@ MAIL_BUILDERS: dict[str, Callable[..., EmailMessage]] = {
 }
 
 
+class BrokerSettings(BaseSettings):
+    """Broker tuning, read like `cinema.config.Settings` (environment, then `.env`).
+
+    `TASK_REDELIVERY_SECONDS`: how long a message may stay delivered but
+    unacknowledged before another worker claims it. A worker killed in the
+    middle of a task never acknowledges, so its message is redelivered after
+    this; it must exceed the longest task (an SMTP send times out at 30 s).
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=os.environ.get("CINEMA_ENV_FILE", ".env") or None, extra="ignore"
+    )
+
+    task_redelivery_seconds: float = Field(600.0, gt=0)
+    #: How long a worker blocks waiting for new messages before checking for abandoned ones.
+    task_poll_seconds: float = Field(2.0, gt=0)
+
+
+def _reclaiming_stream_broker(url: str, settings: BrokerSettings) -> AsyncBroker:
+    from redis.asyncio import Redis
+    from taskiq import AckableMessage
+    from taskiq_redis import RedisStreamBroker
+
+    class ReclaimingRedisStreamBroker(RedisStreamBroker):
+        """`RedisStreamBroker` that also reclaims abandoned messages when the stream is idle.
+
+        taskiq-redis 1.2 runs XAUTOCLAIM only right after XREADGROUP returned new
+        messages, so a message left pending by a killed worker waits for the next
+        unrelated task. Here every poll first claims messages idle longer than
+        `idle_timeout` (ms), then reads new ones.
+        """
+
+        async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+            streams = [self.queue_name, *self.additional_streams.keys()]
+            async with Redis(connection_pool=self.connection_pool) as redis_conn:
+                while True:
+                    for stream in streams:
+                        claimed: Any = await redis_conn.xautoclaim(
+                            name=stream,
+                            groupname=self.consumer_group_name,
+                            consumername=self.consumer_name,
+                            min_idle_time=self.idle_timeout,
+                            count=self.unacknowledged_batch_size,
+                        )
+                        for msg_id, msg in claimed[1]:
+                            if not msg:  # deleted from the stream meanwhile
+                                continue
+                            log.warning("reclaimed abandoned task message %s from %s", msg_id, stream)
+                            yield AckableMessage(
+                                data=msg[b"data"], ack=self._ack_generator(id=msg_id, queue_name=stream)
+                            )
+                    wanted: dict[Any, Any] = {self.queue_name: ">", **self.additional_streams}
+                    fetched: Any = await redis_conn.xreadgroup(
+                        self.consumer_group_name,
+                        self.consumer_name,
+                        wanted,
+                        block=self.block,
+                        noack=False,
+                        count=self.count,
+                    )
+                    for name, messages in fetched or []:
+                        for msg_id, msg in messages:
+                            yield AckableMessage(
+                                data=msg[b"data"], ack=self._ack_generator(id=msg_id, queue_name=name)
+                            )
+
+    return ReclaimingRedisStreamBroker(
+        url=url,
+        queue_name="cinema:tasks",
+        consumer_group_name="cinema",
+        idle_timeout=int(settings.task_redelivery_seconds * 1000),
+        xread_block=int(settings.task_poll_seconds * 1000),
+    )
+
+
 def _make_broker() -> AsyncBroker:
     settings = get_settings()
+    made: AsyncBroker
     if settings.redis_url:
-        from taskiq_redis import RedisStreamBroker
-
-        return RedisStreamBroker(url=settings.redis_url, queue_name="cinema:tasks")
-    return InMemoryBroker()
+        made = _reclaiming_stream_broker(settings.redis_url, BrokerSettings())
+    else:
+        made = InMemoryBroker()
+    # Makes the tasks' `retry_on_error`/`max_retries` labels take effect (immediate re-kick).
+    return made.with_middlewares(SimpleRetryMiddleware(default_retry_count=5))
 
 
 broker = _make_broker()
@@ -50,13 +137,20 @@ scheduler = TaskiqScheduler(broker=broker, sources=[LabelScheduleSource(broker)]
 
 @broker.on_event(TaskiqEvents.WORKER_STARTUP)
 async def _open_db(state: TaskiqState) -> None:
+    # In-process broker: the API (or test) process that started it owns the pool.
+    if isinstance(broker, InMemoryBroker):
+        return
     from cinema.db import open_pool
+    from cinema.logging import configure_logging
 
+    configure_logging()
     await open_pool()
 
 
 @broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
 async def _close_db(state: TaskiqState) -> None:
+    if isinstance(broker, InMemoryBroker):
+        return
     from cinema.db import close_pool
 
     await close_pool()

@@ -193,6 +193,10 @@ class TcpProxy:
         """Refuse new connections and drop the open ones (like a database that went away)."""
         self._stopping.set()
         if self._server is not None:
+            # shutdown() first: close() alone does not wake a thread blocked in
+            # accept() on Linux, and the socket would keep listening.
+            with contextlib.suppress(OSError):
+                self._server.shutdown(socket.SHUT_RDWR)
             self._server.close()
             self._server = None
         with self._lock:
