@@ -31,10 +31,12 @@ def locked(query: Select[Any], strength: str = "UPDATE") -> Select[Any]:
 
 
 def movie_not_found(movie_id: int) -> NotFound:
+    """The 404 for an unknown movie (code `not_found`, as the catalog's)."""
     return NotFound(f"Movie {movie_id} does not exist.")
 
 
 def comment_not_found(comment_id: int) -> NotFound:
+    """The 404 for an unknown comment."""
     return NotFound(f"Comment {comment_id} does not exist.")
 
 
@@ -54,6 +56,7 @@ async def require_movie(movie_id: int, *, lock: bool = True) -> dict[str, Any]:
 
 
 async def movie_exists(movie_id: int) -> bool:
+    """True when a movie has this id (no lock; for read-only paths)."""
     return await Movie.exists().where(Movie.id == movie_id).run()
 
 

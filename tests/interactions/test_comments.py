@@ -63,6 +63,7 @@ async def test_list_is_top_level_newest_first_and_paged(client: Any, make_user: 
     assert [c["id"] for c in body["items"]] == [third["id"], second["id"]]
     assert (body["page"], body["per_page"], body["total"], body["pages"]) == (1, 2, 3, 2)
     assert all(c["liked_by_me"] is None for c in body["items"])  # anonymous caller
+    assert all(c["created_at"].endswith(("+00:00", "Z")) for c in body["items"])
 
     page2 = (await client.get(f"/movies/{movie}/comments/", params={"page": 2, "per_page": 2})).json()
     assert [c["id"] for c in page2["items"]] == [first["id"]]

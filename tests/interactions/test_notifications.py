@@ -32,6 +32,7 @@ async def test_reply_notifies_the_parents_author_in_app_and_by_email(
     assert notice["message"] == 'bob replied to your comment on "The Test Picture": "Agreed, the ending!"'
     assert (notice["actor_id"], notice["comment_id"], notice["movie_id"]) == (bob.id, reply, movie)
     assert notice["is_read"] is False
+    assert notice["created_at"].endswith(("+00:00", "Z"))
     assert (await client.get("/notifications", headers=bob.headers)).json()["total"] == 0
 
     mails = await outbox()

@@ -137,6 +137,7 @@ async def get_notifications(
     response_class=Response,
 )
 async def post_read_all(user: User) -> None:
+    """Marks every unread notification of the caller read."""
     await notifications.mark_all_read(user.id)
 
 
