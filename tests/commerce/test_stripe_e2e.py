@@ -1,0 +1,408 @@
+"""End to end against a real Stripe emulator: localstripe, the real app under uvicorn, real SMTP.
+
+Once per module: `localstripe --port <free> --from-scratch` runs as a subprocess;
+the app runs under uvicorn in another subprocess on the test database (the same
+DATABASE_URL; SQLite shares the file), configured with STRIPE_API_KEY,
+STRIPE_API_BASE (localstripe) and STRIPE_WEBHOOK_SECRET, and sending mail to an
+aiosmtpd sink on loopback. localstripe is told the app's webhook URL and secret
+(`POST /_config/webhooks/<id>`), so it signs and delivers real events.
+
+Each test plays the browser: it confirms the PaymentIntent at localstripe
+(`update(payment_method=...)`, then `confirm`), and waits for the webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+
+from cinema.accounts.tables import GroupName
+from tests.commerce.payments_helpers import (
+    WEBHOOK_SECRET,
+    intent_event,
+    order_state,
+    payment_row,
+    payments_of_order,
+    purchased_movie_ids,
+    refund_event,
+    sign,
+    subjects,
+)
+from tests.conftest import free_port, text_of
+
+STRIPE_KEY = "sk_test_cinema_e2e"
+STARTUP_SECONDS = 30.0
+WEBHOOK_SECONDS = 15.0
+
+
+@dataclass
+class SmtpInbox:
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def wait_for(self, count: int, seconds: float = WEBHOOK_SECONDS) -> list[EmailMessage]:
+        """The messages once `count` have arrived (or after `seconds`, for the assertion to show)."""
+        deadline = time.monotonic() + seconds
+        # Polling: the messages arrive on the SMTP server's thread, from another process.
+        while len(self.messages) < count and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        return list(self.messages)
+
+
+@dataclass
+class StripeStack:
+    """The running emulator, app and mail sink."""
+
+    stripe_base: str
+    app_base: str
+    inbox: SmtpInbox
+
+    def stripe(self) -> stripe.StripeClient:
+        """A Stripe client on the emulator, for the test's browser role."""
+        return stripe.StripeClient(
+            STRIPE_KEY, base_addresses={"api": self.stripe_base}, http_client=stripe.HTTPXClient()
+        )
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args!r} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            httpx.get(url, timeout=1, headers={"Authorization": f"Bearer {STRIPE_KEY}"})
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer in {STARTUP_SECONDS}s:\n{log.read_text()[-3000:]}")
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[StripeStack]:
+    from aiosmtpd.controller import Controller
+
+    logs = Path(tempfile.mkdtemp(prefix="cinema-stripe-e2e-"))
+    inbox = SmtpInbox()
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            inbox.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+            return "250 OK"
+
+    smtp_port = free_port()
+    smtp = Controller(Handler(), hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+
+    stripe_port = free_port()
+    localstripe_bin = Path(sys.executable).with_name("localstripe")
+    emulator = _start(
+        [str(localstripe_bin), "--port", str(stripe_port), "--from-scratch"],
+        dict(os.environ),
+        logs / "localstripe.log",
+    )
+    stripe_base = f"http://127.0.0.1:{stripe_port}"
+    app_port = free_port()
+    app_base = f"http://127.0.0.1:{app_port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "STRIPE_API_KEY": STRIPE_KEY,
+        "STRIPE_API_BASE": stripe_base,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+    }
+    app = _start(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "cinema.api.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(app_port),
+            "--log-level",
+            "warning",
+        ],
+        env,
+        logs / "app.log",
+    )
+    try:
+        _wait_until_up(f"{stripe_base}/v1/customers", emulator, logs / "localstripe.log")
+        _wait_until_up(f"{app_base}/health", app, logs / "app.log")
+        registered = httpx.post(
+            f"{stripe_base}/_config/webhooks/cinema",
+            data={"url": f"{app_base}/webhooks/stripe", "secret": WEBHOOK_SECRET},
+            timeout=5,
+        )
+        registered.raise_for_status()
+        yield StripeStack(stripe_base, app_base, inbox)
+    finally:
+        _stop(app)
+        _stop(emulator)
+        smtp.stop()
+
+
+@pytest.fixture
+async def api(stack: StripeStack) -> Any:
+    """An HTTP client on the app subprocess; the mail sink starts empty for each test."""
+    stack.inbox.messages.clear()
+    async with httpx.AsyncClient(base_url=stack.app_base, timeout=30) as http:
+        yield http
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], what: str, seconds: float = WEBHOOK_SECONDS
+) -> None:
+    """Poll `check` (the database, written by the app subprocess) until it holds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def confirm(stack: StripeStack, intent_id: str, payment_method: str) -> Any:
+    """What the browser does with the client_secret: attach a payment method, then confirm."""
+    client = stack.stripe()
+    await client.v1.payment_intents.update_async(intent_id, {"payment_method": payment_method})
+    return await client.v1.payment_intents.confirm_async(intent_id)
+
+
+async def order_from_cart(
+    api: httpx.AsyncClient, user: Any, fill_cart: Any, movie_ids: list[int]
+) -> dict[str, Any]:
+    await fill_cart(user.id, movie_ids)
+    response = await api.post("/orders/", headers=user.headers)
+    assert response.status_code == 201, response.text
+    order: dict[str, Any] = response.json()["order"]
+    return order
+
+
+def status_is(order_id: int, status: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return (await order_state(order_id))[0] == status
+
+    return check
+
+
+async def test_card_payment_end_to_end_with_exact_cents(stack, api, make_user, make_movie, fill_cart):
+    user = await make_user()
+    movies = [
+        await make_movie(name=n, price=p) for n, p in (("Alien", "7.77"), ("Heat", "17.99"), ("Up", "0.29"))
+    ]
+    order = await order_from_cart(api, user, fill_cart, [m.id for m in movies])
+    assert order["total_amount"] == "26.05"
+
+    created = await api.post(f"/payments/{order['id']}", headers=user.headers)
+
+    assert created.status_code == 201, created.text
+    payment = created.json()
+    assert (payment["amount"], payment["currency"], payment["status"]) == ("26.05", "usd", "pending")
+    intent = await stack.stripe().v1.payment_intents.retrieve_async(payment["external_payment_id"])
+    assert intent.amount == 2605
+    assert intent.currency == "usd"
+    assert intent.client_secret == payment["client_secret"]
+    assert intent.metadata.to_dict() == {
+        "order_id": str(order["id"]),
+        "payment_id": str(payment["payment_id"]),
+        "user_id": str(user.id),
+    }
+
+    confirmed = await confirm(stack, intent.id, "pm_card_visa")
+    assert confirmed.status == "succeeded"
+
+    await eventually(status_is(order["id"], "paid"), "the order to be paid by the webhook")
+    assert (await payment_row(payment["payment_id"]))["status"] == "successful"
+    assert await purchased_movie_ids(user.id) == sorted(m.id for m in movies)
+    [mail] = await stack.inbox.wait_for(1)
+    assert mail["To"] == user.email
+    assert mail["Subject"] == f"Payment received for order #{order['id']}"
+    assert "26.05 USD" in text_of(mail)
+    mine = (await api.get("/payments/", headers=user.headers)).json()["items"]
+    assert [(p["status"], p["amount"]) for p in mine] == [("successful", "26.05")]
+    assert (await api.get("/cart", headers=user.headers)).json()["items"] == []
+    again = await api.post(f"/payments/{order['id']}", headers=user.headers)
+    assert (again.status_code, again.json()["code"]) == (409, "not_pending")
+
+
+async def test_declined_card_cancels_the_payment_then_another_card_pays(
+    stack, api, make_user, make_movie, fill_cart
+):
+    user = await make_user()
+    order = await order_from_cart(api, user, fill_cart, [(await make_movie(price="12.00")).id])
+    first = (await api.post(f"/payments/{order['id']}", headers=user.headers)).json()
+
+    with pytest.raises(stripe.CardError):
+        await confirm(stack, first["external_payment_id"], "pm_card_chargeCustomerFail")
+
+    async def canceled() -> bool:
+        return (await payment_row(first["payment_id"]))["status"] == "canceled"
+
+    await eventually(canceled, "the payment_failed webhook")
+    row = await payment_row(first["payment_id"])
+    assert "card_declined" in row["failure_reason"]
+    assert "another card or payment method" in row["failure_reason"]
+    assert (await order_state(order["id"]))[0] == "pending"
+    [failure] = await stack.inbox.wait_for(1)
+    assert failure["Subject"] == f"Payment for order #{order['id']} failed"
+    assert "declined" in text_of(failure)
+
+    retry = (await api.post(f"/payments/{order['id']}", headers=user.headers)).json()
+    assert retry["payment_id"] != first["payment_id"]
+    await confirm(stack, retry["external_payment_id"], "pm_card_visa")
+    await eventually(status_is(order["id"], "paid"), "the retry to pay the order")
+    mails = await stack.inbox.wait_for(2)
+    assert subjects(mails) == [
+        f"Payment for order #{order['id']} failed",
+        f"Payment received for order #{order['id']}",
+    ]
+
+
+async def test_redelivered_and_reordered_events_apply_once(stack, api, make_user, make_movie, fill_cart):
+    user = await make_user()
+    order = await order_from_cart(api, user, fill_cart, [(await make_movie(price="5.55")).id])
+    payment = (await api.post(f"/payments/{order['id']}", headers=user.headers)).json()
+    await confirm(stack, payment["external_payment_id"], "pm_card_visa")
+    await eventually(status_is(order["id"], "paid"), "the real webhook")
+    await stack.inbox.wait_for(1)
+
+    # The very event localstripe delivered, delivered again twice (Stripe retries).
+    events = await stack.stripe().v1.events.list_async({"type": "payment_intent.succeeded"})
+    [real] = [e for e in events.data if e.data.object["id"] == payment["external_payment_id"]]
+    body = json.dumps(real.to_dict()).encode()
+    redeliveries = [
+        await api.post("/webhooks/stripe", content=body, headers={"Stripe-Signature": sign(body)})
+        for _ in range(2)
+    ]
+    # A payment_failed that arrives late, after the success.
+    late = intent_event(
+        "evt_late_failure",
+        "payment_intent.payment_failed",
+        payment["external_payment_id"],
+        555,
+        error={"code": "card_declined", "message": "Your card was declined."},
+    )
+    late_response = await api.post("/webhooks/stripe", content=late, headers={"Stripe-Signature": sign(late)})
+
+    assert [r.json()["outcome"] for r in redeliveries] == ["duplicate", "duplicate"]
+    assert late_response.json()["outcome"] == "ignored"
+    assert [p["status"] for p in await payments_of_order(order["id"])] == ["successful"]
+    assert (await order_state(order["id"]))[0] == "paid"
+    await asyncio.sleep(1.5)  # time for any wrongly sent second email to arrive
+    assert subjects(stack.inbox.messages) == [f"Payment received for order #{order['id']}"]
+
+
+async def test_bad_and_stale_signatures_are_refused(stack, api, make_user, make_movie, fill_cart):
+    user = await make_user()
+    order = await order_from_cart(api, user, fill_cart, [(await make_movie(price="3.33")).id])
+    payment = (await api.post(f"/payments/{order['id']}", headers=user.headers)).json()
+    body = intent_event("evt_forged_e2e", "payment_intent.succeeded", payment["external_payment_id"], 333)
+
+    forged = await api.post(
+        "/webhooks/stripe", content=body, headers={"Stripe-Signature": sign(body, secret="whsec_attacker")}
+    )
+    stale = await api.post(
+        "/webhooks/stripe",
+        content=body,
+        headers={"Stripe-Signature": sign(body, timestamp=int(time.time()) - 600)},
+    )
+
+    assert (forged.status_code, forged.json()["code"]) == (400, "invalid_signature")
+    assert (stale.status_code, stale.json()["code"]) == (400, "invalid_signature")
+    assert (await payment_row(payment["payment_id"]))["status"] == "pending"
+    assert (await order_state(order["id"]))[0] == "pending"
+    # The same body, correctly signed, is accepted: the refusals were about the signature only.
+    good = await api.post("/webhooks/stripe", content=body, headers={"Stripe-Signature": sign(body)})
+    assert good.json()["outcome"] == "applied"
+
+
+async def test_concurrent_orders_and_payments_make_one_order_and_one_intent(
+    stack, api, make_user, make_movie, fill_cart
+):
+    user = await make_user()
+    await fill_cart(user.id, [(await make_movie(price="9.99")).id, (await make_movie(price="1.01")).id])
+
+    orders = await asyncio.gather(*(api.post("/orders/", headers=user.headers) for _ in range(5)))
+
+    created = [r for r in orders if r.status_code == 201]
+    assert len(created) == 1, [r.text for r in orders]
+    order_id = created[0].json()["order"]["id"]
+    before = {i.id for i in (await stack.stripe().v1.payment_intents.list_async({"limit": 100})).data}
+
+    payments = await asyncio.gather(
+        *(api.post(f"/payments/{order_id}", headers=user.headers) for _ in range(5))
+    )
+
+    assert [r.status_code for r in payments] == [201] * 5
+    assert len({r.json()["external_payment_id"] for r in payments}) == 1
+    after = (await stack.stripe().v1.payment_intents.list_async({"limit": 100})).data
+    new = [i for i in after if i.id not in before]
+    assert [(i.id, i.amount) for i in new] == [(payments[0].json()["external_payment_id"], 1100)]
+    assert len(await payments_of_order(order_id)) == 1
+
+
+async def test_refund_through_localstripe(stack, api, make_user, make_movie, fill_cart):
+    admin = await make_user(group=GroupName.ADMIN)
+    user = await make_user()
+    order = await order_from_cart(api, user, fill_cart, [(await make_movie(price="14.20")).id])
+    payment = (await api.post(f"/payments/{order['id']}", headers=user.headers)).json()
+    await confirm(stack, payment["external_payment_id"], "pm_card_visa")
+    await eventually(status_is(order["id"], "paid"), "the payment")
+
+    asked = await api.post(
+        f"/orders/{order['id']}/refund", json={"reason": "Bought twice"}, headers=user.headers
+    )
+    assert asked.status_code == 202
+    refunded = await api.post(f"/payments/{payment['payment_id']}/refund", headers=admin.headers)
+
+    assert refunded.status_code == 200, refunded.text
+    assert refunded.json()["status"] == "refunded"
+    assert await order_state(order["id"]) == ("canceled", Decimal("14.20"))
+    assert await purchased_movie_ids(user.id) == []
+    refunds = (await stack.stripe().v1.refunds.list_async({"limit": 100})).data
+    [refund] = [r for r in refunds if r.payment_intent == payment["external_payment_id"]]
+    assert (refund.amount, refund.status) == (1420, "succeeded")
+    # Stripe's charge.refunded for the same refund changes nothing more.
+    body = refund_event("evt_charge_refunded", payment["external_payment_id"], 1420)
+    echo = await api.post("/webhooks/stripe", content=body, headers={"Stripe-Signature": sign(body)})
+    assert echo.json()["outcome"] == "ignored"
+    mails = await stack.inbox.wait_for(2)
+    await asyncio.sleep(0.5)
+    assert subjects(stack.inbox.messages) == [
+        f"Payment received for order #{order['id']}",
+        f"Refund for order #{order['id']}",
+    ]
+    assert "14.20 USD" in text_of(mails[1])
