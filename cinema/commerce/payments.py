@@ -275,6 +275,31 @@ async def create_payment(user_id: int, order_id: int) -> PaymentCreated:
     )
 
 
+async def cancel_open_payments(order_id: int, reason: str = "The order was canceled.") -> int:
+    """Cancel the order's pending payments and their intents at the gateway; returns how many.
+
+    For the code that cancels a pending order: call it inside that transaction,
+    after locking the order (`lock_order`), so a stale browser tab can no longer
+    pay an order that is gone. Raises `PaymentGatewayError` (502) when an intent
+    cannot be canceled (the caller's transaction then rolls back).
+    """
+    gateway = get_gateway()
+    rows = (
+        await Payment.select(Payment.id, Payment.external_payment_id)
+        .where(Payment.order == order_id, Payment.status == PaymentStatus.PENDING)
+        .run()
+    )
+    for row in rows:
+        if row["external_payment_id"]:
+            await gateway.cancel_intent(row["external_payment_id"])
+        await (
+            Payment.update({Payment.status: PaymentStatus.CANCELED, Payment.failure_reason: reason})
+            .where(Payment.id == row["id"])
+            .run()
+        )
+    return len(rows)
+
+
 async def get_payment(payment_id: int, *, viewer_id: int | None) -> PaymentOut:
     """One payment. `viewer_id` is the caller unless they are ADMIN (None: any payment).
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -123,7 +124,8 @@ def stack() -> Iterator[StripeStack]:
     smtp.start()
 
     stripe_port = free_port()
-    localstripe_bin = Path(sys.executable).with_name("localstripe")
+    sibling = Path(sys.executable).with_name("localstripe")
+    localstripe_bin = sibling if sibling.exists() else Path(shutil.which("localstripe") or "localstripe")
     emulator = _start(
         [str(localstripe_bin), "--port", str(stripe_port), "--from-scratch"],
         dict(os.environ),

@@ -360,3 +360,39 @@ async def test_sandbox_is_owner_only_and_off_with_stripe(client, pending, make_u
         await client.post(f"/payments/{p.payment_id}/sandbox/succeed", headers=p.user.headers)
     ).status_code == 404
     assert (await payment_row(p.payment_id))["status"] == "pending"
+
+
+async def test_success_for_an_order_canceled_meanwhile_is_recorded_for_a_refund(
+    client, pending, outbox, caplog
+):
+    p = await pending()
+    canceled = await client.patch(f"/orders/{p.order_id}/cancel", headers=p.user.headers)
+    assert canceled.status_code == 200, canceled.text
+
+    response = await post_event(
+        client, intent_event("evt_too_late", "payment_intent.succeeded", p.intent_id, p.cents)
+    )
+
+    assert response.json()["outcome"] == "applied"
+    row = await payment_row(p.payment_id)
+    assert row["status"] == "successful"  # the money was taken: the record says so
+    assert "refund it" in row["failure_reason"]
+    assert (await order_state(p.order_id))[0] == "canceled"
+    assert await purchased_movie_ids(p.user.id) == []
+    assert await outbox() == []
+    assert any("needs a refund" in r.getMessage() for r in caplog.records)
+
+
+async def test_cancel_open_payments_cancels_pending_payments(pending):
+    from cinema.commerce.payments import cancel_open_payments, lock_order
+    from cinema.db import transaction
+
+    p = await pending()
+    async with transaction():
+        await lock_order(p.order_id)
+        assert await cancel_open_payments(p.order_id) == 1
+
+    row = await payment_row(p.payment_id)
+    assert (row["status"], row["failure_reason"]) == ("canceled", "The order was canceled.")
+    async with transaction():
+        assert await cancel_open_payments(p.order_id) == 0

@@ -86,7 +86,21 @@ async def sandbox_outcome(payment_id: int, outcome: Literal["succeed", "fail"], 
 @router.post(
     "/webhooks/stripe",
     summary="Stripe webhook (signed with STRIPE_WEBHOOK_SECRET)",
-    responses={400: {"description": "Bad or stale Stripe-Signature"}},
+    description=(
+        "A Stripe event as JSON, verified over the raw body with the `Stripe-Signature` header. "
+        "Always 200 once verified: `outcome` says whether it was applied, a duplicate, ignored, "
+        "a mismatch (nothing changed) or about an unknown payment."
+    ),
+    responses={
+        400: {"description": "`invalid_signature`: missing, wrong or stale Stripe-Signature"},
+        503: {"description": "`webhook_not_configured`: STRIPE_WEBHOOK_SECRET is not set"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object", "title": "Stripe event"}}},
+        }
+    },
 )
 async def stripe_webhook(
     request: Request,
