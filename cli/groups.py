@@ -1,7 +1,17 @@
-"""`cinema groups`."""
+"""`cinema groups`: the roles (USER < MODERATOR < ADMIN) and how many users each has."""
 
 from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="Groups.", no_args_is_help=True)
+from cinema.accounts import service
+from cli.common import JsonOption, output, run
+
+app = typer.Typer(help="Groups (roles): USER < MODERATOR < ADMIN.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_groups(as_json: JsonOption = False) -> None:
+    """Every group, lowest role first, with its number of users."""
+    groups = run(service.list_groups)
+    output(groups, ["id", "name", "users"], as_json=as_json, title="Groups")

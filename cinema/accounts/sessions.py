@@ -92,22 +92,26 @@ async def rotate(refresh_token: str) -> TokenPair:
         )
         if session is None or session["expires_at"] <= utcnow() or not session["user_active"]:
             raise NotAuthenticated("The refresh token is no longer valid.", code="invalid_token")
-        if session["token"] != sha256(claims.jti):
-            await RefreshToken.delete().where(RefreshToken.id == claims.session_id).run()
-            raise NotAuthenticated(
-                "This refresh token was already used; the session has been ended.",
-                code="invalid_token",
-            )
+        reused = session["token"] != sha256(claims.jti)
         jti = new_jti()
-        # The WHERE on the old hash makes two concurrent refreshes of one token
-        # race safely: only one UPDATE matches.
-        updated = (
-            await RefreshToken.update(
-                {RefreshToken.token: sha256(jti), RefreshToken.expires_at: utcnow() + refresh_ttl}
+        if reused:
+            # Deleted in this (committing) transaction: raising inside it would roll the deletion back.
+            await RefreshToken.delete().where(RefreshToken.id == claims.session_id).run()
+            updated = []
+        else:
+            # The WHERE on the old hash makes two concurrent refreshes of one token
+            # race safely: only one UPDATE matches.
+            updated = (
+                await RefreshToken.update(
+                    {RefreshToken.token: sha256(jti), RefreshToken.expires_at: utcnow() + refresh_ttl}
+                )
+                .where((RefreshToken.id == claims.session_id) & (RefreshToken.token == sha256(claims.jti)))
+                .returning(RefreshToken.id)
+                .run()
             )
-            .where((RefreshToken.id == claims.session_id) & (RefreshToken.token == sha256(claims.jti)))
-            .returning(RefreshToken.id)
-            .run()
+    if reused:
+        raise NotAuthenticated(
+            "This refresh token was already used; the session has been ended.", code="invalid_token"
         )
     if not updated:
         raise NotAuthenticated("The refresh token is no longer valid.", code="invalid_token")
