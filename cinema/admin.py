@@ -149,8 +149,9 @@ async def _refuse_user_create(piccolo_crud: PiccoloCRUD, request: Request) -> No
     )
 
 
-async def _user_pre_patch(row_id: Any, values: dict[str, Any]) -> dict[str, Any]:
-    values = dict(values)
+async def _user_pre_patch(row_id: Any, values: dict[Any, Any]) -> dict[str, Any]:
+    # piccolo_api keys `values` by Column; key by attribute name to edit them plainly.
+    values = {getattr(getattr(k, "_meta", None), "name", k): v for k, v in values.items()}
     values.pop("admin", None)
     values.pop("superuser", None)
     if values.get("email"):
@@ -288,8 +289,48 @@ def table_configs() -> list[TableConfig]:
     return [special.get(table) or _config(table, menu_group=menu_of(table)) for table in ADMIN_TABLES]
 
 
+class AliasAwareCRUD(PiccoloCRUD):
+    """`PiccoloCRUD` that can PATCH columns whose database name differs from the attribute.
+
+    piccolo_api 1.11 names such columns by their database name in its pydantic
+    models (`certification_id`, `group_id`, `is_active`, `hashed_password`),
+    which is what the admin UI sends back, but builds the UPDATE with
+    `getattr(table, key)`, which only knows the attribute name: saving any edit
+    form of such a table failed with "Unrecognised keys". Here PATCH data is
+    keyed by attribute name, and `_clean_data` hands the pydantic model the
+    database names it expects.
+    """
+
+    def _aliases(self) -> dict[str, str]:
+        return {
+            column._meta.name: column._meta.db_column_name
+            for column in self.table._meta.columns
+            if column._meta.db_column_name != column._meta.name
+        }
+
+    def _clean_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        aliases = self._aliases()
+        cleaned = super()._clean_data(data)
+        return {aliases.get(key, key): value for key, value in cleaned.items()}
+
+    async def patch_single(self, request: Request, row_id: Any, data: dict[str, Any]) -> Any:
+        names = {alias: name for name, alias in self._aliases().items()}
+        return await super().patch_single(request, row_id, {names.get(k, k): v for k, v in data.items()})
+
+
 class CinemaAdminRouter(AdminRouter):
     """`AdminRouter` whose table menu shows each person only the tables their group may open."""
+
+    def __init__(self, *tables: Any, **kwargs: Any) -> None:
+        # AdminRouter builds its PiccoloCRUD instances inline; use the alias-aware one.
+        import piccolo_admin.endpoints as admin_endpoints
+
+        original = admin_endpoints.PiccoloCRUD
+        admin_endpoints.PiccoloCRUD = AliasAwareCRUD
+        try:
+            super().__init__(*tables, **kwargs)
+        finally:
+            admin_endpoints.PiccoloCRUD = original
 
     def _allowed_names(self, group: str | None) -> set[str]:
         return {
