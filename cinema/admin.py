@@ -325,12 +325,13 @@ class CinemaAdminRouter(AdminRouter):
         # AdminRouter builds its PiccoloCRUD instances inline; use the alias-aware one.
         import piccolo_admin.endpoints as admin_endpoints
 
-        original = admin_endpoints.PiccoloCRUD
-        admin_endpoints.PiccoloCRUD = AliasAwareCRUD
+        namespace = vars(admin_endpoints)
+        original = namespace["PiccoloCRUD"]
+        namespace["PiccoloCRUD"] = AliasAwareCRUD
         try:
             super().__init__(*tables, **kwargs)
         finally:
-            admin_endpoints.PiccoloCRUD = original
+            namespace["PiccoloCRUD"] = original
 
     def _allowed_names(self, group: str | None) -> set[str]:
         return {
