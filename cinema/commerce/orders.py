@@ -256,32 +256,31 @@ async def create_order(user_id: int) -> OrderCreated:
 async def cancel_order(order_id: int, actor: CurrentUser | None = None) -> OrderOut:
     """Cancel a PENDING order (`PATCH /orders/{id}/cancel`): owner only, or the operator.
 
+    The order row is locked first (`payments.lock_order`, the lock every payment
+    write takes), so a cancel and a payment of one order run one at a time; the
+    order's pending payments and their gateway intents are canceled with it
+    (`payments.cancel_open_payments`), so a stale checkout can no longer pay it.
+
     Raises NotFound (`order_not_found`; also for another user's order),
     Conflict `refund_required` (409; a paid order is canceled through a refund
-    request) or `not_pending` (409; already canceled). The status change is a
-    conditional UPDATE, so it cannot race with a payment marking the order paid.
+    request) or `not_pending` (409; already canceled), PaymentGatewayError
+    (502) when an intent cannot be canceled (then nothing changes).
     """
+    # Imported here: payments may come to use this module's readers (no import cycle).
+    from cinema.commerce.payments import cancel_open_payments, lock_order
+
     async with transaction():
-        row = (
-            await Order.select(Order.user.as_alias("user_id")).where(Order.id == order_id).first().run()
-            if is_valid_id(order_id)
-            else None
-        )
+        row = await lock_order(order_id) if is_valid_id(order_id) else None
         if row is None or (actor is not None and actor.id != int(row["user_id"])):
             raise NotFound(f"There is no order {order_id}.", code="order_not_found")
-        changed = (
-            await Order.update({Order.status: OrderStatus.CANCELED.value})
-            .where((Order.id == order_id) & (Order.status == OrderStatus.PENDING.value))
-            .returning(Order.id)
-            .run()
-        )
-        if not changed:
-            current = await Order.select(Order.status).where(Order.id == order_id).first().run()
-            status = OrderStatus(current["status"]) if current else OrderStatus.CANCELED
-            if status is OrderStatus.PAID:
-                raise Conflict(
-                    "This order is paid: ask for a refund instead (POST /orders/{id}/refund).",
-                    code="refund_required",
-                )
+        status = OrderStatus(row["status"])
+        if status is OrderStatus.PAID:
+            raise Conflict(
+                "This order is paid: ask for a refund instead (POST /orders/{id}/refund).",
+                code="refund_required",
+            )
+        if status is not OrderStatus.PENDING:
             raise Conflict("Only a pending order can be canceled; this one is canceled.", code="not_pending")
+        await cancel_open_payments(order_id)
+        await Order.update({Order.status: OrderStatus.CANCELED.value}).where(Order.id == order_id).run()
     return (await load_orders([order_id]))[0]

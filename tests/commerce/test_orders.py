@@ -388,3 +388,28 @@ async def test_service_treats_out_of_range_ids_as_unknown() -> None:
         await orders.get_order(2**40)
     with pytest.raises(NotFound):
         await orders.cancel_order(2**40)
+
+
+async def test_cancel_cancels_the_orders_pending_payment(
+    client: Any, make_user: Any, make_movie: Any, fill_cart: Any
+) -> None:
+    """Canceling goes through the payments seam: the open (sandbox) intent is canceled too,
+    so the checkout that was started can no longer pay a canceled order."""
+    from cinema.commerce.tables import Payment
+
+    user = await make_user()
+    movie = await make_movie(price="7.77")
+    await fill_cart(user.id, [movie.id])
+    order_id = (await client.post("/orders/", headers=user.headers)).json()["order"]["id"]
+    started = await client.post(f"/payments/{order_id}", headers=user.headers)
+    assert started.status_code == 201, started.text
+    assert started.json()["amount"] == "7.77"
+
+    canceled = await client.patch(f"/orders/{order_id}/cancel", headers=user.headers)
+    assert canceled.status_code == 200
+    assert canceled.json()["status"] == "canceled"
+    payments = await Payment.select(Payment.status).where(Payment.order == order_id).run()
+    assert payments == [{"status": "canceled"}]
+    again = await client.post(f"/payments/{order_id}", headers=user.headers)
+    assert again.status_code == 409
+    assert again.json()["code"] == "not_pending"
