@@ -1502,6 +1502,27 @@ async def forwards():
     manager.add_column(
         table_class_name="User",
         tablename="users",
+        column_name="deactivated_at",
+        db_column_name="deactivated_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="User",
+        tablename="users",
         column_name="id",
         db_column_name="id",
         column_class_name="Serial",

@@ -18,6 +18,7 @@ from cinema.accounts.dberrors import is_foreign_key_violation
 from cinema.accounts.queries import UserRef, resolve, user_out, users_out
 from cinema.accounts.registration import create_account, group_id
 from cinema.accounts.schemas import GroupOut, PurgeOut, UserOut
+from cinema.accounts.security import utcnow
 from cinema.accounts.tables import ActivationToken, GroupName, User, UserGroup
 from cinema.db import transaction
 from cinema.errors import Conflict
@@ -103,17 +104,24 @@ async def set_group(ref: UserRef, group: GroupName) -> UserOut:
 async def set_active(ref: UserRef, active: bool) -> UserOut:
     """Activate or deactivate an account by hand.
 
-    Deactivation ends every session at once; activation drops a pending
-    activation token. Raises `NotFound` (404) and `Conflict` (409 `last_admin`).
+    Deactivation ends every session at once and blocks self-service
+    re-activation (resend/activate) until staff activate the account again;
+    either way a pending activation token is dropped. Raises `NotFound` (404)
+    and `Conflict` (409 `last_admin`).
     """
     async with transaction():
         user_id = await resolve(ref)
         if not active:
             await _guard_last_admin(user_id)
-        await User.update({User.active: active}).where(User.id == user_id).run()
-        if active:
-            await onetime.discard(ActivationToken, user_id)
-        else:
+        await (
+            User.update({User.active: active, User.deactivated_at: None if active else utcnow()})
+            .where(User.id == user_id)
+            .run()
+        )
+        # Either way a pending activation link is void: activated already, or
+        # deactivated by staff (who alone may undo it).
+        await onetime.discard(ActivationToken, user_id)
+        if not active:
             await sessions.end_all_sessions(user_id)
     return await user_out(user_id)
 

@@ -17,7 +17,7 @@ from cinema.accounts.tables import ActivationToken, GroupName, User, UserGroup, 
 from cinema.commerce.carts import merge_guest_cart
 from cinema.config import get_settings
 from cinema.db import transaction
-from cinema.errors import Conflict
+from cinema.errors import Conflict, InvalidToken
 from cinema.tasks import enqueue_email
 
 
@@ -100,19 +100,33 @@ async def activate(email: str, token: str) -> UserOut:
     """
     async with transaction():
         user_id = await onetime.consume(ActivationToken, email, token)
-        await User.update({User.active: True}).where(User.id == user_id).run()
+        activated = (
+            await User.update({User.active: True})
+            .where((User.id == user_id) & User.deactivated_at.is_null())
+            .returning(User.id)
+            .run()
+        )
+        if not activated:  # deactivated by staff: only staff may activate it again
+            raise InvalidToken()
     return await user_out(user_id)
 
 
 async def resend_activation(email: str) -> None:
     """Send a fresh activation email (replacing the old token) if the account exists and is inactive.
 
-    Does nothing otherwise, and says nothing either way (no account enumeration).
+    Does nothing otherwise, and says nothing either way (no account
+    enumeration). Accounts deactivated by staff get nothing: only staff may
+    activate them again.
     """
     email = User.normalize_email(email)
     ttl = get_settings().activation_token_ttl_hours
     async with transaction() as hooks:
-        row = await User.select(User.id).where((User.email == email) & User.active.eq(False)).first().run()
+        row = (
+            await User.select(User.id)
+            .where((User.email == email) & User.active.eq(False) & User.deactivated_at.is_null())
+            .first()
+            .run()
+        )
         if row is None:
             return
         secret = await onetime.issue(ActivationToken, int(row["id"]), timedelta(hours=ttl))

@@ -83,6 +83,9 @@ class User(BaseUser, tablename="users"):
     group = ForeignKey(UserGroup, db_column_name="group_id", null=False, on_delete=OnDelete.restrict)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+    #: Set when staff deactivate the account, cleared when they activate it: a
+    #: deactivated account cannot re-activate itself with an activation email.
+    deactivated_at = Timestamptz(null=True, default=None)
 
     # BaseUser hashes in __init__/__setattr__ with its own PBKDF2 format; ours
     # is bcrypt through passlib, hashed explicitly (off the event loop).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cinema.accounts.tables import ActivationToken, GroupName, RefreshToken, User
-from tests.accounts.conftest import login, register
+from tests.accounts.conftest import activation_token, login, register
 
 ADMIN_CALLS = [
     ("GET", "/accounts/users"),
@@ -177,3 +177,27 @@ async def test_manual_activation_and_deactivation(client, make_user, outbox) -> 
     for action in ("activate", "deactivate"):
         response = await client.post(f"/accounts/users/999999/{action}", headers=admin.headers)
         assert response.status_code == 404
+
+
+async def test_a_deactivated_account_cannot_reactivate_itself(client, make_user, outbox) -> None:
+    admin = await make_user(group=GroupName.ADMIN)
+    user_id = (await register(client, "ned@example.com")).json()["id"]
+    [mail] = await outbox()
+    token = activation_token(mail)
+
+    await client.post(f"/accounts/users/{user_id}/deactivate", headers=admin.headers)
+
+    # The pending link is void, and resending gives no new one (the answer is the same 202).
+    stale = await client.post("/accounts/activate", json={"email": "ned@example.com", "token": token})
+    assert stale.status_code == 400
+    assert stale.json()["code"] == "invalid_token"
+    resend = await client.post("/accounts/activation/resend", json={"email": "ned@example.com"})
+    assert resend.status_code == 202
+    assert len(await outbox()) == 1
+    assert (await login(client, "ned@example.com")).status_code == 403
+
+    # Staff can activate it again.
+    assert (
+        await client.post(f"/accounts/users/{user_id}/activate", headers=admin.headers)
+    ).status_code == 200
+    assert (await login(client, "ned@example.com")).status_code == 200
