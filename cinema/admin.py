@@ -40,10 +40,11 @@ from piccolo.table import Table
 from piccolo_admin.endpoints import AdminRouter, TableConfig
 from piccolo_api.crud.endpoints import OrderBy, PiccoloCRUD
 from piccolo_api.crud.hooks import Hook, HookType
-from piccolo_api.crud.validators import Validators
+from piccolo_api.crud.validators import Validators, apply_validators
 from piccolo_api.session_auth.tables import SessionsBase
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from cinema.accounts import passwords
 from cinema.accounts import tables as accounts
@@ -150,8 +151,7 @@ async def _refuse_user_create(piccolo_crud: PiccoloCRUD, request: Request) -> No
 
 
 async def _user_pre_patch(row_id: Any, values: dict[Any, Any]) -> dict[str, Any]:
-    # piccolo_api keys `values` by Column; key by attribute name to edit them plainly.
-    values = {getattr(getattr(k, "_meta", None), "name", k): v for k, v in values.items()}
+    values = _attribute_keys(values)
     values.pop("admin", None)
     values.pop("superuser", None)
     if values.get("email"):
@@ -177,6 +177,35 @@ async def _user_pre_patch(row_id: Any, values: dict[Any, Any]) -> dict[str, Any]
         except ValidationFailed as exc:
             raise HTTPException(status_code=400, detail=exc.detail) from None
     return values
+
+
+def _attribute_keys(values: dict[Any, Any]) -> dict[str, Any]:
+    """piccolo_api keys PATCH values by Column; key them by attribute name instead."""
+    return {getattr(getattr(k, "_meta", None), "name", k): v for k, v in values.items()}
+
+
+def _keep_server_columns(*columns: Any) -> list[Hook]:
+    """Hooks that stop the admin's edit forms from writing columns the services maintain.
+
+    The edit form posts every field back, so without this a save would put
+    back counters (likes, popularity, ...) as they were when the form opened.
+    """
+    names = {column._meta.name for column in columns}
+
+    async def drop_on_patch(row_id: Any, values: dict[Any, Any]) -> dict[str, Any]:
+        return {k: v for k, v in _attribute_keys(values).items() if k not in names}
+
+    async def reset_on_create(row: Table) -> Table:
+        for column in columns:
+            default = column._meta.params.get("default")
+            if column._meta.name not in ("created_at", "updated_at", "uuid") and default is not None:
+                setattr(row, column._meta.name, default)
+        return row
+
+    return [
+        Hook(hook_type=HookType.pre_patch, callable=drop_on_patch),
+        Hook(hook_type=HookType.pre_save, callable=reset_on_create),
+    ]
 
 
 def _config(
@@ -223,6 +252,19 @@ def table_configs() -> list[TableConfig]:
                 Movie.created_at,
             ],
             order_by=[OrderBy(Movie.name)],
+            hooks=_keep_server_columns(
+                Movie.uuid,
+                Movie.created_at,
+                Movie.updated_at,
+                Movie.likes,
+                Movie.dislikes,
+                Movie.favorites_count,
+                Movie.purchases_count,
+                Movie.ratings_count,
+                Movie.ratings_sum,
+                Movie.comments_count,
+                Movie.popularity,
+            ),
         ),
         Comment: _config(
             Comment,
@@ -236,6 +278,7 @@ def table_configs() -> list[TableConfig]:
                 Comment.created_at,
             ],
             order_by=[OrderBy(Comment.created_at, ascending=False)],
+            hooks=_keep_server_columns(Comment.created_at, Comment.replies_count, Comment.likes),
         ),
         Order: _config(
             Order,
@@ -293,12 +336,13 @@ class AliasAwareCRUD(PiccoloCRUD):
     """`PiccoloCRUD` that can PATCH columns whose database name differs from the attribute.
 
     piccolo_api 1.11 names such columns by their database name in its pydantic
-    models (`certification_id`, `group_id`, `is_active`, `hashed_password`),
-    which is what the admin UI sends back, but builds the UPDATE with
-    `getattr(table, key)`, which only knows the attribute name: saving any edit
-    form of such a table failed with "Unrecognised keys". Here PATCH data is
-    keyed by attribute name, and `_clean_data` hands the pydantic model the
-    database names it expects.
+    models (`certification_id`, `group_id`, `is_active`, `hashed_password`) but
+    by attribute name in the rows it returns, and builds the UPDATE with
+    `getattr(table, key)`, which only knows the attribute name. The admin UI
+    then failed to render those tables ("Cannot read properties of undefined")
+    and to save their edit forms ("Unrecognised keys"). Here the form schema
+    uses attribute names like the rows, PATCH accepts either name, and
+    `_clean_data` hands the pydantic model the database names it expects.
     """
 
     def _aliases(self) -> dict[str, str]:
@@ -312,6 +356,11 @@ class AliasAwareCRUD(PiccoloCRUD):
         aliases = self._aliases()
         cleaned = super()._clean_data(data)
         return {aliases.get(key, key): value for key, value in cleaned.items()}
+
+    @apply_validators  # type: ignore[untyped-decorator]
+    async def get_schema(self, request: Request) -> JSONResponse:
+        """The form schema keyed by attribute name, like the rows the same API returns."""
+        return JSONResponse(self.pydantic_model.model_json_schema(by_alias=False))
 
     async def patch_single(self, request: Request, row_id: Any, data: dict[str, Any]) -> Any:
         names = {alias: name for name, alias in self._aliases().items()}

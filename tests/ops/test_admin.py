@@ -101,14 +101,19 @@ async def test_moderator_menu_and_permissions(client, make_user) -> None:
     assert rows[0]["certification_readable"] == "R"
     assert Decimal(str(rows[0]["price"])) == Decimal("9.99")
 
-    # The edit form posts every field back, foreign keys by their column name (certification_id).
+    schema = (await client.get("/admin/api/tables/movies/schema/")).json()
+    assert "certification" in schema["properties"]  # same keys as the rows, so the UI renders them
+    # The edit form posts every field back, as they were when it opened.
     form = (await client.get(f"/admin/api/tables/movies/{movie_id}/")).json()
     form.pop("id")
     other = Certification(name="PG")
     await other.save()
-    form.update(price="12.50", certification_id=other.id)
+    form.update(price="12.50", certification=other.id, likes=999)
+    await Movie.update({Movie.likes: 5, Movie.popularity: 5}).where(Movie.id == movie_id).run()
     patched = await client.patch(f"/admin/api/tables/movies/{movie_id}/", json=form, headers=csrf(client))
     assert patched.status_code == 200, patched.text
+    counters = await Movie.select(Movie.likes, Movie.popularity).where(Movie.id == movie_id).first().run()
+    assert counters == {"likes": 5, "popularity": 5}  # counters stay the services' business
     saved = Movie.select(Movie.price, Movie.certification.as_alias("certification"))
     assert await saved.where(Movie.id == movie_id).first().run() == {
         "price": Decimal("12.50"),
