@@ -241,6 +241,11 @@ async def create_payment(user_id: int, order_id: int) -> PaymentCreated:
             status=PaymentStatus.PENDING,
             amount=amount,
             currency=currency,
+            # Piccolo's Varchar/Text default is "", even for nullable columns: NULL until known
+            # (an "" would also collide on the unique external_payment_id).
+            external_payment_id=None,
+            client_secret=None,
+            failure_reason=None,
         )
         await payment.save()
         payment_id = int(payment.id)

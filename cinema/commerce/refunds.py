@@ -128,6 +128,7 @@ async def request_refund(user_id: int, order_id: int, reason: str) -> RefundRequ
             reason=reason.strip(),
             status=RefundStatus.REQUESTED,
             created_at=utcnow(),
+            external_refund_id=None,  # Piccolo's Varchar default is "", not NULL
         )
         await request.save()
     return await get_request(int(request.id))

@@ -85,6 +85,7 @@ async def test_owner_requests_a_refund_of_a_paid_order(client, paid):
     assert body["reason"] == "Wrong movie"
     assert (body["order_id"], body["user_id"], body["payment_id"]) == (p.order_id, p.user.id, p.payment_id)
     assert body["decided_at"] is None
+    assert body["external_refund_id"] is None
     assert (again.status_code, again.json()["code"]) == (409, "refund_already_requested")
     assert len(await refund_requests_of(p.order_id)) == 1
     assert (await order_state(p.order_id))[0] == "paid"  # nothing moves until an admin approves
