@@ -119,10 +119,9 @@ async def clean_database(database: None) -> AsyncIterator[None]:
     if IS_POSTGRES:
         await engine().run_ddl("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE")
     else:
-        await engine().run_ddl("PRAGMA foreign_keys = OFF")
-        for name in names:
+        # Children first: TABLES lists parents before the tables that point at them.
+        for name in reversed(names):
             await engine().run_ddl(f'DELETE FROM "{name}"')
-        await engine().run_ddl("PRAGMA foreign_keys = ON")
 
 
 @pytest.fixture(autouse=True)
