@@ -63,8 +63,14 @@ _PAYMENT_COLUMNS = (
 
 
 def _for_update(query: Any) -> Any:
-    """`SELECT ... FOR UPDATE` on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers."""
-    return query.lock_rows() if is_postgres() else query
+    """`SELECT ... FOR NO KEY UPDATE` on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers.
+
+    NO KEY UPDATE (not UPDATE): it still queues our writers one after another,
+    but does not wait for transactions that merely insert rows referencing the
+    locked row (their foreign key takes KEY SHARE), which would deadlock with a
+    webhook that recorded its event before waiting for the order.
+    """
+    return query.lock_rows("NO KEY UPDATE") if is_postgres() else query
 
 
 async def lock_order(order_id: int) -> dict[str, Any] | None:

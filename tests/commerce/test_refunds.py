@@ -9,6 +9,7 @@ and `cinema payments list|show` with --json.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -249,3 +250,30 @@ async def test_cli_payments_list_and_show(paid):
     assert "25.76" in table.stdout
     assert missing.returncode == 1
     assert "Payment not found" in missing.stderr
+
+
+async def test_admin_refund_racing_stripes_refund_event_applies_once(
+    client, make_user, paid, outbox, monkeypatch
+):
+    from cinema.commerce.money import to_minor_units
+    from tests.commerce.payments_helpers import WEBHOOK_SECRET, refund_event, sign
+
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    get_settings.cache_clear()
+    admin = await make_user(group=GroupName.ADMIN)
+    p = await paid()
+    before = len(await outbox())
+    intent_id = (await payment_row(p.payment_id))["external_payment_id"]
+    cents = to_minor_units(Decimal("25.76"), "usd")
+    bodies = [refund_event(f"evt_race_{i}", intent_id, cents) for i in range(3)]
+
+    results = await asyncio.gather(
+        client.post(f"/payments/{p.payment_id}/refund", headers=admin.headers),
+        *(client.post("/webhooks/stripe", content=b, headers={"Stripe-Signature": sign(b)}) for b in bodies),
+    )
+
+    assert all(r.status_code in (200, 409) for r in results), [r.text for r in results]
+    assert (await payment_row(p.payment_id))["status"] == "refunded"
+    assert (await order_state(p.order_id))[0] == "canceled"
+    assert [await movie_counters(m) for m in p.movie_ids] == [(0, 0), (0, 0)]
+    assert subjects((await outbox())[before:]) == [f"Refund for order #{p.order_id}"]
