@@ -87,6 +87,7 @@ class Options:
     pg_url: str
     json_out: Path
     keep_db: bool
+    reuse_db: bool
     parts: set[str]
     seed: int
 
@@ -177,22 +178,33 @@ def cinema_command() -> list[str]:
 
 
 def run_cli(args: Sequence[str], env: dict[str, str], *, what: str) -> tuple[float, str]:
-    """Run a product CLI command; (wall seconds, output). Raises RuntimeError when it fails."""
+    """Run a product CLI command; (wall seconds, stdout). Raises RuntimeError when it fails."""
     started = time.perf_counter()
     done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
         [*cinema_command(), *args], env=env, cwd=REPO, capture_output=True, text=True, check=False
     )
     seconds = time.perf_counter() - started
-    output = (done.stdout + done.stderr).strip()
     if done.returncode != 0:
+        output = (done.stdout + done.stderr).strip()
         raise RuntimeError(f"{what} failed ({done.returncode}):\n{output[-3000:]}")
-    return seconds, output
+    return seconds, done.stdout
 
 
 def make_fixtures(env: dict[str, str], *, buyers: int, burst: int) -> dict[str, Any]:
     """Run `tests.perf.fixtures` on the database of `env`; its JSON. Raises RuntimeError when it fails."""
+    prefix = f"bench{time.time_ns() // 1_000_000}"
     done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "tests.perf.fixtures", "--buyers", str(buyers), "--burst", str(burst)],
+        [
+            sys.executable,
+            "-m",
+            "tests.perf.fixtures",
+            "--buyers",
+            str(buyers),
+            "--burst",
+            str(burst),
+            "--prefix",
+            prefix,
+        ],
         env=env,
         cwd=REPO,
         capture_output=True,
@@ -322,24 +334,15 @@ async def compare(product: Server, baseline: Server, path: str, headers: dict[st
 # --- measurements -------------------------------------------------------------
 
 
-async def measure(url: str, endpoint: Endpoint, opts: Options, headers: dict[str, str]) -> load.LoadResult:
-    """A discarded warm-up run, then the measured run."""
+async def measure(
+    server: Server, endpoint: Endpoint, opts: Options, headers: dict[str, str]
+) -> load.LoadResult:
+    """A discarded warm-up run, then the measured run (with the server's CPU time per request)."""
+    common: dict[str, Any] = {"connections": opts.connections, "threads": opts.threads, "headers": headers}
     if opts.warmup > 0:
-        await load.run_wrk(
-            url,
-            endpoint.paths,
-            duration=opts.warmup,
-            connections=opts.connections,
-            threads=opts.threads,
-            headers=headers,
-        )
+        await load.run_wrk(server.url, endpoint.paths, duration=opts.warmup, **common)
     return await load.run_wrk(
-        url,
-        endpoint.paths,
-        duration=opts.duration,
-        connections=opts.connections,
-        threads=opts.threads,
-        headers=headers,
+        server.url, endpoint.paths, duration=opts.duration, server_pid=server.process.pid, **common
     )
 
 
@@ -410,15 +413,27 @@ def endpoints_for(movies: dict[str, Any]) -> list[Endpoint]:
     ]
 
 
-async def run_size(size: int, opts: Options, workdir: Path) -> SizeRun:
-    label = size_label(size)
-    run = SizeRun(size, label, f"cinema_bench_{label}")
-    figures = run.figures
-    url = database_url(opts.pg_url, run.database)
-    env = product_env(url, workdir)
-    console.rule(f"[bold]{label} movies[/bold] ({run.database})")
+async def movie_count(url: str) -> int | None:
+    """Movies in the database at `url`, or None when it does not exist or has no schema."""
+    try:
+        conn = await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError):
+        return None
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM movies"))
+    except asyncpg.PostgresError:
+        return None
+    finally:
+        await conn.close()
 
-    await recreate_database(opts.pg_url, run.database)
+
+async def build_catalog(
+    size: int, opts: Options, url: str, env: dict[str, str], workdir: Path, figures: dict[str, Any]
+) -> None:
+    """A fresh database with `size` movies imported by `cinema movies import` (timed), then VACUUM ANALYZE."""
+    label = size_label(size)
+    database = urlsplit(url).path.lstrip("/")
+    await recreate_database(opts.pg_url, database)
     run_cli(["db", "migrate"], env, what="cinema db migrate")
     _, real_rows = datagen.read_source()
     if size == len(real_rows):
@@ -432,7 +447,12 @@ async def run_size(size: int, opts: Options, workdir: Path) -> SizeRun:
             "generated_s": round(time.perf_counter() - started, 2),
         }
     console.print(f"importing {size} rows from {csv_path.name} ...")
-    seconds, output = run_cli(["movies", "import", str(csv_path)], env, what="cinema movies import")
+    seconds, output = run_cli(["movies", "import", str(csv_path), "--json"], env, what="cinema movies import")
+    try:
+        report: dict[str, Any] = json.loads(output)
+    except ValueError:
+        report = {"output": output[-600:]}
+    report.pop("rejections", None)
     conn = await asyncpg.connect(url)
     try:
         movies_count = int(await conn.fetchval("SELECT count(*) FROM movies"))
@@ -443,11 +463,26 @@ async def run_size(size: int, opts: Options, workdir: Path) -> SizeRun:
         "seconds": round(seconds, 2),
         "rows": size,
         "movies_in_db": movies_count,
-        "output_tail": output[-600:],
+        "report": report,
         "bar": f"< {BAR_IMPORT_100K_S:.0f} s at 100k" if size >= 100_000 else None,
         "pass": seconds < BAR_IMPORT_100K_S if size >= 100_000 else None,
     }
     console.print(f"import: {seconds:.1f} s, {movies_count} movies in the database")
+
+
+async def run_size(size: int, opts: Options, workdir: Path) -> SizeRun:
+    label = size_label(size)
+    run = SizeRun(size, label, f"cinema_bench_{label}")
+    figures = run.figures
+    url = database_url(opts.pg_url, run.database)
+    env = product_env(url, workdir)
+    console.rule(f"[bold]{label} movies[/bold] ({run.database})")
+
+    if opts.reuse_db and await movie_count(url) == size:
+        console.print(f"reusing {run.database} ({size} movies; no import measured)")
+        figures["import"] = {"reused": True, "rows": size, "movies_in_db": size, "bar": None, "pass": None}
+    else:
+        await build_catalog(size, opts, url, env, workdir, figures)
 
     buyers_needed = opts.flows + opts.flow_concurrency + 1
     fixtures = make_fixtures(env, buyers=buyers_needed, burst=opts.burst_size)
@@ -473,12 +508,15 @@ async def run_size(size: int, opts: Options, workdir: Path) -> SizeRun:
             for endpoint in endpoints:
                 headers = auth if endpoint.auth else {}
                 console.print(f"wrk {endpoint.label} ...")
-                p = await measure(product.url, endpoint, opts, headers)
-                b = await measure(baseline.url, endpoint, opts, headers)
+                p = await measure(product, endpoint, opts, headers)
+                b = await measure(baseline, endpoint, opts, headers)
                 entry = reads[endpoint.key]
                 entry["product"], entry["baseline"] = p.as_dict(), b.as_dict()
                 entry["rps_ratio"] = round(p.rps / b.rps, 3) if b.rps else None
                 entry["p99_ratio"] = round(p.p99_ms / b.p99_ms, 3) if b.p99_ms else None
+                # What the rps ratio would be if both servers were CPU-bound on one core.
+                pc, bc = p.server_cpu_ms_per_request, b.server_cpu_ms_per_request
+                entry["cpu_ratio"] = round(bc / pc, 3) if pc and bc else None
                 if endpoint.catalog:
                     entry["pass"] = bool(
                         p.ok
@@ -508,7 +546,7 @@ async def run_size(size: int, opts: Options, workdir: Path) -> SizeRun:
         if "burst" in opts.parts:
             console.print(f"catalog first page alone, then with bursts of {opts.burst_size} logins ...")
             catalog = endpoints[0]
-            quiet = await measure(product.url, catalog, opts, {})
+            quiet = await measure(product, catalog, opts, {})
             if opts.warmup > 0:
                 await load.run_wrk(
                     product.url,
@@ -601,7 +639,9 @@ def _load(result: dict[str, Any] | None) -> str:
     if not result:
         return ""
     flag = "" if result["ok"] else " [red]errors[/red]"
-    return f"{result['rps']:.0f} rps{flag}\n{result['p50_ms']:.1f} / {result['p99_ms']:.1f}"
+    cpu = result.get("server_cpu_ms_per_request")
+    cpu_line = f"\ncpu {cpu:.2f} ms/req" if cpu is not None else ""
+    return f"{result['rps']:.0f} rps{flag}\n{result['p50_ms']:.1f} / {result['p99_ms']:.1f}{cpu_line}"
 
 
 def render(results: dict[str, Any]) -> Table:
@@ -613,7 +653,8 @@ def render(results: dict[str, Any]) -> Table:
             f"wrk: {meta['connections']} connections, {meta['wrk_threads']} threads, {meta['duration']} s per run "
             f"after a {meta['warmup']} s warm-up. {meta['cpus']} CPUs shared by the servers, PostgreSQL and wrk; "
             f"load average {meta['loadavg_start']} at start, {meta.get('loadavg_end')} at end.\n"
-            "Latency cells: p50 / p99 ms. Ratios: product / baseline. "
+            "Cells: requests/s; p50 / p99 latency in ms; server process CPU time per request. "
+            "Ratios: product / baseline (cpu: baseline CPU per request / product's). "
             "SQL: statements per request (round trips incl. BEGIN/COMMIT and pool resets)."
         ),
     )
@@ -628,6 +669,8 @@ def render(results: dict[str, Any]) -> Table:
     for label, figures in results["sizes"].items():
         for entry in figures.get("reads", {}).values():
             p, b = entry.get("product"), entry.get("baseline")
+            if p is None and entry.get("same_json"):
+                continue  # not measured (--parts without read), and nothing to flag
             sql = entry.get("sql", {})
             shape = "" if entry.get("same_json") else "\n[red]JSON differs[/red]"
             ok = entry.get("pass")
@@ -636,7 +679,12 @@ def render(results: dict[str, Any]) -> Table:
                 entry["label"] + shape,
                 _load(p),
                 _load(b),
-                f"{entry['rps_ratio']:.2f}" if p else "",
+                (
+                    f"{entry['rps_ratio']:.2f}"
+                    + (f"\ncpu {entry['cpu_ratio']:.2f}" if entry.get("cpu_ratio") else "")
+                )
+                if p
+                else "",
                 f"{entry['p99_ratio']:.2f}" if p else "",
                 f"{_sql(sql.get('product'))} | {_sql(sql.get('baseline'))}" if sql else "",
                 f"rps >= {BAR_RPS_RATIO}x,\np99 <= {BAR_P99_RATIO}x {_mark(ok)}"
@@ -684,11 +732,18 @@ def render(results: dict[str, Any]) -> Table:
                 "(none)" if flows["ok"] else f"[red]{flows['failed']} failed[/red]",
             )
         imp = figures.get("import")
-        if imp:
+        if imp and imp.get("reused"):
+            table.add_row(label, "cinema movies import", "not measured", "", "", "", "database reused", "")
+        elif imp:
             table.add_row(
                 label,
                 f"cinema movies import\n({imp['rows']} rows)",
-                f"{imp['seconds']:.1f} s",
+                f"{imp['seconds']:.1f} s wall"
+                + (
+                    f"\nimporter {imp['report']['seconds']:.1f} s"
+                    if "seconds" in imp.get("report", {})
+                    else ""
+                ),
                 "",
                 "",
                 "",
@@ -734,7 +789,8 @@ def parse_args(argv: list[str] | None) -> Options:
         burst_size=args.burst_size,
         pg_url=args.pg_url,
         json_out=args.json_out,
-        keep_db=args.keep_db,
+        keep_db=args.keep_db or args.reuse_db,
+        reuse_db=args.reuse_db,
         parts={p.strip() for p in args.parts.split(",") if p.strip()},
         seed=args.seed,
     )

@@ -5,7 +5,7 @@ Piccolo builds its engine from the environment at import:
 
     python -m tests.perf.fixtures --buyers 300 --burst 20 --cart-items 5
 
-Creates active USER accounts `bench-*@bench.local` sharing one password (one
+Creates active USER accounts `<prefix>-*@bench.local` sharing one password (one
 bcrypt hash at the product's work factor, so creating hundreds of users takes
 seconds; each login still verifies the hash at full cost):
 
@@ -30,7 +30,7 @@ from typing import Any
 PASSWORD = "Bench!Passw0rd"
 
 
-async def _make(buyers: int, burst: int, cart_items: int) -> dict[str, Any]:
+async def _make(buyers: int, burst: int, cart_items: int, prefix: str) -> dict[str, Any]:
     from cinema.accounts import passwords, sessions
     from cinema.accounts.tables import GroupName, User, UserGroup
     from cinema.catalog.tables import Movie
@@ -50,18 +50,19 @@ async def _make(buyers: int, burst: int, cart_items: int) -> dict[str, Any]:
             return int(created.id)
 
         movie_ids = [int(r["id"]) for r in await Movie.select(Movie.id).order_by(Movie.id).run()]
-        cart_user = await user("bench-cart@bench.local")
+        cart_email = f"{prefix}-cart@bench.local"
+        cart_user = await user(cart_email)
         # Evenly spaced movies, so the cart and the purchases touch the whole table.
         step = max(1, len(movie_ids) // max(1, cart_items))
         for movie_id in movie_ids[::step][:cart_items]:
             await carts.add_to_cart(cart_user, movie_id)
-        burst_users = [f"bench-burst-{i}@bench.local" for i in range(burst)]
+        burst_users = [f"{prefix}-burst-{i}@bench.local" for i in range(burst)]
         for email in burst_users:
             await user(email)
         buyer_rows: list[dict[str, Any]] = []
         step = max(1, len(movie_ids) // max(1, buyers))
         for i in range(buyers):
-            user_id = await user(f"bench-buyer-{i}@bench.local")
+            user_id = await user(f"{prefix}-buyer-{i}@bench.local")
             pair = await sessions.open_session(user_id)
             buyer_rows.append(
                 {
@@ -79,7 +80,7 @@ async def _make(buyers: int, burst: int, cart_items: int) -> dict[str, Any]:
         )
         return {
             "password": PASSWORD,
-            "cart": {"email": "bench-cart@bench.local", "user_id": cart_user, "items": cart_items},
+            "cart": {"email": cart_email, "user_id": cart_user, "items": cart_items},
             "burst": burst_users,
             "buyers": buyer_rows,
             "movies": {
@@ -99,8 +100,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--buyers", type=int, default=300)
     parser.add_argument("--burst", type=int, default=20)
     parser.add_argument("--cart-items", type=int, default=5)
+    parser.add_argument(
+        "--prefix", default="bench", help="Email prefix (unique per run when a database is reused)."
+    )
     args = parser.parse_args(argv)
-    print(json.dumps(asyncio.run(_make(args.buyers, args.burst, args.cart_items))))
+    print(json.dumps(asyncio.run(_make(args.buyers, args.burst, args.cart_items, args.prefix))))
 
 
 if __name__ == "__main__":

@@ -60,9 +60,24 @@ def ensure_wrk() -> str:
     raise WrkMissing("wrk is not installed: run `sudo apt-get install -y wrk` (Debian/Ubuntu) and retry.")
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds used so far by process `pid` (Linux /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class LoadResult:
-    """One measured load run. Latencies in milliseconds."""
+    """One measured load run. Latencies in milliseconds.
+
+    `server_cpu_ms_per_request`: CPU time the server process spent per answered
+    request during the run (less sensitive than rps to other load on a shared
+    machine; None when not measured).
+    """
 
     rps: float
     p50_ms: float
@@ -71,6 +86,7 @@ class LoadResult:
     seconds: float
     errors: int = 0
     non_2xx: int = 0
+    server_cpu_ms_per_request: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -129,9 +145,11 @@ async def run_wrk(
     threads: int = 2,
     headers: dict[str, str] | None = None,
     request_timeout: float = 10.0,
+    server_pid: int | None = None,
 ) -> LoadResult:
     """Drive `paths` (round-robin when several) on `base_url` for `duration` seconds.
 
+    With `server_pid`, also measures the server's CPU time per request.
     Raises RuntimeError when wrk fails or prints no report.
     """
     wrk = ensure_wrk()
@@ -154,6 +172,7 @@ async def run_wrk(
         script.write_text(_ROUND_ROBIN % quoted)
         args += ["-s", str(script)]
     args.append(base_url.rstrip("/") + paths[0])
+    cpu_before = process_cpu_seconds(server_pid) if server_pid else None
     try:
         proc = await asyncio.create_subprocess_exec(
             *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
@@ -162,9 +181,13 @@ async def run_wrk(
     finally:
         if script is not None:
             script.unlink(missing_ok=True)
+    cpu_after = process_cpu_seconds(server_pid) if server_pid else None
     if proc.returncode != 0:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {err.decode(errors='replace')}")
-    return parse_wrk(out.decode())
+    result = parse_wrk(out.decode())
+    if cpu_before is not None and cpu_after is not None and result.requests:
+        result.server_cpu_ms_per_request = round((cpu_after - cpu_before) * 1000 / result.requests, 3)
+    return result
 
 
 # --- the purchase path ------------------------------------------------------
