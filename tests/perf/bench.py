@@ -774,6 +774,11 @@ def parse_args(argv: list[str] | None) -> Options:
         "--keep-db", action="store_true", help="Keep the cinema_bench_* databases afterwards."
     )
     parser.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="Use a kept database that already holds the catalog (no import timing); implies --keep-db.",
+    )
+    parser.add_argument(
         "--parts", default="read,burst,flows,sql", help="Any of read,burst,flows,sql (import always runs)."
     )
     parser.add_argument("--seed", type=int, default=7, help="Seed of the generated catalog.")
