@@ -89,6 +89,7 @@ class Options:
     keep_db: bool
     reuse_db: bool
     parts: set[str]
+    product_app: str
     seed: int
 
 
@@ -492,7 +493,7 @@ async def run_size(size: int, opts: Options, workdir: Path) -> SizeRun:
     }
 
     async with (
-        serving("product", "cinema.api.app:create_app", env, workdir, "/health") as product,
+        serving("product", opts.product_app, env, workdir, "/health") as product,
         serving("baseline", "tests.perf.baseline:create_app", env, workdir, "/movies?per_page=1") as baseline,
     ):
         token = await login(product.url, fixtures["cart"]["email"])
@@ -782,6 +783,11 @@ def parse_args(argv: list[str] | None) -> Options:
         "--parts", default="read,burst,flows,sql", help="Any of read,burst,flows,sql (import always runs)."
     )
     parser.add_argument("--seed", type=int, default=7, help="Seed of the generated catalog.")
+    parser.add_argument(
+        "--product-app",
+        default="cinema.api.app:create_app",
+        help="The product's app factory for uvicorn (to compare a candidate change; must be importable).",
+    )
     args = parser.parse_args(argv)
     return Options(
         sizes=[int(s) for s in args.sizes.split(",") if s.strip()],
@@ -796,6 +802,7 @@ def parse_args(argv: list[str] | None) -> Options:
         json_out=args.json_out,
         keep_db=args.keep_db or args.reuse_db,
         reuse_db=args.reuse_db,
+        product_app=args.product_app,
         parts={p.strip() for p in args.parts.split(",") if p.strip()},
         seed=args.seed,
     )
