@@ -90,6 +90,7 @@ class Options:
     reuse_db: bool
     parts: set[str]
     product_app: str
+    rounds: int
     seed: int
 
 
@@ -509,10 +510,19 @@ async def run_size(size: int, opts: Options, workdir: Path) -> SizeRun:
             for endpoint in endpoints:
                 headers = auth if endpoint.auth else {}
                 console.print(f"wrk {endpoint.label} ...")
-                p = await measure(product, endpoint, opts, headers)
-                b = await measure(baseline, endpoint, opts, headers)
+                p_runs: list[load.LoadResult] = []
+                b_runs: list[load.LoadResult] = []
+                for _ in range(opts.rounds):  # alternated, so drifting background load hits both alike
+                    p_runs.append(await measure(product, endpoint, opts, headers))
+                    b_runs.append(await measure(baseline, endpoint, opts, headers))
+                p, b = load.median_of(p_runs), load.median_of(b_runs)
                 entry = reads[endpoint.key]
                 entry["product"], entry["baseline"] = p.as_dict(), b.as_dict()
+                if opts.rounds > 1:
+                    entry["rounds"] = {
+                        "product": [r.as_dict() for r in p_runs],
+                        "baseline": [r.as_dict() for r in b_runs],
+                    }
                 entry["rps_ratio"] = round(p.rps / b.rps, 3) if b.rps else None
                 entry["p99_ratio"] = round(p.p99_ms / b.p99_ms, 3) if b.p99_ms else None
                 # What the rps ratio would be if both servers were CPU-bound on one core.
@@ -652,7 +662,7 @@ def render(results: dict[str, Any]) -> Table:
         title="Cinema benchmarks (issue 7): product vs a Starlette + asyncpg baseline",
         caption=(
             f"wrk: {meta['connections']} connections, {meta['wrk_threads']} threads, {meta['duration']} s per run "
-            f"after a {meta['warmup']} s warm-up. {meta['cpus']} CPUs shared by the servers, PostgreSQL and wrk; "
+            f"after a {meta['warmup']} s warm-up, median of {meta.get('rounds', 1)} alternated run(s). {meta['cpus']} CPUs shared by the servers, PostgreSQL and wrk; "
             f"load average {meta['loadavg_start']} at start, {meta.get('loadavg_end')} at end.\n"
             "Cells: requests/s; p50 / p99 latency in ms; server process CPU time per request. "
             "Ratios: product / baseline (cpu: baseline CPU per request / product's). "
@@ -763,6 +773,12 @@ def parse_args(argv: list[str] | None) -> Options:
         "--warmup", type=float, default=3.0, help="Seconds of discarded warm-up before each run."
     )
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="Measure each read endpoint this many times, product and baseline alternated; medians are reported.",
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads.")
     parser.add_argument("--flows", type=int, default=200, help="Purchase flows measured.")
     parser.add_argument("--flow-concurrency", type=int, default=16)
@@ -803,6 +819,7 @@ def parse_args(argv: list[str] | None) -> Options:
         keep_db=args.keep_db or args.reuse_db,
         reuse_db=args.reuse_db,
         product_app=args.product_app,
+        rounds=max(1, args.rounds),
         parts={p.strip() for p in args.parts.split(",") if p.strip()},
         seed=args.seed,
     )
@@ -844,6 +861,7 @@ def main(argv: list[str] | None = None) -> int:
             "warmup": opts.warmup,
             "connections": opts.connections,
             "wrk_threads": opts.threads,
+            "rounds": opts.rounds,
             "flows": opts.flows,
             "flow_concurrency": opts.flow_concurrency,
             "burst_size": opts.burst_size,

@@ -96,6 +96,23 @@ class LoadResult:
         return {**asdict(self), "ok": self.ok}
 
 
+def median_of(results: Sequence[LoadResult]) -> LoadResult:
+    """One result from several runs: the median of each figure, the sums of the counts."""
+    if len(results) == 1:
+        return results[0]
+    cpus = [r.server_cpu_ms_per_request for r in results if r.server_cpu_ms_per_request is not None]
+    return LoadResult(
+        rps=round(statistics.median(r.rps for r in results), 2),
+        p50_ms=round(statistics.median(r.p50_ms for r in results), 2),
+        p99_ms=round(statistics.median(r.p99_ms for r in results), 2),
+        requests=sum(r.requests for r in results),
+        seconds=round(sum(r.seconds for r in results), 2),
+        errors=sum(r.errors for r in results),
+        non_2xx=sum(r.non_2xx for r in results),
+        server_cpu_ms_per_request=round(statistics.median(cpus), 3) if cpus else None,
+    )
+
+
 def _ms(text: str) -> float:
     match = _DURATION.match(text.strip())
     if match is None:
