@@ -35,12 +35,18 @@ def run(make: Callable[[], Awaitable[T]]) -> T:
     """Run one service coroutine with the database pool open; domain errors exit 1 in red."""
 
     async def main() -> T:
+        from taskiq import InMemoryBroker
+
         from cinema.db import close_pool, open_pool
+        from cinema.tasks import broker
 
         await open_pool()
         try:
             return await make()
         finally:
+            # Without Redis, tasks (emails) run in this process: let them finish before exiting.
+            if isinstance(broker, InMemoryBroker):
+                await broker.wait_all()
             await close_pool()
 
     try:
