@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Any, TypeVar
@@ -32,32 +32,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from cinema.accounts.tables import UserGroup
 from cinema.db import engine
-from cinema.piccolo_app import TABLES
-from tests.conftest import IS_POSTGRES, STRONG_PASSWORD, text_of
+from tests.conftest import STRONG_PASSWORD, text_of
 
 T = TypeVar("T")
 
 TOKEN_IN_LINK = re.compile(r"[?&]token=([A-Za-z0-9_\-]+)")
 RESET_TOKEN = re.compile(r"hour\(s\): ([A-Za-z0-9_\-]+)")
-
-
-@pytest.fixture(autouse=True)
-async def _empty_tables_children_first() -> AsyncIterator[None]:
-    """Empty tables children first after each test, before the root `clean_database`.
-
-    The root cleanup on SQLite turns foreign keys off on a connection of its own
-    (Piccolo's `run_ddl` opens one per call), so deleting `users` while an order
-    still points at it (ON DELETE RESTRICT) would fail. PostgreSQL's TRUNCATE
-    ... CASCADE needs no help.
-    """
-    yield
-    if IS_POSTGRES:
-        return
-    for table in reversed(TABLES):
-        if table is not UserGroup:
-            await table.delete(force=True).run()
 
 
 def activation_token(message: EmailMessage) -> str:
