@@ -148,15 +148,22 @@ async def _maybe_database_error(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+def _mask(value: Any) -> Any:
+    """`value` with every secret field's value replaced, at any depth."""
+    if isinstance(value, dict):
+        return {k: ("***" if k in SECRET_FIELDS else _mask(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    return value
+
+
 def _scrub(error: dict[str, Any]) -> dict[str, Any]:
     loc = error.get("loc") or ()
     if any(part in SECRET_FIELDS for part in loc if isinstance(part, str)):
         error = {k: v for k, v in error.items() if k not in ("input", "ctx")}
     else:
-        error = dict(error)
         # The input may be the whole body (with a password) when the error is about its shape.
-        if isinstance(error.get("input"), dict):
-            error["input"] = {k: ("***" if k in SECRET_FIELDS else v) for k, v in error["input"].items()}
+        error = {**error, "input": _mask(error.get("input"))} if "input" in error else dict(error)
     error.pop("url", None)
     return error
 
