@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from cinema.accounts import passwords
 from cinema.accounts.sessions import authenticate
 from cinema.accounts.tables import User
+from cinema.api.errors import ErrorBody
 from cinema.config import get_settings
 from cinema.errors import NotAuthenticated
 
@@ -88,6 +89,20 @@ async def require_docs_access(request: Request) -> None:
     raise DocsAuthRequired()
 
 
+def _declare_both_422_shapes(operation: dict[str, Any]) -> None:
+    """A 422 is FastAPI's validation list or a domain rule's `{"detail", "code"}`: declare both.
+
+    (`ValidationFailed`, e.g. a weak password or an inverted range, answers 422
+    with the error body every other error uses; API.md.)
+    """
+    content = operation.get("responses", {}).get("422", {}).get("content", {}).get("application/json")
+    if not content or "schema" not in content:
+        return
+    shapes = [content["schema"], {"$ref": "#/components/schemas/ErrorBody"}]
+    if shapes[0] != shapes[1]:
+        content["schema"] = {"anyOf": shapes}
+
+
 def _custom_openapi(app: FastAPI) -> Any:
     def build() -> dict[str, Any]:
         if app.openapi_schema:
@@ -105,6 +120,8 @@ def _custom_openapi(app: FastAPI) -> Any:
             "description": "Sign in with your email as the username; the access token is then sent as Bearer.",
             "flows": {"password": {"tokenUrl": TOKEN_URL, "scopes": {}}},
         }
+        components = schema["components"].setdefault("schemas", {})
+        components.setdefault("ErrorBody", ErrorBody.model_json_schema())
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
                 if not isinstance(operation, dict):
@@ -112,6 +129,7 @@ def _custom_openapi(app: FastAPI) -> Any:
                 security = operation.get("security")
                 if security and any("HTTPBearer" in item for item in security):
                     operation["security"] = [*security, {OAUTH2_SCHEME: []}]
+                _declare_both_422_shapes(operation)
         app.openapi_schema = schema
         return schema
 

@@ -99,47 +99,61 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], log_path: Path, timeo
     raise RuntimeError(f"server did not answer /health in {timeout} s:\n{log_path.read_text()[-4000:]}")
 
 
+def start_server(folder: Path, **env: str) -> Server:
+    """Start uvicorn serving the app (this process's environment plus `env`); waits for /health."""
+    port = free_port()
+    log_path = folder / f"uvicorn-{port}.log"
+    full_env = {**os.environ, **env}
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "cinema.api.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env=full_env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+    try:
+        _wait_http(server.url, process, log_path)
+    except RuntimeError:
+        stop_server(server)
+        raise
+    return server
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Factory: `serve(DATABASE_URL=...)` -> a running `Server` (stopped after the test)."""
-    started: list[subprocess.Popen[bytes]] = []
+    started: list[Server] = []
 
     def start(**env: str) -> Server:
-        port = free_port()
-        log_path = tmp_path / f"uvicorn-{port}.log"
-        full_env = {**os.environ, **env}
-        with log_path.open("wb") as log_file:
-            process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    "cinema.api.app:create_app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                ],
-                cwd=ROOT,
-                env=full_env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-        started.append(process)
-        url = f"http://127.0.0.1:{port}"
-        _wait_http(url, process, log_path)
-        return Server(url=url, process=process, log_path=log_path)
+        server = start_server(tmp_path, **env)
+        started.append(server)
+        return server
 
     yield start
-    for process in started:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    for server in started:
+        stop_server(server)
 
 
 @dataclass
