@@ -62,19 +62,19 @@ class Movie(Table, tablename="movies"):
     id: Serial
 
     uuid = UUID(unique=True)
-    name = Varchar(length=255, index=True)
-    year = Integer(index=True)
+    name = Varchar(length=255)
+    year = Integer()
     time = Integer()
-    imdb = Real(index=True)
-    votes = Integer(index=True)
+    imdb = Real()
+    votes = Integer()
     meta_score = Real(null=True)
     gross = Numeric(digits=(16, 2), null=True)
     description = Text()
-    price = Numeric(digits=(10, 2), index=True)
+    price = Numeric(digits=(10, 2))
     certification = ForeignKey(
         Certification, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="certification_id"
     )
-    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
 
     likes = Integer(default=0)
@@ -85,9 +85,13 @@ class Movie(Table, tablename="movies"):
     ratings_sum = Integer(default=0)
     comments_count = Integer(default=0)
     #: likes + favorites + purchases (API.md's `popularity` sort).
-    popularity = Integer(default=0, index=True)
+    popularity = Integer(default=0)
 
     # UNIQUE(name, year, time) as unique index "movies_unique": migration 0003.
+    # Filters and sorts on name, year, imdb, votes, price, popularity and
+    # created_at use the composite (column, id) indexes of migration 0004 (the
+    # id makes the order stable for paging); single-column indexes would only
+    # slow writes (bulk imports) down. Search uses its pg_trgm indexes (0004).
 
     @classmethod
     def get_readable(cls) -> Readable:
