@@ -7,7 +7,9 @@ stack (uvicorn, Starlette, asyncpg, pydantic-core's JSON encoder) on this
 machine, the yardstick of issue 7's bars.
 
 - `GET /movies`: `page`, `per_page`, `sort`, `search`, `genre_id`, `year_from`,
-  `year_to`, `imdb_min`; the page and its total in one statement (two CTEs);
+  `year_to`, `imdb_min`; the page and its total in one statement: with a
+  filter, the matching ids are found once (a MATERIALIZED CTE) and both counted
+  and paged from there; without one, the count and an index-ordered page;
 - `GET /movies/{id}`: the anonymous detail, with genres, directors and stars;
 - `GET /cart`: verifies the Bearer access token (signature, expiry, type, like
   the product), then ONE statement checks the session and the active user and
@@ -143,20 +145,39 @@ def list_sql(params: dict[str, str]) -> tuple[str, list[Any], int, int]:
         clauses.append(f"m.year <= {arg(int(params['year_to']))}")
     if "imdb_min" in params:
         clauses.append(f"m.imdb >= CAST({arg(float(params['imdb_min']))} AS REAL)")
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-
     sort = params.get("sort", "")
     if sort:
         direction = "DESC" if sort.startswith("-") else "ASC"
         column = SORT_COLUMNS[sort.lstrip("-")]  # KeyError -> 422
-        order = f"ORDER BY {{a}}.{column} {direction}, {{a}}.id {direction}"
     else:
-        order = "ORDER BY {a}.id ASC"
+        direction, column = "ASC", "id"
+
+    def order_by(key: str, tiebreak: str) -> str:
+        """The product's order: the sort column, ties by id in the same direction (default: id)."""
+        if column == "id":
+            return f"ORDER BY {tiebreak} {direction}"
+        return f"ORDER BY {key} {direction}, {tiebreak} {direction}"
+
     limit, offset = arg(per_page), arg((page - 1) * per_page)
+    if clauses:
+        # A filter: find the matching ids once, then count them and cut the page from them.
+        where = " AND ".join(clauses)
+        ctes = (
+            f"hits AS MATERIALIZED (SELECT m.id, m.{column} AS k FROM movies m WHERE {where}), "
+            "total AS (SELECT count(*) AS n FROM hits), "
+            f"ids AS (SELECT h.id FROM hits h {order_by('h.k', 'h.id')} "
+            f"LIMIT {limit} OFFSET {offset}), "
+            f"page AS (SELECT {_LIST_COLUMNS} FROM ids JOIN movies m ON m.id = ids.id)"
+        )
+    else:
+        # The whole catalog: the count, and the page straight from the sort index.
+        ctes = (
+            "total AS (SELECT count(*) AS n FROM movies m), "
+            f"page AS (SELECT {_LIST_COLUMNS} FROM movies m {order_by(f'm.{column}', 'm.id')} "
+            f"LIMIT {limit} OFFSET {offset})"
+        )
     statement = (
-        f"WITH total AS (SELECT count(*) AS n FROM movies m {where}), "
-        f"page AS (SELECT {_LIST_COLUMNS} FROM movies m {where} {order.format(a='m')} "
-        f"LIMIT {limit} OFFSET {offset}) "
+        f"WITH {ctes} "
         "SELECT t.n AS total, p.id, p.uuid, p.name, p.year, p.time, p.imdb::numeric::float8 AS imdb_value, "
         "p.votes, p.meta_score::numeric::float8 AS meta_score_value, p.price, p.certification_id, "
         "c.name AS certification_name, p.likes, p.dislikes, p.ratings_count, p.ratings_sum, p.comments_count, "
@@ -164,7 +185,7 @@ def list_sql(params: dict[str, str]) -> tuple[str, list[Any], int, int]:
         "FROM total t LEFT JOIN page p ON true LEFT JOIN certifications c ON c.id = p.certification_id "
         + _REFS.format(join="movie_genres", table="genres", fk="genre_id", movie="p.id", alias="g")
         + " "
-        + order.format(a="p")
+        + order_by(f"p.{column}", "p.id")
     )
     return statement, args, page, per_page
 

@@ -472,7 +472,148 @@ async def build_catalog(
     console.print(f"import: {seconds:.1f} s, {movies_count} movies in the database")
 
 
+async def measure_reads(
+    product: Server,
+    baseline: Server,
+    endpoints: list[Endpoint],
+    auth: dict[str, str],
+    opts: Options,
+    size: int,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Product vs baseline on every read endpoint (JSON compared first); (reads, search cost)."""
+    reads: dict[str, Any] = {}
+    for endpoint in endpoints:
+        headers = auth if endpoint.auth else {}
+        reads[endpoint.key] = {
+            "label": endpoint.label,
+            **await compare(product, baseline, endpoint.paths[0], headers),
+        }
+    if "read" not in opts.parts:
+        return reads, None
+    for endpoint in endpoints:
+        headers = auth if endpoint.auth else {}
+        console.print(f"wrk {endpoint.label} ...")
+        p_runs: list[load.LoadResult] = []
+        b_runs: list[load.LoadResult] = []
+        for _ in range(opts.rounds):  # alternated, so drifting background load hits both alike
+            p_runs.append(await measure(product, endpoint, opts, headers))
+            b_runs.append(await measure(baseline, endpoint, opts, headers))
+        p, b = load.median_of(p_runs), load.median_of(b_runs)
+        entry = reads[endpoint.key]
+        entry["product"], entry["baseline"] = p.as_dict(), b.as_dict()
+        if opts.rounds > 1:
+            entry["rounds"] = {
+                "product": [r.as_dict() for r in p_runs],
+                "baseline": [r.as_dict() for r in b_runs],
+            }
+        entry["rps_ratio"] = round(p.rps / b.rps, 3) if b.rps else None
+        entry["p99_ratio"] = round(p.p99_ms / b.p99_ms, 3) if b.p99_ms else None
+        # What the rps ratio would be if both servers were CPU-bound on one core.
+        pc, bc = p.server_cpu_ms_per_request, b.server_cpu_ms_per_request
+        entry["cpu_ratio"] = round(bc / pc, 3) if pc and bc else None
+        if endpoint.catalog:
+            entry["pass"] = bool(
+                p.ok
+                and b.ok
+                and entry["rps_ratio"] is not None
+                and entry["rps_ratio"] >= BAR_RPS_RATIO
+                and entry["p99_ratio"] is not None
+                and entry["p99_ratio"] <= BAR_P99_RATIO
+            )
+        console.print(
+            f"  product {p.rps:.0f} rps p99 {p.p99_ms:.1f} ms | baseline {b.rps:.0f} rps "
+            f"p99 {b.p99_ms:.1f} ms | ratio {entry['rps_ratio']}"
+        )
+    plain, search = reads["list"]["product"], reads["search"]["product"]
+    cost = plain["rps"] / search["rps"] if search["rps"] else None
+    search_cost = {
+        "rps_cost_ratio": round(cost, 2) if cost else None,
+        "p50_ratio": round(search["p50_ms"] / plain["p50_ms"], 2) if plain["p50_ms"] else None,
+        "bar": f"<= {BAR_SEARCH_COST:.0f}x a plain first page at 100k" if size >= 100_000 else None,
+        "pass": (cost is not None and cost <= BAR_SEARCH_COST) if size >= 100_000 else None,
+    }
+    return reads, search_cost
+
+
+async def measure_login_bursts(
+    product: Server, catalog: Endpoint, emails: list[str], opts: Options
+) -> dict[str, Any]:
+    """The catalog's first page alone, then again while bursts of concurrent logins run."""
+    console.print(f"catalog first page alone, then with bursts of {opts.burst_size} logins ...")
+    quiet = await measure(product, catalog, opts, {})
+    stop = asyncio.Event()
+    credentials = [(email, PASSWORD) for email in emails]
+    bursts = asyncio.create_task(
+        load.login_bursts(product.url, credentials, stop, size=opts.burst_size, start_after=0.5)
+    )
+    try:
+        loaded = await load.run_wrk(
+            product.url,
+            catalog.paths,
+            duration=opts.duration,
+            connections=opts.connections,
+            threads=opts.threads,
+        )
+    finally:
+        stop.set()
+    burst = await bursts
+    ratio = loaded.p99_ms / quiet.p99_ms if quiet.p99_ms else None
+    console.print(
+        f"  p99 {quiet.p99_ms:.1f} ms alone, {loaded.p99_ms:.1f} ms with {burst.bursts} bursts "
+        f"(login p50 {burst.login_p50_ms:.0f} ms)"
+    )
+    return {
+        "quiet": quiet.as_dict(),
+        "with_bursts": loaded.as_dict(),
+        "bursts": burst.as_dict(),
+        "p99_ratio": round(ratio, 2) if ratio else None,
+        "pass": bool(ratio is not None and ratio <= BAR_BURST_P99 and burst.failed == 0 and burst.bursts > 0),
+    }
+
+
+async def measure_purchases(product: Server, buyers: list[dict[str, Any]], opts: Options) -> dict[str, Any]:
+    """Complete purchases: a warm-up of `flow_concurrency` flows, then the measured ones.
+
+    The last buyer is kept for the SQL count of the purchase steps.
+    """
+    all_buyers = [load.Buyer(b["token"], b["movie_id"]) for b in buyers]
+    warm, measured = all_buyers[: opts.flow_concurrency], all_buyers[opts.flow_concurrency : -1]
+    console.print(f"purchase flows: {len(measured)} at concurrency {opts.flow_concurrency} ...")
+    await load.purchase_flows(product.url, warm, concurrency=opts.flow_concurrency)
+    flows = await load.purchase_flows(product.url, measured, concurrency=opts.flow_concurrency)
+    console.print(f"  {flows.flows_per_s} flows/s, {flows.failed} failed")
+    return flows.as_dict()
+
+
+async def count_sql(
+    env: dict[str, str],
+    workdir: Path,
+    endpoints: list[Endpoint],
+    fixtures: dict[str, Any],
+    figures: dict[str, Any],
+) -> None:
+    """SQL per request of each read endpoint (product and baseline) and purchase step (product)."""
+    console.print("counting SQL per request ...")
+    launcher = "tests.perf.counting"
+    async with (
+        serving("product-counted", "product", env, workdir, "/health", module=launcher) as cp,
+        serving("baseline-counted", "baseline", env, workdir, "/movies?per_page=1", module=launcher) as cb,
+    ):
+        token = await login(cp.url, fixtures["cart"]["email"])
+        auth = {"Authorization": f"Bearer {token}"}
+        requests = [("GET", e.paths[0], auth if e.auth else {}, None) for e in endpoints]
+        product_counts = await sql_counts(cp, requests)
+        baseline_counts = await sql_counts(cb, requests)
+        for endpoint, (p_count, _), (b_count, _) in zip(
+            endpoints, product_counts, baseline_counts, strict=True
+        ):
+            figures["reads"][endpoint.key]["sql"] = {"product": p_count, "baseline": b_count}
+        spare = fixtures["buyers"][-1]
+        figures["purchase_sql"] = await purchase_sql_counts(cp, spare["token"], spare["movie_id"])
+
+
 async def run_size(size: int, opts: Options, workdir: Path) -> SizeRun:
+    """Everything measured at one catalog size, on its own database."""
     label = size_label(size)
     run = SizeRun(size, label, f"cinema_bench_{label}")
     figures = run.figures
@@ -486,8 +627,7 @@ async def run_size(size: int, opts: Options, workdir: Path) -> SizeRun:
     else:
         await build_catalog(size, opts, url, env, workdir, figures)
 
-    buyers_needed = opts.flows + opts.flow_concurrency + 1
-    fixtures = make_fixtures(env, buyers=buyers_needed, burst=opts.burst_size)
+    fixtures = make_fixtures(env, buyers=opts.flows + opts.flow_concurrency + 1, burst=opts.burst_size)
     endpoints = endpoints_for(fixtures["movies"])
     figures["targets"] = {
         e.key: e.paths[0] if len(e.paths) == 1 else f"{len(e.paths)} paths" for e in endpoints
@@ -498,136 +638,21 @@ async def run_size(size: int, opts: Options, workdir: Path) -> SizeRun:
         serving("baseline", "tests.perf.baseline:create_app", env, workdir, "/movies?per_page=1") as baseline,
     ):
         token = await login(product.url, fixtures["cart"]["email"])
-        auth = {"Authorization": f"Bearer {token}"}
-        reads: dict[str, Any] = {}
-        for endpoint in endpoints:
-            headers = auth if endpoint.auth else {}
-            reads[endpoint.key] = {
-                "label": endpoint.label,
-                **await compare(product, baseline, endpoint.paths[0], headers),
-            }
-        if "read" in opts.parts:
-            for endpoint in endpoints:
-                headers = auth if endpoint.auth else {}
-                console.print(f"wrk {endpoint.label} ...")
-                p_runs: list[load.LoadResult] = []
-                b_runs: list[load.LoadResult] = []
-                for _ in range(opts.rounds):  # alternated, so drifting background load hits both alike
-                    p_runs.append(await measure(product, endpoint, opts, headers))
-                    b_runs.append(await measure(baseline, endpoint, opts, headers))
-                p, b = load.median_of(p_runs), load.median_of(b_runs)
-                entry = reads[endpoint.key]
-                entry["product"], entry["baseline"] = p.as_dict(), b.as_dict()
-                if opts.rounds > 1:
-                    entry["rounds"] = {
-                        "product": [r.as_dict() for r in p_runs],
-                        "baseline": [r.as_dict() for r in b_runs],
-                    }
-                entry["rps_ratio"] = round(p.rps / b.rps, 3) if b.rps else None
-                entry["p99_ratio"] = round(p.p99_ms / b.p99_ms, 3) if b.p99_ms else None
-                # What the rps ratio would be if both servers were CPU-bound on one core.
-                pc, bc = p.server_cpu_ms_per_request, b.server_cpu_ms_per_request
-                entry["cpu_ratio"] = round(bc / pc, 3) if pc and bc else None
-                if endpoint.catalog:
-                    entry["pass"] = bool(
-                        p.ok
-                        and b.ok
-                        and entry["rps_ratio"] is not None
-                        and entry["rps_ratio"] >= BAR_RPS_RATIO
-                        and entry["p99_ratio"] is not None
-                        and entry["p99_ratio"] <= BAR_P99_RATIO
-                    )
-                console.print(
-                    f"  product {p.rps:.0f} rps p99 {p.p99_ms:.1f} ms | baseline {b.rps:.0f} rps "
-                    f"p99 {b.p99_ms:.1f} ms | ratio {entry['rps_ratio']}"
-                )
-            if "list" in reads and "search" in reads and "product" in reads["search"]:
-                plain, search = reads["list"]["product"], reads["search"]["product"]
-                cost = plain["rps"] / search["rps"] if search["rps"] else None
-                figures["search_cost"] = {
-                    "rps_cost_ratio": round(cost, 2) if cost else None,
-                    "p50_ratio": round(search["p50_ms"] / plain["p50_ms"], 2) if plain["p50_ms"] else None,
-                    "bar": f"<= {BAR_SEARCH_COST:.0f}x a plain first page at 100k"
-                    if size >= 100_000
-                    else None,
-                    "pass": (cost is not None and cost <= BAR_SEARCH_COST) if size >= 100_000 else None,
-                }
+        reads, search_cost = await measure_reads(
+            product, baseline, endpoints, {"Authorization": f"Bearer {token}"}, opts, size
+        )
         figures["reads"] = reads
-
+        if search_cost:
+            figures["search_cost"] = search_cost
         if "burst" in opts.parts:
-            console.print(f"catalog first page alone, then with bursts of {opts.burst_size} logins ...")
-            catalog = endpoints[0]
-            quiet = await measure(product, catalog, opts, {})
-            if opts.warmup > 0:
-                await load.run_wrk(
-                    product.url,
-                    catalog.paths,
-                    duration=opts.warmup,
-                    connections=opts.connections,
-                    threads=opts.threads,
-                )
-            stop = asyncio.Event()
-            credentials = [(email, PASSWORD) for email in fixtures["burst"]]
-            bursts = asyncio.create_task(
-                load.login_bursts(product.url, credentials, stop, size=opts.burst_size, start_after=0.5)
+            figures["login_burst"] = await measure_login_bursts(
+                product, endpoints[0], fixtures["burst"], opts
             )
-            loaded = await load.run_wrk(
-                product.url,
-                catalog.paths,
-                duration=opts.duration,
-                connections=opts.connections,
-                threads=opts.threads,
-            )
-            stop.set()
-            burst = await bursts
-            ratio = loaded.p99_ms / quiet.p99_ms if quiet.p99_ms else None
-            figures["login_burst"] = {
-                "quiet": quiet.as_dict(),
-                "with_bursts": loaded.as_dict(),
-                "bursts": burst.as_dict(),
-                "p99_ratio": round(ratio, 2) if ratio else None,
-                "pass": bool(
-                    ratio is not None and ratio <= BAR_BURST_P99 and burst.failed == 0 and burst.bursts > 0
-                ),
-            }
-            console.print(
-                f"  p99 {quiet.p99_ms:.1f} ms alone, {loaded.p99_ms:.1f} ms with {burst.bursts} bursts "
-                f"(login p50 {burst.login_p50_ms:.0f} ms)"
-            )
-
         if "flows" in opts.parts:
-            buyers = [load.Buyer(b["token"], b["movie_id"]) for b in fixtures["buyers"]]
-            warm, measured = buyers[: opts.flow_concurrency], buyers[opts.flow_concurrency : -1]
-            console.print(f"purchase flows: {len(measured)} at concurrency {opts.flow_concurrency} ...")
-            await load.purchase_flows(product.url, warm, concurrency=opts.flow_concurrency)
-            flows = await load.purchase_flows(product.url, measured, concurrency=opts.flow_concurrency)
-            figures["purchase"] = flows.as_dict()
-            console.print(f"  {flows.flows_per_s} flows/s, {flows.failed} failed")
+            figures["purchase"] = await measure_purchases(product, fixtures["buyers"], opts)
 
     if "sql" in opts.parts:
-        console.print("counting SQL per request ...")
-        async with (
-            serving(
-                "product-counted", "product", env, workdir, "/health", module="tests.perf.counting"
-            ) as cp,
-            serving(
-                "baseline-counted",
-                "baseline",
-                env,
-                workdir,
-                "/movies?per_page=1",
-                module="tests.perf.counting",
-            ) as cb,
-        ):
-            token = await login(cp.url, fixtures["cart"]["email"])
-            auth = {"Authorization": f"Bearer {token}"}
-            requests = [("GET", e.paths[0], auth if e.auth else {}, None) for e in endpoints]
-            for endpoint, (p_count, _), (b_count, _) in zip(
-                endpoints, await sql_counts(cp, requests), await sql_counts(cb, requests), strict=True
-            ):
-                figures["reads"][endpoint.key]["sql"] = {"product": p_count, "baseline": b_count}
-            spare = fixtures["buyers"][-1]
-            figures["purchase_sql"] = await purchase_sql_counts(cp, spare["token"], spare["movie_id"])
+        await count_sql(env, workdir, endpoints, fixtures, figures)
 
     if not opts.keep_db:
         await recreate_database(opts.pg_url, run.database, drop_only=True)
