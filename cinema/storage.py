@@ -22,13 +22,13 @@ import logging
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 import filetype  # type: ignore[import-untyped]
-from pydantic import BaseModel
 
+from cinema.accounts.queries import profile_out
+from cinema.accounts.schemas import ProfileOut
 from cinema.accounts.tables import UserProfile
 from cinema.config import Settings, get_settings
 from cinema.db import transaction
@@ -186,18 +186,8 @@ async def avatar_url(key: str | None) -> str | None:
     return await get_store().url(key)
 
 
-class AvatarProfile(BaseModel):
-    """The profile as `GET /accounts/me/profile` shows it, with `avatar_url` resolved."""
-
-    first_name: str | None = None
-    last_name: str | None = None
-    gender: str | None = None
-    date_of_birth: date | None = None
-    info: str | None = None
-    avatar_url: str | None = None
-
-
-async def _profile(user_id: int) -> AvatarProfile:
+async def _profile(user_id: int) -> ProfileOut:
+    """The profile as `GET /accounts/me/profile` shows it (accounts' `ProfileOut`)."""
     row = (
         await UserProfile.select(
             UserProfile.first_name,
@@ -211,16 +201,7 @@ async def _profile(user_id: int) -> AvatarProfile:
         .first()
         .run()
     )
-    if row is None:
-        return AvatarProfile()
-    return AvatarProfile(
-        first_name=row["first_name"],
-        last_name=row["last_name"],
-        gender=row["gender"],
-        date_of_birth=row["date_of_birth"],
-        info=row["info"],
-        avatar_url=await avatar_url(row["avatar"]),
-    )
+    return await profile_out(row)
 
 
 async def _delete_quietly(store: AvatarStore, key: str) -> None:
@@ -231,7 +212,7 @@ async def _delete_quietly(store: AvatarStore, key: str) -> None:
         log.warning("could not delete avatar object %s", key, exc_info=True)
 
 
-async def set_avatar(user_id: int, data: bytes) -> AvatarProfile:
+async def set_avatar(user_id: int, data: bytes) -> ProfileOut:
     """Store `data` as the user's avatar and return the profile with the new `avatar_url`.
 
     Raises `PayloadTooLarge` (413) over `MAX_AVATAR_BYTES`, `InvalidInput` for

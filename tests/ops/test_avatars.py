@@ -45,6 +45,8 @@ async def test_png_upload_is_stored_under_the_users_prefix_and_served(client, ma
     assert key is not None
     assert re.fullmatch(rf"avatars/{user.id}/[0-9a-f]{{32}}\.png", key)
     assert body["avatar_url"] == f"http://cinema.test/media/{key}"
+    profile = await client.get("/accounts/me/profile", headers=user.headers)
+    assert profile.json() == body  # the same profile, same URL, as the accounts API shows it
     assert (get_settings().media_dir / key).read_bytes() == image
     served = await client.get(media_path(body["avatar_url"]))
     assert served.status_code == 200

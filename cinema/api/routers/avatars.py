@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from cinema import storage
+from cinema.accounts.schemas import ProfileOut
 from cinema.api.deps import User
 from cinema.api.errors import ErrorBody
 from cinema.api.routing import CinemaRouter
@@ -94,7 +95,7 @@ async def read_upload(request: Request, field: str = "file", limit: int = storag
 @router.put(
     "/accounts/me/avatar",
     summary="Upload or replace my avatar",
-    response_model=storage.AvatarProfile,
+    response_model=ProfileOut,
     openapi_extra={"requestBody": _UPLOAD_BODY},
     responses={
         400: {"model": ErrorBody, "description": "Malformed multipart body or empty file."},
@@ -104,7 +105,7 @@ async def read_upload(request: Request, field: str = "file", limit: int = storag
         422: {"model": ErrorBody, "description": "No `file` field."},
     },
 )
-async def put_avatar(request: Request, user: User) -> storage.AvatarProfile:
+async def put_avatar(request: Request, user: User) -> ProfileOut:
     """Store the image under a server-made key and return the profile with its `avatar_url`."""
     data = await read_upload(request)
     return await storage.set_avatar(user.id, data)
