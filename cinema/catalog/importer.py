@@ -448,4 +448,7 @@ async def _upsert(
 async def _insert_pairs(table: str, fk: str, pairs: list[tuple[int, int]]) -> None:
     for chunk in sql.chunks(pairs, sql.batch_size(JOIN_CHUNK, 25 * JOIN_CHUNK)):
         source, args = sql.rows_source(["int", "int"], chunk)
-        await sql.fetch_bulk(f"INSERT INTO {table} (movie_id, {fk}) {source}", args)
+        # DO NOTHING: a concurrent import may have linked the same movie already.
+        await sql.fetch_bulk(
+            f"INSERT INTO {table} (movie_id, {fk}) {source} ON CONFLICT (movie_id, {fk}) DO NOTHING", args
+        )
