@@ -193,6 +193,8 @@ async def update_movie(movie_id: int, data: MovieUpdate) -> MovieDetail:
         if "certification" in given and data.certification is not None:
             ids = await ensure_names(EntityKind.CERTIFICATIONS, [data.certification])
             values[Movie.certification] = ids[data.certification]
+        if not given:  # an empty PATCH changes nothing, not even updated_at
+            return await get_movie(movie_id)
         values[Movie.updated_at] = utcnow()
         await Movie.update(values).where(Movie.id == movie_id)
         for relation in RELATIONS:

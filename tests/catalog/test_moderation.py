@@ -164,6 +164,9 @@ async def test_update_movie(client: Any, moderator: Any) -> None:
         f"/movies/{movie['id']}", json={"name": "Renamed"}, headers=moderator.headers
     )
     assert renamed.json()["name"] == "Renamed"
+    empty = await client.patch(f"/movies/{movie['id']}", json={}, headers=moderator.headers)
+    assert empty.status_code == 200
+    assert empty.json()["updated_at"] == renamed.json()["updated_at"]
 
 
 async def test_delete_movie_takes_its_interactions(client: Any, moderator: Any, make_user: Any) -> None:
