@@ -122,6 +122,14 @@ def database_unavailable_reason(exc: BaseException) -> str | None:
 
 async def _maybe_database_error(request: Request, exc: Exception) -> JSONResponse:
     """Handler for driver and OS errors: 503 when the database is unreachable, else the 500 path."""
+    if isinstance(
+        exc,
+        asyncpg.exceptions.CharacterNotInRepertoireError | asyncpg.exceptions.UntranslatableCharacterError,
+    ):
+        # Text PostgreSQL cannot store (a NUL character): bad input, whichever route it came in by.
+        return error_response(
+            422, "The text contains characters that cannot be stored (e.g. NUL).", "invalid_characters"
+        )
     reason = database_unavailable_reason(exc)
     if reason is None:
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
