@@ -4,7 +4,7 @@ One account store (ARCHITECTURE.md): the admin authenticates against the
 `users` table (`cinema.accounts.tables.User`, a `BaseUser` whose `login` takes
 the email and admits only active MODERATOR and ADMIN accounts) and keeps its
 browser sessions in `admin_sessions` (piccolo_api's `SessionsBase`, migration
-`cinema_0004_admin_sessions`).
+`cinema_0005_admin_sessions`).
 
 Who sees what (issue 5):
 - MODERATOR: manages the catalog (movies and their genre/star/director links,
@@ -60,7 +60,7 @@ SITE_NAME = "Cinema Admin"
 
 
 class AdminSession(SessionsBase, tablename="admin_sessions"):
-    """A Piccolo Admin browser session (cookie `id`); created by migration 0004."""
+    """A Piccolo Admin browser session (cookie `id`); created by migration 0005."""
 
     id: Serial
 
