@@ -8,13 +8,14 @@ payments.
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: The JWT secret shipped for local development. Production refuses it.
 PLACEHOLDER_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
@@ -63,17 +64,30 @@ class Settings(BaseSettings):
     s3_access_key: str | None = None
     s3_secret_key: str | None = None
     s3_region: str = "us-east-1"
+    #: Endpoint browsers use for presigned avatar URLs when it differs from
+    #: S3_ENDPOINT_URL (compose: the API reaches `minio:9000`, browsers `localhost:9000`).
+    s3_public_endpoint_url: str | None = None
     media_dir: Path = Path("var/media")
 
     docs_public: bool = False
-    cors_origins: list[str] = Field(default_factory=list)
+    #: Comma-separated origins allowed by CORS (`https://a.example,https://b.example`).
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     #: Cron schedule (UTC) of the expired-token cleanup task.
     token_purge_cron: str = "0 * * * *"
+    #: Redis broker: how long a delivered but unacknowledged task message waits
+    #: before another worker claims it (a worker killed mid-task never acks).
+    #: Must exceed the longest task (an SMTP send times out at 30 s).
+    task_redelivery_seconds: float = Field(600.0, gt=0)
+    #: How long a worker blocks for new messages before checking for abandoned ones.
+    task_poll_seconds: float = Field(2.0, gt=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str) and not value.startswith("["):
+        # Comma-separated (the documented form) or a JSON list.
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 

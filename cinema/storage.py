@@ -150,9 +150,7 @@ def store_for(settings: Settings) -> AvatarStore:
             access_key=settings.s3_access_key,
             secret_key=settings.s3_secret_key,
             region=settings.s3_region,
-            # Optional setting (S3_PUBLIC_ENDPOINT_URL) for deployments where the
-            # API reaches S3 under a name browsers cannot resolve (compose: minio).
-            public_endpoint_url=getattr(settings, "s3_public_endpoint_url", None),
+            public_endpoint_url=settings.s3_public_endpoint_url,
         )
     return LocalStore(root=settings.media_dir, base_url=settings.public_base_url)
 

@@ -10,13 +10,10 @@ causing transaction commits (`cinema.db.transaction().add(...)`), through
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from email.message import EmailMessage
 from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from taskiq import (
     AsyncBroker,
     InMemoryBroker,
@@ -45,25 +42,8 @@ MAIL_BUILDERS: dict[str, Callable[..., EmailMessage]] = {
 }
 
 
-class BrokerSettings(BaseSettings):
-    """Broker tuning, read like `cinema.config.Settings` (environment, then `.env`).
-
-    `TASK_REDELIVERY_SECONDS`: how long a message may stay delivered but
-    unacknowledged before another worker claims it. A worker killed in the
-    middle of a task never acknowledges, so its message is redelivered after
-    this; it must exceed the longest task (an SMTP send times out at 30 s).
-    """
-
-    model_config = SettingsConfigDict(
-        env_file=os.environ.get("CINEMA_ENV_FILE", ".env") or None, extra="ignore"
-    )
-
-    task_redelivery_seconds: float = Field(600.0, gt=0)
-    #: How long a worker blocks waiting for new messages before checking for abandoned ones.
-    task_poll_seconds: float = Field(2.0, gt=0)
-
-
-def _reclaiming_stream_broker(url: str, settings: BrokerSettings) -> AsyncBroker:
+def _reclaiming_stream_broker(url: str, redelivery_seconds: float, poll_seconds: float) -> AsyncBroker:
+    """The Redis stream broker; `redelivery_seconds` is `TASK_REDELIVERY_SECONDS` (see Settings)."""
     from redis.asyncio import Redis
     from taskiq import AckableMessage
     from taskiq_redis import RedisStreamBroker
@@ -115,8 +95,8 @@ def _reclaiming_stream_broker(url: str, settings: BrokerSettings) -> AsyncBroker
         url=url,
         queue_name="cinema:tasks",
         consumer_group_name="cinema",
-        idle_timeout=int(settings.task_redelivery_seconds * 1000),
-        xread_block=int(settings.task_poll_seconds * 1000),
+        idle_timeout=int(redelivery_seconds * 1000),
+        xread_block=int(poll_seconds * 1000),
     )
 
 
@@ -124,7 +104,9 @@ def _make_broker() -> AsyncBroker:
     settings = get_settings()
     made: AsyncBroker
     if settings.redis_url:
-        made = _reclaiming_stream_broker(settings.redis_url, BrokerSettings())
+        made = _reclaiming_stream_broker(
+            settings.redis_url, settings.task_redelivery_seconds, settings.task_poll_seconds
+        )
     else:
         made = InMemoryBroker()
     # Makes the tasks' `retry_on_error`/`max_retries` labels take effect (immediate re-kick).

@@ -83,7 +83,7 @@ async def test_mail_survives_a_worker_killed_mid_send(tmp_path: Path) -> None:
     from redis.asyncio import Redis
     from taskiq.kicker import AsyncKicker
 
-    from cinema.tasks import BrokerSettings, _reclaiming_stream_broker
+    from cinema.tasks import _reclaiming_stream_broker
 
     redis_url = _own_db(redis_url_or_skip())
     redis = Redis.from_url(redis_url)
@@ -103,7 +103,7 @@ async def test_mail_survives_a_worker_killed_mid_send(tmp_path: Path) -> None:
     }
     log_path = tmp_path / "worker.log"
     workers: list[subprocess.Popen[bytes]] = []
-    kicker_broker = _reclaiming_stream_broker(redis_url, BrokerSettings(task_redelivery_seconds=3))
+    kicker_broker = _reclaiming_stream_broker(redis_url, redelivery_seconds=3, poll_seconds=2)
     try:
         await kicker_broker.startup()  # creates the stream and the consumer group
         first = _start_worker(env, log_path)
