@@ -2,34 +2,39 @@
 
 For each catalog size, on a database of its own (`cinema_bench_1k`,
 `cinema_bench_100k`, dropped and created afresh on the PostgreSQL server of
-`--pg-url`):
+`--pg-url`, dropped again at the end unless `--keep-db`):
 
 1. builds the catalog through the product's importer, timed: `cinema movies
-   import FILE` in a subprocess with `DATABASE_URL` set (the real IMDb Top 1000,
-   or a file of N rows generated from it by `tests.perf.datagen`), then VACUUM
-   ANALYZE (what autovacuum would do a minute later, done now so it cannot
-   start in the middle of a measurement); users, a cart and tokens through the
-   product's services (`tests.perf.fixtures`);
+   import FILE --json` in a subprocess with `DATABASE_URL` set (the real IMDb
+   Top 1000, or N rows generated from it by `tests.perf.datagen` into a temp
+   file), then VACUUM ANALYZE (what autovacuum would do a minute later, done now
+   so it cannot start in the middle of a measurement); then users, a cart and
+   tokens through the product's services (`tests.perf.fixtures`);
 2. starts the product (`uvicorn --factory cinema.api.app:create_app`, one
    worker, uvloop + httptools, no access log) and the baseline
    (`tests.perf.baseline`, same uvicorn flags), and checks that both answer
    every benchmarked URL with the same JSON;
 3. drives each read endpoint with `wrk --latency` (same connections, threads,
-   warm-up and duration for both apps, product then baseline back to back):
-   the first page sorted by `-imdb`, a filtered page (genre + year range + IMDb
-   minimum), a search for a star's name, movie details (100 ids round-robin),
-   and GET /cart with a logged-in user's Bearer token;
+   warm-up and duration for both apps, product then baseline back to back,
+   `--rounds` times alternated): the first page sorted by `-imdb`, a filtered
+   page (genre + year range + IMDb minimum), a search for a star's name, movie
+   details (100 ids round-robin), and GET /cart with a logged-in user's Bearer
+   token; besides wrk's requests/s, p50 and p99, the server process's CPU time
+   per request is read from /proc (a figure other load on the machine disturbs
+   less than throughput);
 4. measures the catalog's first page again, alone and then under repeated
-   bursts of 20 concurrent logins (`/accounts/login`, bcrypt at the product's
-   work factor);
+   bursts of 20 concurrent logins (`POST /accounts/login`, bcrypt at the
+   product's work factor);
 5. runs complete purchases (add to cart, create order, create payment with the
    sandbox gateway, sandbox `succeed` event) with httpx/asyncio: one user per
    flow, fixed concurrency, fixed count, after a warm-up;
 6. counts the SQL statements per request of every endpoint and purchase step
-   (a second, instrumented server: `tests.perf.counting`).
+   with a second, instrumented server (`tests.perf.counting`).
 
-Prints one Rich table and writes the same figures as JSON (`--json-out`).
-The bars checked are issue 7's; each row says which it checks and whether it holds.
+Prints one Rich table and writes the same figures as JSON (`--json-out`,
+default `bench-results/bench.json`). Each row names the bar of issue 7 it
+checks and whether it holds. `--parts`, `--reuse-db` and `--product-app`
+shorten runs while investigating (see `--help`).
 """
 
 from __future__ import annotations
