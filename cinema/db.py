@@ -18,6 +18,10 @@ from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+#: Largest row id: PostgreSQL's INTEGER (serial) bound. Larger ids in input are
+#: refused with a 422 before they reach the database (where they would error).
+MAX_ID = 2**31 - 1
+
 
 def build_engine(database_url: str) -> Engine[Any]:
     """Make the Piccolo engine for a URL. Raises ValueError for an unknown scheme."""

@@ -15,6 +15,8 @@ async def test_422_for_a_list_body_does_not_echo_a_nested_password(client: Any) 
 
 
 async def test_422_for_a_missing_field_does_not_echo_the_password(client: Any) -> None:
-    response = await client.post("/accounts/register", json={"password": SECRET, "nested": {"password": SECRET}})
+    response = await client.post(
+        "/accounts/register", json={"password": SECRET, "nested": {"password": SECRET}}
+    )
     assert response.status_code == 422
     assert SECRET not in response.text

@@ -144,6 +144,8 @@ def create_app() -> FastAPI:
     errors.install(app)
     for module in (ops, accounts, avatars, catalog, interactions, cart, orders, payments):
         app.include_router(module.router)
+    if not settings.uses_stripe:
+        app.include_router(payments.sandbox_router)
     docs.install(app)
     _mount_media(app, settings)
     _mount_admin(app, settings)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cinema.accounts.sessions import CurrentUser, authenticate
 from cinema.accounts.tables import GroupName
 from cinema.config import Settings, get_settings
+from cinema.db import MAX_ID
 from cinema.errors import NotAuthenticated, PermissionDenied
 from cinema.pagination import MAX_PER_PAGE, PageParams
 
@@ -52,8 +53,12 @@ def require_group(minimum: GroupName):  # type: ignore[no-untyped-def]
     return check
 
 
+#: Pages beyond this are refused (422): their OFFSET would overflow the database's integer.
+MAX_PAGE = 1_000_000
+
+
 def page_params(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1")] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Items per page, 1..100")] = 20,
 ) -> PageParams:
     return PageParams(page=page, per_page=per_page)
@@ -64,3 +69,5 @@ OptionalUser = Annotated[CurrentUser | None, Depends(optional_user)]
 Moderator = Annotated[CurrentUser, Depends(require_group(GroupName.MODERATOR))]
 Admin = Annotated[CurrentUser, Depends(require_group(GroupName.ADMIN))]
 Paging = Annotated[PageParams, Depends(page_params)]
+#: A row id in a path: 1..MAX_ID, so an out-of-range number is a 422, not a database error.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -26,9 +26,9 @@ from cinema.accounts.sessions import CurrentUser
 from cinema.accounts.tables import GroupName, User
 from cinema.catalog.tables import Movie, MovieGenre
 from cinema.commerce.money import money, total
-from cinema.commerce.schemas import MAX_ID, CartItemOut, CartOut
+from cinema.commerce.schemas import CartItemOut, CartOut
 from cinema.commerce.tables import Cart, CartItem, OrderItem, OrderStatus, Purchase
-from cinema.db import is_postgres, transaction
+from cinema.db import MAX_ID, is_postgres, transaction
 from cinema.errors import Conflict, NotFound, PermissionDenied
 
 #: A user given as an id, or (CLI) as an id or email in text.

@@ -13,9 +13,7 @@ from pydantic import BaseModel, Field
 
 from cinema.commerce.money import Money
 from cinema.commerce.tables import OrderStatus, PaymentStatus, RefundStatus
-
-#: Largest id an INTEGER key holds; bigger ids are rejected (422) instead of failing in the database.
-MAX_ID = 2**31 - 1
+from cinema.db import MAX_ID
 
 # --- Cart ---------------------------------------------------------------------
 

@@ -10,10 +10,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from cinema.db import MAX_ID
 from cinema.interactions.tables import NotificationKind, ReactionKind
-
-#: Largest id a row can have (PostgreSQL `serial` is a 32-bit integer).
-MAX_ID = 2**31 - 1
 
 #: A row id in a body: 1..MAX_ID, so an out-of-range number is a 422, not a database error.
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]

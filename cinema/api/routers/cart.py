@@ -13,7 +13,8 @@ from fastapi import Path, Response, status
 from cinema.api.deps import Moderator, User
 from cinema.api.routing import CinemaRouter
 from cinema.commerce import carts
-from cinema.commerce.schemas import MAX_ID, CartItemIn, CartItemOut, CartOut
+from cinema.commerce.schemas import CartItemIn, CartItemOut, CartOut
+from cinema.db import MAX_ID
 
 router = CinemaRouter(tags=["cart"])
 

@@ -14,9 +14,9 @@ from fastapi import Path, Query, Response, status
 from cinema.accounts.tables import GroupName
 from cinema.api.deps import OptionalUser, Paging, User
 from cinema.api.routing import CinemaRouter
+from cinema.db import MAX_ID
 from cinema.interactions import comments, favorites, notifications, ratings, reactions
 from cinema.interactions.schemas import (
-    MAX_ID,
     CommentIn,
     CommentLikeOut,
     CommentOut,

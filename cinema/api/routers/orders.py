@@ -14,8 +14,9 @@ from fastapi import Path, Query, status
 from cinema.api.deps import Moderator, Paging, User
 from cinema.api.routing import CinemaRouter
 from cinema.commerce import orders
-from cinema.commerce.schemas import MAX_ID, OrderCreated, OrderOut
+from cinema.commerce.schemas import OrderCreated, OrderOut
 from cinema.commerce.tables import OrderStatus
+from cinema.db import MAX_ID
 from cinema.pagination import Page
 
 router = CinemaRouter(tags=["orders"])

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import Header, Query, Request, status
 
 from cinema.accounts.tables import GroupName
-from cinema.api.deps import Admin, Paging, User
+from cinema.api.deps import Admin, Paging, PathId, User
 from cinema.api.routing import CinemaRouter
 from cinema.commerce import events, payments, refunds
 from cinema.commerce.schemas import (
@@ -23,9 +23,12 @@ from cinema.commerce.schemas import (
     WebhookReceipt,
 )
 from cinema.commerce.tables import PaymentStatus
+from cinema.db import MAX_ID
 from cinema.pagination import Page
 
 router = CinemaRouter(tags=["payments"])
+#: Mounted by the app factory only without Stripe keys (API.md: the sandbox gateway).
+sandbox_router = CinemaRouter(tags=["payments"])
 
 
 @router.get("/payments/", summary="My payments, newest first")
@@ -37,7 +40,7 @@ async def my_payments(user: User, paging: Paging) -> Page[PaymentOut]:
 async def admin_payments(
     _: Admin,
     paging: Paging,
-    user_id: Annotated[int | None, Query(gt=0)] = None,
+    user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: PaymentStatus | None = None,
     date_from: Annotated[
         date | datetime | None,
@@ -54,7 +57,7 @@ async def admin_payments(
 
 
 @router.get("/payments/{payment_id}", summary="One payment (owner or ADMIN)")
-async def get_payment(payment_id: int, user: User) -> PaymentOut:
+async def get_payment(payment_id: PathId, user: User) -> PaymentOut:
     viewer = None if user.has_group(GroupName.ADMIN) else user.id
     return await payments.get_payment(payment_id, viewer_id=viewer)
 
@@ -65,21 +68,21 @@ async def get_payment(payment_id: int, user: User) -> PaymentOut:
     summary="Start paying an order: a PaymentIntent and its client_secret",
     responses={404: {"description": "Not the caller's order"}, 409: {"description": "not_pending"}},
 )
-async def create_payment(order_id: int, user: User) -> PaymentCreated:
+async def create_payment(order_id: PathId, user: User) -> PaymentCreated:
     return await payments.create_payment(user.id, order_id)
 
 
 @router.post("/payments/{payment_id}/refund", summary="Refund a payment through the gateway (ADMIN)")
-async def refund_payment(payment_id: int, admin: Admin) -> PaymentOut:
+async def refund_payment(payment_id: PathId, admin: Admin) -> PaymentOut:
     return await refunds.refund_payment(payment_id, decided_by=admin.id)
 
 
-@router.post(
+@sandbox_router.post(
     "/payments/{payment_id}/sandbox/{outcome}",
     summary="Sandbox gateway only: make the payment succeed or fail (owner)",
-    description="Answers 404 when Stripe is configured (`STRIPE_API_KEY`). Runs the webhook's event handling.",
+    description="Only mounted when Stripe is not configured (no `STRIPE_API_KEY`). Runs the webhook's event handling.",
 )
-async def sandbox_outcome(payment_id: int, outcome: Literal["succeed", "fail"], user: User) -> PaymentOut:
+async def sandbox_outcome(payment_id: PathId, outcome: Literal["succeed", "fail"], user: User) -> PaymentOut:
     return await events.sandbox_outcome(user.id, payment_id, succeed=outcome == "succeed")
 
 
@@ -115,5 +118,5 @@ async def stripe_webhook(
     summary="Ask for a refund of a paid order (owner)",
     tags=["orders"],
 )
-async def request_refund(order_id: int, body: RefundRequestIn, user: User) -> RefundRequestOut:
+async def request_refund(order_id: PathId, body: RefundRequestIn, user: User) -> RefundRequestOut:
     return await refunds.request_refund(user.id, order_id, body.reason)

@@ -1,0 +1,49 @@
+"""API.md conventions that hold across domains: paging bounds, id bounds, sandbox mounting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from cinema.accounts.tables import GroupName
+from cinema.config import get_settings
+
+
+async def test_a_page_number_too_large_for_the_database_is_422(client: Any) -> None:
+    response = await client.get("/movies", params={"page": 10**12})
+    assert response.status_code == 422
+    ok = await client.get("/movies", params={"page": 1_000_000})
+    assert ok.status_code == 200
+    assert ok.json()["items"] == []
+
+
+@pytest.mark.parametrize("path", ["/payments/99999999999", "/payments/99999999999/refund"])
+async def test_ids_beyond_integer_range_are_422(client: Any, make_user: Any, path: str) -> None:
+    admin = await make_user(group=GroupName.ADMIN)
+    method = client.get if path.count("/") == 2 else client.post
+    response = await method(path, headers=admin.headers)
+    assert response.status_code == 422
+
+
+async def test_sandbox_route_is_mounted_only_without_stripe(
+    monkeypatch: pytest.MonkeyPatch, make_user: Any
+) -> None:
+    from cinema.api.app import create_app
+
+    def routes_of(app: Any) -> set[str]:
+        return set(app.openapi()["paths"])
+
+    get_settings.cache_clear()
+    assert "/payments/{payment_id}/sandbox/{outcome}" in routes_of(create_app())
+
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_123")
+    get_settings.cache_clear()
+    stripe_app = create_app()
+    assert "/payments/{payment_id}/sandbox/{outcome}" not in routes_of(stripe_app)
+    user = await make_user()
+    transport = httpx.ASGITransport(app=stripe_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        response = await http.post("/payments/1/sandbox/succeed", headers=user.headers)
+    assert response.status_code == 404
