@@ -67,8 +67,8 @@ class Movie(Table, tablename="movies"):
     time = Integer()
     imdb = Real()
     votes = Integer()
-    meta_score = Real(null=True)
-    gross = Numeric(digits=(16, 2), null=True)
+    meta_score = Real(null=True, default=None)
+    gross = Numeric(digits=(16, 2), null=True, default=None)
     description = Text()
     price = Numeric(digits=(10, 2))
     certification = ForeignKey(

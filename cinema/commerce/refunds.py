@@ -51,6 +51,7 @@ _REQUEST_COLUMNS = (
     RefundRequest.created_at,
     RefundRequest.decided_at,
     RefundRequest.external_refund_id,
+    RefundRequest.decision_note,
 )
 
 
@@ -65,6 +66,7 @@ def _request_out(row: dict[str, Any]) -> RefundRequestOut:
         created_at=row["created_at"],
         decided_at=row["decided_at"],
         external_refund_id=row["external_refund_id"],
+        decision_note=row["decision_note"],
     )
 
 
@@ -263,7 +265,7 @@ async def approve_request(request_id: int, *, decided_by: int | None = None) -> 
 
 
 async def reject_request(request_id: int, note: str, *, decided_by: int | None = None) -> RefundRequestOut:
-    """Reject an open refund request; the owner is emailed `note`.
+    """Reject an open refund request; `note` is stored and emailed to the owner.
 
     Raises `NotFound` (`refund_request_not_found`) and `Conflict` (`refund_not_open`).
     """
@@ -277,6 +279,7 @@ async def reject_request(request_id: int, note: str, *, decided_by: int | None =
                     RefundRequest.status: RefundStatus.REJECTED,
                     RefundRequest.decided_at: utcnow(),
                     RefundRequest.decided_by: decided_by,
+                    RefundRequest.decision_note: note.strip(),
                 }
             )
             .where(RefundRequest.id == request_id, RefundRequest.status == RefundStatus.REQUESTED)

@@ -151,6 +151,8 @@ class RefundRequestOut(BaseModel):
     created_at: datetime
     decided_at: datetime | None
     external_refund_id: str | None
+    #: The admin's note when the request was decided (shown to the owner on rejection).
+    decision_note: str | None = None
 
 
 class WebhookReceipt(BaseModel):

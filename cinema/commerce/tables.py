@@ -20,6 +20,7 @@ from piccolo.columns import (
     Varchar,
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.readable import Readable
 from piccolo.table import Table
 
 from cinema.accounts.tables import User
@@ -69,6 +70,10 @@ class Order(Table, tablename="orders"):
     status = Varchar(length=20, choices=OrderStatus, default=OrderStatus.PENDING, index=True)
     total_amount = Numeric(digits=(10, 2))
 
+    @classmethod
+    def get_readable(cls) -> Readable:
+        return Readable(template="Order #%s (%s, %s)", columns=[cls.id, cls.status, cls.total_amount])
+
 
 class OrderItem(Table, tablename="order_items"):
     id: Serial
@@ -102,9 +107,13 @@ class Payment(Table, tablename="payments"):
     status = Varchar(length=20, choices=PaymentStatus, default=PaymentStatus.PENDING, index=True)
     amount = Numeric(digits=(10, 2))
     currency = Varchar(length=3)
-    external_payment_id = Varchar(length=255, unique=True, null=True)
-    client_secret = Varchar(length=255, null=True)
-    failure_reason = Text(null=True)
+    external_payment_id = Varchar(length=255, unique=True, null=True, default=None)
+    client_secret = Varchar(length=255, null=True, default=None)
+    failure_reason = Text(null=True, default=None)
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        return Readable(template="Payment #%s (%s, %s)", columns=[cls.id, cls.status, cls.amount])
 
 
 class PaymentItem(Table, tablename="payment_items"):
@@ -129,7 +138,9 @@ class RefundRequest(Table, tablename="refund_requests"):
     created_at = Timestamptz(default=TimestamptzNow())
     decided_at = Timestamptz(null=True, default=None)
     decided_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null, db_column_name="decided_by_id")
-    external_refund_id = Varchar(length=255, null=True)
+    external_refund_id = Varchar(length=255, null=True, default=None)
+    #: The admin's note when deciding (sent to the owner with a rejection).
+    decision_note = Text(null=True, default=None)
 
 
 class PaymentEvent(Table, tablename="payment_events"):

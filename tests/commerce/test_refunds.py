@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from cinema.accounts.tables import GroupName
+from cinema.commerce.tables import RefundRequest
 from cinema.config import get_settings
 from tests.commerce.payments_helpers import (
     movie_counters,
@@ -224,6 +225,10 @@ async def test_cli_rejects_a_request_with_a_note(client, paid, outbox):
     assert rejected.returncode == 0, rejected.stderr
     assert "rejected" in rejected.stdout
     assert [r["status"] for r in await refund_requests_of(p.order_id)] == ["rejected"]
+    stored = (
+        await RefundRequest.select(RefundRequest.decision_note).where(RefundRequest.id == request_id).run()
+    )
+    assert stored == [{"decision_note": "You watched it twice."}]
     assert (await order_state(p.order_id))[0] == "paid"
     [mail] = (await outbox())[before:]
     assert mail["Subject"] == f"Refund request for order #{p.order_id}"
