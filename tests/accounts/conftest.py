@@ -1,38 +1,19 @@
 """Accounts test helpers: sign-up through the real API, tokens read from the real emails, and the CLI.
 
-About the CLI (`cinema ...` through `typer.testing.CliRunner`): every command
-goes through `cli.common.run`, which calls `asyncio.run()` and opens and then
-closes the database pool around the command. The suite instead keeps one
-session-scoped event loop with the pool opened once by the root `database`
-fixture. Two consequences:
-
-- CLI tests are plain *sync* test functions: pytest-asyncio's loop is not
-  running while a sync test body runs, so `asyncio.run()` may start its own
-  loop (inside an async test it would raise "cannot be called from a running
-  event loop").
-- On PostgreSQL the asyncpg pool belongs to the session loop and must neither
-  be used from the command's loop nor closed by it. `cli_runner` therefore
-  parks the suite's pool for the duration of the command (`engine.pool = None`),
-  so the command opens and closes a pool of its own, then puts the suite's
-  pool back. SQLite opens a connection per query and needs nothing.
-
-`in_cli_loop(...)` runs setup/inspection coroutines the same way from sync tests.
+CLI tests use tests/cli_support.py (why they are sync tests, and the parked pool).
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
-from cinema.db import engine
+from tests.cli_support import invoke_cli
 from tests.conftest import STRONG_PASSWORD, text_of
 
 T = TypeVar("T")
@@ -92,38 +73,7 @@ def signup(
     return run
 
 
-@contextmanager
-def _parked_pool() -> Iterator[None]:
-    db = engine()
-    saved = getattr(db, "pool", None)
-    if saved is not None:
-        db.pool = None  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        if saved is not None:
-            db.pool = saved  # type: ignore[attr-defined]
-
-
-def in_cli_loop(make: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine from a sync (CLI) test, on its own loop, without the suite's pool."""
-
-    async def main() -> T:
-        return await make()
-
-    with _parked_pool():
-        return asyncio.run(main())
-
-
 @pytest.fixture
 def cli_runner() -> Callable[..., Any]:
-    """`cli_runner("users", "list", "--json")` -> click `Result` (exit_code, stdout, stderr)."""
-    from cli.main import app
-
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None) -> Any:
-        with _parked_pool():
-            return runner.invoke(app, list(args), input=input)
-
-    return invoke
+    """`cli_runner("users", "list", "--json")` -> click `Result` (see tests/cli_support.py)."""
+    return invoke_cli

@@ -20,7 +20,7 @@ import pytest
 from cinema.accounts.security import utcnow
 from cinema.accounts.tables import ActivationToken, LoginFailure, PasswordResetToken, RefreshToken, User
 from cinema.commerce.tables import Order
-from tests.accounts.conftest import in_cli_loop
+from tests.cli_support import in_cli_loop
 from tests.conftest import STRONG_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,43 +11,21 @@ state (a purchased movie, another user's pending order) in one line:
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
 
 from cinema.accounts.security import utcnow
-from cinema.accounts.tables import UserGroup
 from cinema.catalog.tables import Certification, Genre, Movie, MovieGenre
 from cinema.commerce.money import money
 from cinema.commerce.tables import Cart, CartItem, Order, OrderItem, OrderStatus, Purchase
-from cinema.db import engine
-from cinema.piccolo_app import TABLES
-from tests.conftest import IS_POSTGRES
+from tests.cli_support import invoke_cli
 
 T = TypeVar("T")
 
 MakeMovie = Callable[..., Awaitable[Movie]]
-
-
-@pytest.fixture(autouse=True)
-async def _empty_tables_children_first() -> AsyncIterator[None]:
-    """Empty the tables children first after each test, before the root `clean_database`.
-
-    Works around the root cleanup on SQLite: its `PRAGMA foreign_keys = OFF` runs on
-    a connection of its own (Piccolo's `run_ddl` opens one per call), so deleting
-    `users` or `certifications` while `orders` or `movies` still point at them
-    (ON DELETE RESTRICT) fails. PostgreSQL's TRUNCATE ... CASCADE needs no help.
-    """
-    yield
-    if IS_POSTGRES:
-        return
-    for table in reversed(TABLES):
-        if table is not UserGroup:
-            await table.delete(force=True).run()
 
 
 async def _certification_id(name: str = "PG-13") -> int:
@@ -170,46 +148,10 @@ async def cart_movie_ids(user_id: int) -> list[int]:
     return sorted(int(r["movie_id"]) for r in rows)
 
 
-# --- CLI ------------------------------------------------------------------------
-# `cli.common.run` calls asyncio.run() and opens/closes a pool around each command,
-# so CLI tests are plain sync functions, and on PostgreSQL the suite's pool (bound
-# to the session loop) is parked while the command runs with a pool of its own.
-
-
-@contextmanager
-def _parked_pool() -> Iterator[None]:
-    db = engine()
-    saved = getattr(db, "pool", None)
-    if saved is not None:
-        db.pool = None  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        if saved is not None:
-            db.pool = saved  # type: ignore[attr-defined]
-
-
-def in_cli_loop(make: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine (setup, reading tables) from a sync CLI test, on its own loop."""
-
-    async def main() -> T:
-        return await make()
-
-    with _parked_pool():
-        return asyncio.run(main())
+# --- CLI (see tests/cli_support.py) ----------------------------------------------
 
 
 @pytest.fixture
 def cli() -> Callable[..., Any]:
     """`cli("orders", "list", "--json")` -> click Result (`exit_code`, `stdout`, `stderr`)."""
-    from typer.testing import CliRunner
-
-    from cli.main import app
-
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Any:
-        with _parked_pool():
-            return runner.invoke(app, list(args))
-
-    return invoke
+    return invoke_cli

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.commerce.conftest import cart_movie_ids, in_cli_loop
+from tests.cli_support import in_cli_loop
+from tests.commerce.conftest import cart_movie_ids
 
 
 def test_carts_add_show_remove_clear(cli: Any, make_user: Any, make_movie: Any) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cinema.commerce.tables import Order, OrderStatus
-from tests.commerce.conftest import in_cli_loop
+from tests.cli_support import in_cli_loop
 
 
 def _set_created(order_id: int, when: datetime) -> None:
