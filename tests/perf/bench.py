@@ -43,6 +43,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import importlib.metadata
 import json
 import os
 import platform
@@ -857,9 +858,18 @@ def parse_args(argv: list[str] | None) -> Options:
 
 def _versions() -> dict[str, str]:
     found: dict[str, str] = {"python": platform.python_version()}
-    for module in ("uvicorn", "starlette", "fastapi", "asyncpg", "piccolo", "pydantic"):
-        with contextlib.suppress(Exception):
-            found[module] = __import__(module).__version__
+    for package in (
+        "uvicorn",
+        "uvloop",
+        "httptools",
+        "starlette",
+        "fastapi",
+        "asyncpg",
+        "piccolo",
+        "pydantic",
+    ):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            found[package] = importlib.metadata.version(package)
     with contextlib.suppress(Exception):
         found["wrk"] = subprocess.run(  # noqa: S603
             [load.ensure_wrk(), "-v"], capture_output=True, text=True, check=False
