@@ -53,14 +53,18 @@ def require_group(minimum: GroupName):  # type: ignore[no-untyped-def]
     return check
 
 
-#: Pages beyond this are refused (422): their OFFSET would overflow the database's integer.
-MAX_PAGE = 1_000_000
+#: Any page >= 1 is valid and one past the end is an empty page (API.md); only
+#: numbers beyond the largest exact JSON integer are refused (422), so OFFSET
+#: (page * per_page) always fits the database's 64-bit integer.
+MAX_PAGE = 2**53
 
 
-def page_params(
+async def page_params(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1")] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Items per page, 1..100")] = 20,
 ) -> PageParams:
+    """`?page=&per_page=`. Async (it never waits) so FastAPI calls it on the event loop,
+    not through a threadpool hop as it does for a sync dependency (issue 7)."""
     return PageParams(page=page, per_page=per_page)
 
 

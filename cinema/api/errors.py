@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cinema.accounts.dberrors import is_foreign_key_violation, is_unique_violation
 from cinema.errors import CinemaError, NotAuthenticated, TooManyRequests
 
 log = logging.getLogger("cinema.api")
@@ -130,6 +131,13 @@ async def _maybe_database_error(request: Request, exc: Exception) -> JSONRespons
         return error_response(
             422, "The text contains characters that cannot be stored (e.g. NUL).", "invalid_characters"
         )
+    if is_unique_violation(exc) or is_foreign_key_violation(exc):
+        # A row the request relied on changed meanwhile (e.g. a movie deleted while it
+        # was being added). Services handle the races they know of; this is the net.
+        log.warning("integrity conflict on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(
+            409, "The data changed while the request ran. Reload and try again.", "concurrent_change"
+        )
     reason = database_unavailable_reason(exc)
     if reason is None:
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
@@ -178,8 +186,13 @@ def _scrub(error: dict[str, Any]) -> dict[str, Any]:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [_scrub(e) for e in exc.errors()]
-    return JSONResponse({"detail": jsonable_encoder(errors), "code": "validation_error"}, status_code=422)
+    errors = jsonable_encoder([_scrub(e) for e in exc.errors()])
+    try:
+        return JSONResponse({"detail": errors, "code": "validation_error"}, status_code=422)
+    except (ValueError, UnicodeError):
+        # The echoed input cannot be JSON (NaN, Infinity, a lone surrogate): drop it.
+        errors = [{k: v for k, v in e.items() if k not in ("input", "ctx")} for e in errors]
+        return JSONResponse({"detail": errors, "code": "validation_error"}, status_code=422)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
