@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -71,6 +72,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool_task = asyncio.create_task(_open_pool_until_up())
     if not broker.is_worker_process:
         await broker.startup()
+    # Everything imported and built so far (modules, routes, pydantic validators,
+    # the pool) lives as long as the process. Collecting once and freezing it moves
+    # it out of the garbage collector's generations, so the full collections that
+    # the per-request garbage triggers no longer walk it: they were the bulk of the
+    # catalog's p99 latency (issue 7: p99 4.4x -> 1.2x the baseline's on the first page).
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:
