@@ -460,10 +460,10 @@ async def test_bad_ids_are_422_or_404(imdb: ImportReport, client: Any) -> None:
     assert (await client.get("/genres/abc/movies")).status_code == 422
 
 
-async def test_movie_list_runs_two_statements_whatever_per_page(
+async def test_movie_list_runs_one_statement_whatever_per_page(
     imdb: ImportReport, client: Any, make_user: Any
 ) -> None:
-    """The list is 2 SQL statements (count + page with aggregated genres) for 1 or 100 items."""
+    """The list is 1 SQL statement (count and page with aggregated genres) for 1 or 100 items."""
     drama = await Genre.select(Genre.id).where(Genre.name == "Drama").first()
     assert drama is not None
     variants: list[dict[str, Any]] = [
@@ -478,12 +478,12 @@ async def test_movie_list_runs_two_statements_whatever_per_page(
                 response = await client.get("/movies", params={**params, "per_page": per_page})
             assert response.status_code == 200
             assert len(response.json()["items"]) == per_page
-            assert log.count == 2, (params, per_page, log.statements)
+            assert log.count == 1, (params, per_page, log.statements)
 
     with count_queries() as log:
         response = await client.get(f"/genres/{drama['id']}/movies", params={"per_page": 100})
     assert response.status_code == 200
-    assert log.count == 2
+    assert log.count == 1
 
     inception = await movie_id("Inception")
     with count_queries() as log:
@@ -500,8 +500,9 @@ async def test_movie_list_runs_two_statements_whatever_per_page(
             response = await client.get("/favorites", headers=me.headers, params={"per_page": per_page})
         assert response.status_code == 200
         counts.append(log.count)
-    # Authentication reads the session and user; the list itself stays at 2.
+    # Authentication reads the session and user; the list itself stays at 1.
     assert counts[0] == counts[1]
     with count_queries() as log:
         await authenticate(me.headers["Authorization"].removeprefix("Bearer "))
-    assert counts[0] - log.count == 2
+    assert log.count == 1
+    assert counts[0] - log.count == 1
