@@ -54,6 +54,25 @@ def run(make: Callable[[], Awaitable[T]]) -> T:
     except CinemaError as exc:
         err_console.print(f"[red]Error:[/red] {exc.detail} [dim]({exc.code})[/dim]")
         raise typer.Exit(1) from None
+    except Exception as exc:
+        if not _is_missing_schema(exc):
+            raise
+        from cinema.config import get_settings
+
+        err_console.print(
+            f"[red]Error:[/red] the database {get_settings().database_url} has no Cinema schema. "
+            "Run `cinema db migrate` (or start from the project folder, where var/ lives)."
+        )
+        raise typer.Exit(1) from None
+
+
+def _is_missing_schema(exc: BaseException) -> bool:
+    """True for "no such table" (SQLite) / undefined table (PostgreSQL): an unmigrated database."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.OperationalError):
+        return "no such table" in str(exc)
+    return type(exc).__name__ == "UndefinedTableError"
 
 
 def to_jsonable(value: Any) -> Any:

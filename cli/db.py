@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import run, success
+from cli.common import console, run, success
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -14,5 +14,11 @@ def migrate() -> None:
     """Apply every pending migration (safe to run again)."""
     from cinema.db import migrate as apply
 
-    run(apply)
-    success("Database is up to date.")
+    applied = run(apply)
+    for migration_id in applied:
+        console.print(f"  applied {migration_id}")
+    success(
+        f"Applied {len(applied)} migration(s); the database is up to date."
+        if applied
+        else "Database is up to date."
+    )

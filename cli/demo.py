@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cli.common import console, run
+from cli.common import console, err_console, run
 
 CREDENTIALS_FILE = Path("var/demo-credentials.json")
 #: A small hand-written catalog in the IMDb Top 1000 format, shipped with the package.
@@ -18,11 +19,12 @@ SAMPLE_CATALOG = Path(__file__).resolve().parents[1] / "cinema" / "catalog" / "d
 
 
 def _credentials() -> dict[str, dict[str, str]]:
-    """Staff credentials: from env (CINEMA_ADMIN_EMAIL/PASSWORD), kept from a previous run, or new."""
+    """Staff credentials: kept from a previous successful run, else from env
+    (CINEMA_ADMIN_EMAIL/PASSWORD, CINEMA_MODERATOR_EMAIL/PASSWORD), else new random ones."""
     if CREDENTIALS_FILE.exists():
         saved: dict[str, dict[str, str]] = json.loads(CREDENTIALS_FILE.read_text())
         return saved
-    creds = {
+    return {
         "ADMIN": {
             "email": os.environ.get("CINEMA_ADMIN_EMAIL", "admin@cinema.local"),
             "password": os.environ.get("CINEMA_ADMIN_PASSWORD") or f"Adm1n!{secrets.token_urlsafe(9)}",
@@ -32,10 +34,22 @@ def _credentials() -> dict[str, dict[str, str]]:
             "password": os.environ.get("CINEMA_MODERATOR_PASSWORD") or f"M0d!{secrets.token_urlsafe(9)}",
         },
     }
+
+
+def _save_credentials(creds: dict[str, dict[str, str]]) -> None:
     CREDENTIALS_FILE.parent.mkdir(parents=True, exist_ok=True)
     CREDENTIALS_FILE.write_text(json.dumps(creds, indent=2))
     CREDENTIALS_FILE.chmod(0o600)
-    return creds
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def register(app: typer.Typer) -> None:
@@ -47,8 +61,8 @@ def register(app: typer.Typer) -> None:
         catalog: Annotated[
             Path | None,
             typer.Option(
-                help="IMDb-format CSV to load on first run (e.g. ../shared/data/imdb_top_1000.csv). "
-                "Default: the small sample catalog shipped with the project.",
+                help="IMDb-format CSV to import (merged into the catalog; e.g. the IMDb Top 1000). "
+                "Default: the small sample catalog shipped with the project, on first run only.",
                 exists=True,
                 dir_okay=False,
             ),
@@ -56,39 +70,57 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Migrate, seed staff accounts and a catalog, and serve: the embedded default, ready to try.
 
-        Running it again reuses the database: accounts and movies are only added when missing.
+        Running it again reuses the database (var/cinema.sqlite): accounts and the sample
+        catalog are only added when missing. Delete var/ to start over.
         """
+        if not no_serve and not _port_is_free(host, port):
+            err_console.print(
+                f"[red]Error:[/red] {host}:{port} is already in use. Choose another with --port."
+            )
+            raise typer.Exit(1)
+        # Links in emails must point at this server unless the operator set them.
+        os.environ.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")
+
         from cinema.accounts.bootstrap import ensure_user
         from cinema.accounts.tables import GroupName
         from cinema.catalog.importer import import_movies
         from cinema.catalog.tables import Movie
+        from cinema.config import get_settings
         from cinema.db import migrate
 
+        get_settings.cache_clear()
         creds = _credentials()
 
         async def prepare() -> str:
             await migrate()
             for group in (GroupName.ADMIN, GroupName.MODERATOR):
                 await ensure_user(creds[group.value]["email"], creds[group.value]["password"], group)
-            if catalog is None and await Movie.count().run():
-                return f"{await Movie.count().run()} movies already in the catalog"
+            count = await Movie.count().run()
+            if catalog is None and count:
+                return f"{count} movies already in the catalog"
             report = await import_movies(catalog or SAMPLE_CATALOG)
+            source = catalog.name if catalog else "sample catalog"
             return (
-                f"catalog {report.file}: {report.inserted} inserted, {report.updated} updated, "
+                f"{source}: {report.inserted} inserted, {report.updated} updated, "
                 f"{report.unchanged} unchanged, {report.rejected} rejected"
             )
 
         catalog_note = run(prepare)
+        _save_credentials(creds)  # only once they were accepted
+        settings = get_settings()
         base = f"http://{host}:{port}"
-        console.print(f"[bold]Cinema[/bold] is ready at {base}")
-        console.print(f"  API docs   {base}/docs  (sign in with an account below: HTTP Basic or Authorize)")
-        console.print(f"  Admin UI   {base}/admin/")
-        for group, c in creds.items():
-            console.print(f"  {group.title():<10} {c['email']}  password: {c['password']}")
-        console.print(f"  Catalog    {catalog_note}")
-        console.print("  Emails     written to var/outbox/ as .eml files (activation links are inside)")
-        console.print("  Payments   sandbox gateway: POST /payments/{id}/sandbox/succeed completes a payment")
-        console.print(f"  Saved credentials: {CREDENTIALS_FILE}")
+        lines = [
+            f"[bold]Cinema[/bold] {'is ready at ' + base if not no_serve else 'data is ready (not serving)'}",
+            f"  API docs   {base}/docs  (sign in with any active account: HTTP Basic, or Authorize)",
+            f"  Admin UI   {base}/admin/  (staff accounts below)",
+            *(f"  {g.title():<10} {c['email']}  password: {c['password']}" for g, c in creds.items()),
+            f"  Catalog    {catalog_note}",
+            f"  Emails     written to {settings.mail_outbox_dir}/ as .eml files (activation tokens inside)",
+            "  Payments   sandbox gateway: POST /payments/{id}/sandbox/succeed completes a payment",
+            f"  Database   {settings.database_url}  (credentials kept in {CREDENTIALS_FILE})",
+        ]
+        for line in lines:
+            console.print(line, soft_wrap=True)
         if not no_serve:
             import uvicorn
 
