@@ -9,10 +9,10 @@ session rules are in `sessions`.
 from __future__ import annotations
 
 from cinema.accounts import passwords, ratelimit, sessions
+from cinema.accounts.guestcart import merge_cart_best_effort
 from cinema.accounts.schemas import TokenOut
 from cinema.accounts.sessions import CurrentUser, TokenPair
 from cinema.accounts.tables import User
-from cinema.commerce.carts import merge_guest_cart
 from cinema.errors import InactiveAccount, InvalidCredentials
 
 
@@ -25,18 +25,19 @@ def _out(pair: TokenPair) -> TokenOut:
     )
 
 
-async def login(
-    email: str, password: str, client_ip: str | None, cart_movie_ids: list[int] | None = None
-) -> TokenOut:
-    """Check the password and open a session; merges the guest cart when given.
+async def check_credentials(email: str, password: str, client_ip: str | None) -> tuple[int, bool]:
+    """Verify an email and password under the sign-in limits; returns `(user_id, active)`.
 
-    Raises `TooManyRequests` (429) when the account or the address has failed
-    too often, `InvalidCredentials` (401 `invalid_credentials`) for an unknown
-    email or a wrong password, `InactiveAccount` (403 `inactive_account`) for
-    a right password on an account not activated yet (or deactivated).
+    Shared by login, `POST /accounts/token` and the docs' HTTP Basic guard, so
+    every password check counts against the same limits. The attempt is
+    recorded before bcrypt runs (`ratelimit.reserve`), so the limit holds for
+    simultaneous attempts. Raises `TooManyRequests` (429) when the account or
+    the address is locked (no password check then) and `InvalidCredentials`
+    (401 `invalid_credentials`) for an unknown email or a wrong password. A
+    right password clears the account's failures when it is active.
     """
     email = User.normalize_email(email)
-    await ratelimit.check(email, client_ip)
+    attempt = await ratelimit.reserve(email, client_ip)
     row = (
         await User.select(User.id, User.password.as_alias("password_hash"), User.active.as_alias("active"))
         .where(User.email == email)
@@ -48,15 +49,31 @@ async def login(
     else:
         ok = await passwords.verify_password(password, row["password_hash"])
     if row is None or not ok:
-        await ratelimit.record_failure(email, client_ip)
-        raise InvalidCredentials()
-    if not row["active"]:
+        raise InvalidCredentials()  # the reserved attempt stays: it is the failure
+    active = bool(row["active"])
+    if active:
+        await ratelimit.clear(email)
+    else:
+        await ratelimit.release(attempt)
+    return int(row["id"]), active
+
+
+async def login(
+    email: str, password: str, client_ip: str | None, cart_movie_ids: list[int] | None = None
+) -> TokenOut:
+    """Check the password and open a session; merges the guest cart when given (best effort).
+
+    Raises `TooManyRequests` (429) when the account or the address has failed
+    too often, `InvalidCredentials` (401 `invalid_credentials`) for an unknown
+    email or a wrong password, `InactiveAccount` (403 `inactive_account`) for
+    a right password on an account not activated yet (or deactivated).
+    """
+    user_id, active = await check_credentials(email, password, client_ip)
+    if not active:
         raise InactiveAccount()
-    await ratelimit.clear(email)
-    user_id = int(row["id"])
     pair = await sessions.open_session(user_id)
     if cart_movie_ids:
-        await merge_guest_cart(user_id, cart_movie_ids)
+        await merge_cart_best_effort(user_id, cart_movie_ids)
     return _out(pair)
 
 

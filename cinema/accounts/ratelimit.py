@@ -14,6 +14,14 @@ the oldest failure in the window ages out. The check happens before the
 password is verified, so a locked account costs no bcrypt work and reveals
 nothing. A successful sign-in clears the account's failures (not the
 address's). Old rows are deleted by `maintenance.purge_expired`.
+
+The limit must hold for a burst of simultaneous attempts too, so an attempt is
+*recorded before* its password is verified (`reserve`): under a per-account
+and per-address lock, the failures are counted and, when under the limit, the
+attempt's row is inserted and committed. Of N concurrent attempts at most
+`LOGIN_MAX_FAILURES` get a row (the others answer 429 without a password
+check). A wrong password simply keeps its row (it is the failure); a right
+one clears the account (`clear`) or drops just its own row (`release`).
 """
 
 from __future__ import annotations
@@ -24,10 +32,14 @@ from datetime import datetime, timedelta
 from cinema.accounts.security import utcnow
 from cinema.accounts.tables import LoginFailure
 from cinema.config import get_settings
+from cinema.db import is_postgres, transaction
 from cinema.errors import TooManyRequests
 
 #: An address may fail this many times the per-account limit.
 ADDRESS_FACTOR = 4
+#: First keys of the PostgreSQL advisory locks taken by `reserve` (arbitrary, fixed).
+_LOCK_ACCOUNT = 7401
+_LOCK_ADDRESS = 7402
 #: Stored widths of the `login_failures` columns.
 _EMAIL_MAX = 255
 _ADDRESS_MAX = 64
@@ -58,29 +70,50 @@ async def _oldest_if_over(clause: object, limit: int, since: datetime) -> dateti
     return row["created_at"] if row else since
 
 
-async def check(email: str, client_ip: str | None) -> None:
-    """Raise `TooManyRequests` (429) when the account or the address is locked out."""
-    email, address = _key(email, client_ip)
-    window, limit = _window()
-    now = utcnow()
-    since = now - window
-    oldest = await _oldest_if_over(LoginFailure.email == email, limit, since)
-    if oldest is None:
-        oldest = await _oldest_if_over(LoginFailure.client_ip == address, limit * ADDRESS_FACTOR, since)
-    if oldest is None:
-        return
+def _locked(oldest: datetime, window: timedelta, now: datetime) -> TooManyRequests:
     retry_after = max(1, math.ceil((oldest + window - now).total_seconds()))
     minutes = max(1, math.ceil(retry_after / 60))
-    raise TooManyRequests(
+    return TooManyRequests(
         f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
         retry_after=retry_after,
     )
 
 
-async def record_failure(email: str, client_ip: str | None) -> None:
-    """Count one failed attempt against the account and the address."""
+async def reserve(email: str, client_ip: str | None) -> int:
+    """Record one sign-in attempt before its password is checked; returns the attempt's row id.
+
+    The row counts as a failure until the caller `release`s it or `clear`s the
+    account. Raises `TooManyRequests` (429), recording nothing, when the
+    account already has `LOGIN_MAX_FAILURES` or the address `ADDRESS_FACTOR`
+    times that many in the window. Count and insert happen in one transaction
+    that holds the account's and the address's lock (PostgreSQL advisory
+    transaction locks, always account first; SQLite's `BEGIN IMMEDIATE`
+    serialises writers anyway), so simultaneous attempts are counted one by one.
+    """
     email, address = _key(email, client_ip)
-    await LoginFailure(email=email, client_ip=address, created_at=utcnow()).save()
+    window, limit = _window()
+    async with transaction():
+        if is_postgres():
+            for namespace, key in ((_LOCK_ACCOUNT, email), (_LOCK_ADDRESS, address)):
+                await LoginFailure.raw("SELECT pg_advisory_xact_lock({}, hashtext({}))", namespace, key).run()
+        now = utcnow()
+        since = now - window
+        oldest = await _oldest_if_over(LoginFailure.email == email, limit, since)
+        if oldest is None:
+            oldest = await _oldest_if_over(LoginFailure.client_ip == address, limit * ADDRESS_FACTOR, since)
+        if oldest is not None:
+            raise _locked(oldest, window, now)
+        rows = (
+            await LoginFailure.insert(LoginFailure(email=email, client_ip=address, created_at=now))
+            .returning(LoginFailure.id)
+            .run()
+        )
+    return int(rows[0]["id"])
+
+
+async def release(attempt_id: int) -> None:
+    """Forget one reserved attempt (it was not a failure, e.g. the right password of an inactive account)."""
+    await LoginFailure.delete().where(LoginFailure.id == attempt_id).run()
 
 
 async def clear(email: str) -> None:

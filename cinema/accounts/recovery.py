@@ -38,10 +38,10 @@ async def change_password(
     if row is None:
         raise NotAuthenticated("The account no longer exists.", code="invalid_token")
     email = str(row["email"])
-    await ratelimit.check(email, client_ip)
+    attempt = await ratelimit.reserve(email, client_ip)  # counted before bcrypt: holds for bursts
     if not await passwords.verify_password(old_password, row["password_hash"]):
-        await ratelimit.record_failure(email, client_ip)
         raise InvalidInput("The current password is not correct.", code="wrong_password")
+    await ratelimit.release(attempt)
     hashed = await passwords.hash_password(new_password)
     async with transaction() as hooks:
         await User.update({User.password: hashed}).where(User.id == user_id).run()

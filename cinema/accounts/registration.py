@@ -11,10 +11,10 @@ from datetime import timedelta
 
 from cinema.accounts import onetime, passwords
 from cinema.accounts.dberrors import is_unique_violation
+from cinema.accounts.guestcart import merge_cart_best_effort
 from cinema.accounts.queries import user_out
 from cinema.accounts.schemas import UserOut
 from cinema.accounts.tables import ActivationToken, GroupName, User, UserGroup, UserProfile
-from cinema.commerce.carts import merge_guest_cart
 from cinema.config import get_settings
 from cinema.db import transaction
 from cinema.errors import Conflict, InvalidToken
@@ -83,12 +83,13 @@ async def create_account(
 async def register(email: str, password: str, cart_movie_ids: list[int] | None = None) -> UserOut:
     """Sign up: an inactive USER, its profile, and an activation email.
 
-    The guest cart (`cart_movie_ids`) is merged into the new user's cart.
+    The guest cart (`cart_movie_ids`) is merged into the new user's cart
+    (best effort: a failed merge is logged, the sign-up still succeeds).
     Raises `ValidationFailed` (422 `weak_password`) and `Conflict` (409 `email_taken`).
     """
     user_id = await create_account(email, password)
     if cart_movie_ids:
-        await merge_guest_cart(user_id, cart_movie_ids)
+        await merge_cart_best_effort(user_id, cart_movie_ids)
     return await user_out(user_id)
 
 

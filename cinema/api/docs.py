@@ -23,12 +23,11 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagge
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from cinema.accounts import passwords
+from cinema.accounts.auth import check_credentials
 from cinema.accounts.sessions import authenticate
-from cinema.accounts.tables import User
 from cinema.api.errors import ErrorBody
 from cinema.config import get_settings
-from cinema.errors import NotAuthenticated
+from cinema.errors import InvalidCredentials, NotAuthenticated
 
 OPENAPI_URL = "/openapi.json"
 DOCS_URL = "/docs"
@@ -48,21 +47,20 @@ class DocsAuthRequired(NotAuthenticated):
     www_authenticate = (f'Basic realm="{REALM}", charset="UTF-8"', f'Bearer realm="{REALM}"')
 
 
-async def _password_ok(email: str, password: str) -> bool:
-    """True for an active account's email and password (any group)."""
-    if len(password.encode()) > passwords.MAX_BYTES or len(email) > 255:
+async def _password_ok(email: str, password: str, client_ip: str | None) -> bool:
+    """True for an active account's email and password (any group).
+
+    Goes through the sign-in limits like `POST /accounts/login`: a wrong
+    password counts as a failed sign-in, and a locked account or address gets
+    `TooManyRequests` (429) without its password being checked.
+    """
+    if len(email) > 255:
         return False
-    row = (
-        await User.select(User.password.as_alias("password"), User.active.as_alias("active"))
-        .where(User.email == User.normalize_email(email))
-        .first()
-        .run()
-    )
-    if row is None:
-        # Same cost as a real check, so the timing does not reveal which emails exist.
-        await passwords.hash_password("timing-equaliser")
+    try:
+        _, active = await check_credentials(email, password, client_ip)
+    except InvalidCredentials:
         return False
-    return bool(await passwords.verify_password(password, row["password"])) and bool(row["active"])
+    return active
 
 
 async def require_docs_access(request: Request) -> None:
@@ -83,7 +81,7 @@ async def require_docs_access(request: Request) -> None:
         except (binascii.Error, UnicodeDecodeError):
             raise DocsAuthRequired("Malformed Basic credentials.") from None
         email, sep, password = decoded.partition(":")
-        if sep and await _password_ok(email, password):
+        if sep and await _password_ok(email, password, request.client.host if request.client else None):
             return
         raise DocsAuthRequired("The email or password is incorrect, or the account is not active.")
     raise DocsAuthRequired()
