@@ -16,7 +16,13 @@ Rules (API.md "Payments", issue 4):
   its effect, so a redelivery is recognised and applied once. Order of arrival
   does not matter: a payment that is `successful` or `refunded` never goes back
   (a late failure after success changes nothing), and a failed payment can
-  still succeed (Stripe lets the customer retry the same intent).
+  still succeed (Stripe lets the customer retry the same intent) until a newer
+  payment or the order's success cancels its intent.
+- One order, one charge: a success cancels the order's other live intents at
+  the gateway (`payments.cancel_live_intents`). If a second success arrives
+  anyway (a race at Stripe), the payment is recorded `successful` (the money
+  was taken) with a `failure_reason` "... refund it" that admins see in
+  `GET /payments/admin`, the order is left alone, and an error is logged.
 - An amount or currency that does not match the payment and its order changes
   nothing and is logged. Unknown event types are acknowledged and ignored.
 
@@ -39,8 +45,15 @@ from cinema.commerce.gateways.base import (
     PAYMENT_SUCCEEDED,
     GatewayEvent,
 )
+from cinema.commerce.gateways.sandbox import intent_canceled
 from cinema.commerce.money import format_amount, to_minor_units
-from cinema.commerce.payments import lock_order, lock_payment, movie_names, payment_out
+from cinema.commerce.payments import (
+    cancel_live_intents,
+    lock_order,
+    lock_payment,
+    movie_names,
+    payment_out,
+)
 from cinema.commerce.refunds import apply_refund
 from cinema.commerce.schemas import PaymentOut, WebhookReceipt
 from cinema.commerce.tables import (
@@ -56,7 +69,7 @@ from cinema.commerce.tables import (
 )
 from cinema.config import get_settings
 from cinema.db import AfterCommit, transaction
-from cinema.errors import NotFound, ServiceUnavailable
+from cinema.errors import Conflict, NotFound, ServiceUnavailable
 from cinema.tasks import enqueue_email
 
 log = logging.getLogger("cinema.payments.events")
@@ -207,6 +220,13 @@ async def _succeeded(
     user_id = int(order["user_id"])
     await _set_payment(payment["id"], PaymentStatus.SUCCESSFUL, None)
     await Order.update({Order.status: OrderStatus.PAID}).where(Order.id == order["id"]).run()
+    # One order, one charge: no other intent of this order may be paid from now on.
+    await cancel_live_intents(
+        int(order["id"]),
+        f"The order was paid by payment #{payment['id']}.",
+        except_payment_id=int(payment["id"]),
+        tolerate_gateway_errors=True,
+    )
     rows = (
         await OrderItem.select(OrderItem.movie.as_alias("movie_id"))
         .where(OrderItem.order == order["id"])
@@ -283,13 +303,21 @@ async def sandbox_outcome(user_id: int, payment_id: int, succeed: bool) -> Payme
     """Play the sandbox customer: succeed or decline the payment, through `apply_event`.
 
     Only without `STRIPE_API_KEY`; only the payment's owner. Raises `NotFound`
-    (`payment_not_found`) otherwise, including when Stripe is configured.
+    (`payment_not_found`) otherwise, including when Stripe is configured, and
+    `Conflict` (409, `intent_canceled`) when the intent was canceled (replaced
+    by a newer payment, the order paid by another one, or the order canceled),
+    as Stripe refuses to confirm a canceled intent.
     """
     if get_settings().uses_stripe:
         raise NotFound("The sandbox gateway is off: payments go through Stripe.", code="not_found")
     payment = await payment_out(payment_id)
     if payment.user_id != user_id or payment.external_payment_id is None:
         raise NotFound("Payment not found.", code="payment_not_found")
+    if await intent_canceled(payment.external_payment_id):
+        raise Conflict(
+            f"Payment #{payment_id} was canceled at the gateway; it can no longer be paid or declined.",
+            code="intent_canceled",
+        )
     await apply_event(
         GatewayEvent(
             id="evt_sandbox_" + secrets.token_hex(12),

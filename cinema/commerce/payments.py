@@ -10,6 +10,15 @@ Rules (API.md "Payments", issue 4):
   idempotency keys), under a lock on the order row, so two simultaneous calls
   make one intent. If the total changed since, the old intent is canceled at
   the gateway and a new payment replaces it.
+- One order, one charge: before a new intent is made, every earlier intent of
+  the order that could still be paid is canceled at the gateway, including a
+  declined one (Stripe lets a customer retry a declined intent); when a
+  payment succeeds, the order's other live intents are canceled too
+  (`cancel_live_intents`). A payment whose intent was canceled at the gateway
+  is `canceled` with `client_secret` NULL; a declined one keeps its secret
+  until then. Should a second success still arrive (a race at Stripe), it is
+  recorded as `successful` with a `failure_reason` telling admins to refund it
+  (see `events`).
 - The gateway is called inside the transaction: a gateway failure raises
   `PaymentGatewayError` (502) and rolls everything back.
 
@@ -19,6 +28,7 @@ Shared helpers for the event and refund modules (`lock_order`, `lock_payment`,
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -38,8 +48,10 @@ from cinema.commerce.tables import (
 )
 from cinema.config import get_settings
 from cinema.db import is_postgres, transaction
-from cinema.errors import Conflict, InvalidInput, NotFound
+from cinema.errors import Conflict, InvalidInput, NotFound, PaymentGatewayError, ValidationFailed
 from cinema.pagination import Page, PageParams
+
+log = logging.getLogger("cinema.payments")
 
 _ORDER_COLUMNS = (
     Order.id,
@@ -203,25 +215,24 @@ async def create_payment(user_id: int, order_id: int) -> PaymentCreated:
             .order_by(Payment.id, ascending=False)
             .run()
         )
+        reusable = next(
+            (
+                old
+                for old in existing
+                if money(old["amount"]) == amount and old["currency"] == currency and old["client_secret"]
+            ),
+            None,
+        )
+        # Declined intents can still be retried at the gateway: cancel them so only one intent can pay.
+        await cancel_live_intents(
+            order_id,
+            "Replaced by a new payment of the order.",
+            statuses=(PaymentStatus.CANCELED,),
+            except_payment_id=reusable["id"] if reusable else None,
+        )
         for old in existing:
-            if money(old["amount"]) == amount and old["currency"] == currency and old["client_secret"]:
-                # Same total: the intent stays valid; keep its items in step with today's prices.
-                for item in items:
-                    await (
-                        PaymentItem.update({PaymentItem.price_at_payment: item["price"]})
-                        .where(PaymentItem.payment == old["id"], PaymentItem.order_item == item["id"])
-                        .run()
-                    )
-                return PaymentCreated(
-                    payment_id=old["id"],
-                    order_id=order_id,
-                    status=PaymentStatus.PENDING,
-                    amount=amount,
-                    currency=currency,
-                    client_secret=old["client_secret"],
-                    external_payment_id=old["external_payment_id"],
-                    price_changes=changes,
-                )
+            if old is reusable:
+                continue
             # The total changed: this intent must never be confirmed for the old amount.
             if old["external_payment_id"]:
                 await gateway.cancel_intent(old["external_payment_id"])
@@ -229,6 +240,7 @@ async def create_payment(user_id: int, order_id: int) -> PaymentCreated:
                 Payment.update(
                     {
                         Payment.status: PaymentStatus.CANCELED,
+                        Payment.client_secret: None,
                         Payment.failure_reason: (
                             f"Replaced by a new payment: the order total changed from "
                             f"{money(old['amount'])} to {amount}."
@@ -239,6 +251,24 @@ async def create_payment(user_id: int, order_id: int) -> PaymentCreated:
                 .run()
             )
 
+        if reusable is not None:
+            # Same total: the intent stays valid; keep its items in step with today's prices.
+            for item in items:
+                await (
+                    PaymentItem.update({PaymentItem.price_at_payment: item["price"]})
+                    .where(PaymentItem.payment == reusable["id"], PaymentItem.order_item == item["id"])
+                    .run()
+                )
+            return PaymentCreated(
+                payment_id=reusable["id"],
+                order_id=order_id,
+                status=PaymentStatus.PENDING,
+                amount=amount,
+                currency=currency,
+                client_secret=reusable["client_secret"],
+                external_payment_id=reusable["external_payment_id"],
+                price_changes=changes,
+            )
         created_at = utcnow()
         payment = Payment(
             user=user_id,
@@ -286,29 +316,66 @@ async def create_payment(user_id: int, order_id: int) -> PaymentCreated:
     )
 
 
+async def cancel_live_intents(
+    order_id: int,
+    reason: str,
+    *,
+    statuses: tuple[PaymentStatus, ...] = (PaymentStatus.PENDING, PaymentStatus.CANCELED),
+    except_payment_id: int | None = None,
+    tolerate_gateway_errors: bool = False,
+) -> int:
+    """Cancel at the gateway every intent of `order_id` that could still be paid; returns how many.
+
+    Live intents are those of payments in `statuses` (pending, or canceled by a
+    decline) whose `client_secret` is still set. Each is canceled at the
+    gateway, then its payment becomes `canceled` with `client_secret` NULL; a
+    pending payment gets `reason`, a declined one keeps its decline reason.
+    Call inside a transaction, after `lock_order`. Raises `PaymentGatewayError`
+    (502) when an intent cannot be canceled, unless `tolerate_gateway_errors`
+    (then the payment is left as it is and the error logged).
+    """
+    gateway = get_gateway()
+    where = [
+        Payment.order == order_id,
+        Payment.status.is_in([s.value for s in statuses]),
+        Payment.client_secret.is_not_null(),
+    ]
+    if except_payment_id is not None:
+        where.append(Payment.id != except_payment_id)
+    rows = await Payment.select(Payment.id, Payment.status, Payment.external_payment_id).where(*where).run()
+    done = 0
+    for row in rows:
+        if row["external_payment_id"]:
+            try:
+                await gateway.cancel_intent(row["external_payment_id"])
+            except PaymentGatewayError:
+                if not tolerate_gateway_errors:
+                    raise
+                log.error(
+                    "could not cancel intent %s of payment %s (order %s)",
+                    row["external_payment_id"],
+                    row["id"],
+                    order_id,
+                )
+                continue
+        values: dict[Any, Any] = {Payment.status: PaymentStatus.CANCELED, Payment.client_secret: None}
+        if row["status"] == PaymentStatus.PENDING:
+            values[Payment.failure_reason] = reason
+        await Payment.update(values).where(Payment.id == row["id"]).run()
+        done += 1
+    return done
+
+
 async def cancel_open_payments(order_id: int, reason: str = "The order was canceled.") -> int:
-    """Cancel the order's pending payments and their intents at the gateway; returns how many.
+    """Cancel the order's live intents at the gateway (`cancel_live_intents`); returns how many.
 
     For the code that cancels a pending order: call it inside that transaction,
     after locking the order (`lock_order`), so a stale browser tab can no longer
-    pay an order that is gone. Raises `PaymentGatewayError` (502) when an intent
-    cannot be canceled (the caller's transaction then rolls back).
+    pay an order that is gone (a declined intent included). Raises
+    `PaymentGatewayError` (502) when an intent cannot be canceled (the caller's
+    transaction then rolls back).
     """
-    gateway = get_gateway()
-    rows = (
-        await Payment.select(Payment.id, Payment.external_payment_id)
-        .where(Payment.order == order_id, Payment.status == PaymentStatus.PENDING)
-        .run()
-    )
-    for row in rows:
-        if row["external_payment_id"]:
-            await gateway.cancel_intent(row["external_payment_id"])
-        await (
-            Payment.update({Payment.status: PaymentStatus.CANCELED, Payment.failure_reason: reason})
-            .where(Payment.id == row["id"])
-            .run()
-        )
-    return len(rows)
+    return await cancel_live_intents(order_id, reason)
 
 
 async def get_payment(payment_id: int, *, viewer_id: int | None) -> PaymentOut:
@@ -324,10 +391,18 @@ async def get_payment(payment_id: int, *, viewer_id: int | None) -> PaymentOut:
 
 def _utc_bound(value: date | datetime, *, end: bool) -> datetime:
     """A filter bound in UTC (as `GET /orders/admin`): a naive datetime is UTC; a date is
-    the whole UTC day (`date_from` its start, `date_to` the next day's start, exclusive)."""
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return datetime.combine(value + timedelta(days=1) if end else value, time.min, tzinfo=UTC)
+    the whole UTC day (`date_from` its start, `date_to` the next day's start, exclusive).
+
+    Raises `ValidationFailed` (422, `invalid_date`) for a bound that has no UTC
+    equivalent (e.g. `date_to=9999-12-31` or `9999-12-31T23:59:59-14:00`)."""
+    try:
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return datetime.combine(value + timedelta(days=1) if end else value, time.min, tzinfo=UTC)
+    except OverflowError as exc:  # e.g. date_to=9999-12-31: its next day, or UTC, is past year 9999
+        raise ValidationFailed(
+            f"{value.isoformat()} is outside the dates this filter supports.", code="invalid_date"
+        ) from exc
 
 
 async def list_payments(

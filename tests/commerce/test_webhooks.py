@@ -396,3 +396,73 @@ async def test_cancel_open_payments_cancels_pending_payments(pending):
     assert (row["status"], row["failure_reason"]) == ("canceled", "The order was canceled.")
     async with transaction():
         assert await cancel_open_payments(p.order_id) == 0
+
+
+# --- One order, one charge (QA: a declined intent retried after a newer payment) -------------
+
+
+async def test_new_payment_cancels_the_declined_intent_so_one_order_is_charged_once(client, pending, outbox):
+    p = await pending()
+    failed = await client.post(f"/payments/{p.payment_id}/sandbox/fail", headers=p.user.headers)
+    assert failed.json()["status"] == "canceled"
+
+    second = await client.post(f"/payments/{p.order_id}", headers=p.user.headers)
+    assert second.status_code == 201, second.text
+    p2 = second.json()["payment_id"]
+    retry_first = await client.post(f"/payments/{p.payment_id}/sandbox/succeed", headers=p.user.headers)
+
+    assert retry_first.status_code == 409, retry_first.text
+    assert retry_first.json()["code"] == "intent_canceled"
+    first = await payment_row(p.payment_id)
+    assert first["status"] == "canceled"
+    assert "declined" in first["failure_reason"]  # the decline reason is kept
+    assert (await order_state(p.order_id))[0] == "pending"
+    paid = await client.post(f"/payments/{p2}/sandbox/succeed", headers=p.user.headers)
+    assert paid.json()["status"] == "successful"
+    assert (await order_state(p.order_id))[0] == "paid"
+    statuses = sorted(
+        x["status"] for x in (await client.get("/payments/", headers=p.user.headers)).json()["items"]
+    )
+    assert statuses == ["canceled", "successful"]
+
+
+async def test_success_cancels_the_orders_other_live_intents(client, pending, outbox):
+    from cinema.commerce.tables import Payment
+
+    p = await pending()
+    # A state only a race could make: a second live intent next to the first pending one.
+    other = Payment(
+        user=p.user.id,
+        order=p.order_id,
+        status="pending",
+        amount=Decimal("25.76"),
+        currency="usd",
+        external_payment_id="pi_sandbox_second",
+        client_secret="pi_sandbox_second_secret_x",
+        failure_reason=None,
+    )
+    await other.save()
+
+    paid = await client.post(f"/payments/{p.payment_id}/sandbox/succeed", headers=p.user.headers)
+    assert paid.json()["status"] == "successful"
+
+    second = await payment_row(int(other.id))
+    assert second["status"] == "canceled"
+    assert second["failure_reason"] == f"The order was paid by payment #{p.payment_id}."
+    late = await client.post(f"/payments/{other.id}/sandbox/succeed", headers=p.user.headers)
+    assert late.status_code == 409
+    assert late.json()["code"] == "intent_canceled"
+    assert (await payment_row(int(other.id)))["status"] == "canceled"
+
+
+async def test_canceled_order_cancels_a_declined_intent_too(client, pending):
+    p = await pending()
+    await client.post(f"/payments/{p.payment_id}/sandbox/fail", headers=p.user.headers)
+
+    canceled = await client.patch(f"/orders/{p.order_id}/cancel", headers=p.user.headers)
+    assert canceled.status_code == 200, canceled.text
+    late = await client.post(f"/payments/{p.payment_id}/sandbox/succeed", headers=p.user.headers)
+
+    assert late.status_code == 409
+    assert (await payment_row(p.payment_id))["status"] == "canceled"
+    assert (await order_state(p.order_id))[0] == "canceled"

@@ -94,8 +94,20 @@ class StripeGateway:
         )
 
     async def cancel_intent(self, intent_id: str) -> None:
+        """Cancel the intent; one that is already canceled counts as done (idempotent).
+
+        Any other state Stripe refuses to cancel (e.g. `succeeded`: the money is
+        taken, its webhook will tell) raises `PaymentGatewayError`.
+        """
         async with self._client() as client:
-            await client.v1.payment_intents.cancel_async(intent_id)
+            try:
+                await client.v1.payment_intents.cancel_async(intent_id)
+            except stripe.InvalidRequestError as exc:
+                if exc.code != "payment_intent_unexpected_state":
+                    raise
+                intent = await client.v1.payment_intents.retrieve_async(intent_id)
+                if intent.status != "canceled":
+                    raise
 
     async def refund(self, *, intent_id: str, amount: int, idempotency_key: str) -> RefundResult:
         async with self._client() as client:
