@@ -47,7 +47,7 @@ from cinema.commerce.schemas import (
 )
 from cinema.commerce.tables import CartItem, Order, OrderItem, OrderStatus
 from cinema.db import transaction
-from cinema.errors import Conflict, InvalidInput, NotFound
+from cinema.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from cinema.pagination import Page, PageParams
 
 # --- Reading ----------------------------------------------------------------
@@ -125,11 +125,18 @@ async def list_my_orders(user_id: int, params: PageParams) -> Page[OrderOut]:
 
 def _utc_bound(value: date | datetime, *, end: bool) -> datetime:
     """A filter bound in UTC. A naive datetime is taken as UTC; a date means the whole
-    UTC day: `date_from` its start, `date_to` the start of the next day (exclusive)."""
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    day = value + timedelta(days=1) if end else value
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    UTC day: `date_from` its start, `date_to` the start of the next day (exclusive).
+
+    Raises `ValidationFailed` (422, `invalid_date`) for a bound that has no UTC
+    equivalent (e.g. `date_to=9999-12-31` or `9999-12-31T23:59:59-14:00`)."""
+    try:
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return datetime.combine(value + timedelta(days=1) if end else value, time.min, tzinfo=UTC)
+    except OverflowError as exc:  # e.g. date_to=9999-12-31: its next day, or UTC, is past year 9999
+        raise ValidationFailed(
+            f"{value.isoformat()} is outside the dates this filter supports.", code="invalid_date"
+        ) from exc
 
 
 async def list_orders(

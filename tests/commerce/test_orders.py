@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from cinema.accounts.tables import GroupName
 from cinema.commerce.tables import Order, OrderItem, OrderStatus
 from tests.commerce.conftest import cart_movie_ids
@@ -413,3 +415,23 @@ async def test_cancel_cancels_the_orders_pending_payment(
     again = await client.post(f"/payments/{order_id}", headers=user.headers)
     assert again.status_code == 409
     assert again.json()["code"] == "not_pending"
+
+
+@pytest.mark.parametrize("path", ["/orders/admin", "/payments/admin"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?date_to=9999-12-31",
+        "?date_from=9999-12-31T23:59:59-14:00",
+        "?date_to=9999-12-31T23:59:59-14:00",
+    ],
+)
+async def test_admin_list_dates_past_the_calendar_are_422(
+    client: Any, make_user: Any, path: str, query: str
+) -> None:
+    admin = await make_user(group=GroupName.ADMIN)
+
+    response = await client.get(f"{path}{query}", headers=admin.headers)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "invalid_date"

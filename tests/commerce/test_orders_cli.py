@@ -83,3 +83,13 @@ def test_orders_show_and_cancel(cli: Any, make_user: Any, make_movie: Any, make_
     missing = cli("orders", "show", "424242")
     assert missing.exit_code == 1
     assert "order_not_found" in missing.stderr
+
+
+def test_orders_and_payments_list_reject_dates_past_the_calendar(cli: Any) -> None:
+    orders = cli("orders", "list", "--to", "9999-12-31")
+    payments = cli("payments", "list", "--date-to", "9999-12-31")
+
+    for result in (orders, payments):
+        assert result.exit_code == 1, result.output
+        assert "outside the dates" in result.output
+        assert "Traceback" not in result.output
