@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cinema.accounts.dberrors import is_foreign_key_violation
 from cinema.accounts.sessions import CurrentUser
 from cinema.accounts.tables import GroupName, User
 from cinema.catalog.sql import as_datetime
@@ -211,15 +212,24 @@ async def add_to_cart(user: UserRef, movie_id: int, actor: CurrentUser | None = 
         cart_id = await lock_cart(user_id)
         assert cart_id is not None
         await validate_movie_purchase_status(user_id, movie_id)
-        inserted = (
-            await CartItem.insert(CartItem(cart=cart_id, movie=movie_id))
-            .on_conflict(target=(CartItem.cart, CartItem.movie), action="DO NOTHING")
-            .returning(CartItem.id)
-            .run()
-        )
+        try:
+            inserted = (
+                await CartItem.insert(CartItem(cart=cart_id, movie=movie_id))
+                .on_conflict(target=(CartItem.cart, CartItem.movie), action="DO NOTHING")
+                .returning(CartItem.id)
+                .run()
+            )
+        except Exception as exc:
+            # The movie was deleted after `validate_movie` read it (PostgreSQL, READ COMMITTED).
+            if not is_foreign_key_violation(exc):
+                raise
+            raise NotFound("Movie not found.", code="movie_not_found") from exc
         if not inserted:
             raise Conflict("This movie is already in the cart.", code="already_in_cart")
-    return (await _items(user_id, movie_id))[0]
+    added = await _items(user_id, movie_id)
+    if not added:  # deleted (with its cart rows) right after our commit
+        raise NotFound("Movie not found.", code="movie_not_found")
+    return added[0]
 
 
 async def remove_from_cart(user: UserRef, movie_id: int, actor: CurrentUser | None = None) -> None:

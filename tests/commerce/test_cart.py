@@ -6,6 +6,8 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from cinema.accounts.tables import GroupName
 from cinema.commerce.carts import merge_guest_cart
 from cinema.commerce.tables import Cart, CartItem
@@ -323,3 +325,34 @@ async def test_service_treats_out_of_range_ids_as_unknown(make_user: Any) -> Non
     assert unknown_movie.value.code == "movie_not_found"
     with pytest.raises(NotFound):
         await carts.remove_from_cart(user.id, 2**40)
+
+
+@pytest.mark.postgres_only
+async def test_add_racing_a_movie_deletion_is_404_not_500(
+    client: Any, make_user: Any, make_movie: Any
+) -> None:
+    """QA: the movie is deleted (uncommitted) after the add read it; the insert then fails its foreign key."""
+    import asyncpg
+
+    from tests.conftest import TEST_DATABASE_URL
+
+    user = await make_user()
+    movie = await make_movie(name="Doomed")
+    conn = await asyncpg.connect(TEST_DATABASE_URL)
+    try:
+        tx = conn.transaction()
+        await tx.start()
+        await conn.execute("DELETE FROM movie_genres WHERE movie_id = $1", movie.id)
+        await conn.execute("DELETE FROM movies WHERE id = $1", movie.id)
+        add = asyncio.create_task(
+            client.post("/cart/items", json={"movie_id": movie.id}, headers=user.headers)
+        )
+        await asyncio.sleep(1.0)  # the add reads the movie, then waits on its row lock to insert
+        await tx.commit()
+        response = await add
+    finally:
+        await conn.close()
+
+    assert response.status_code == 404, response.text
+    assert response.json()["code"] == "movie_not_found"
+    assert await cart_movie_ids(user.id) == []
