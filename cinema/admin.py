@@ -48,6 +48,7 @@ from starlette.responses import JSONResponse
 
 from cinema.accounts import passwords
 from cinema.accounts import tables as accounts
+from cinema.accounts.security import utcnow
 from cinema.catalog import tables as catalog
 from cinema.commerce import tables as commerce
 from cinema.config import Settings, get_settings
@@ -154,6 +155,20 @@ async def _user_pre_patch(row_id: Any, values: dict[Any, Any]) -> dict[str, Any]
     values = _attribute_keys(values)
     values.pop("admin", None)
     values.pop("superuser", None)
+    # `deactivated_at` follows `active` like in the accounts service: staff
+    # deactivation sets it (so an activation email cannot undo it), staff
+    # activation clears it. Only a real change of `active` touches it (the edit
+    # form posts every field back); the form never writes it directly.
+    values.pop("deactivated_at", None)
+    if "active" in values:
+        current = (
+            await accounts.User.select(accounts.User.active.as_alias("active"))
+            .where(accounts.User.id == row_id)
+            .first()
+            .run()
+        )
+        if current is not None and bool(values["active"]) != bool(current["active"]):
+            values["deactivated_at"] = None if values["active"] else utcnow()
     if values.get("email"):
         values["email"] = accounts.User.normalize_email(str(values["email"]))
         values["username"] = values["email"]
