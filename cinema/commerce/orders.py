@@ -5,7 +5,11 @@ Rules (issue 4):
   the user already owns (`purchased`), that sit in another pending order
   (`pending_order`) or that left the catalog (`unavailable`) are left out and
   reported as `removed_items`; the ordered movies leave the cart, and so do
-  the purchased and unavailable ones (they can never be ordered). Movies in a
+  the purchased and unavailable ones (they can never be ordered). A movie
+  priced 0.00 is not for sale: `unavailable` too (an order of it could never
+  be paid). Should a price drop to 0.00 after the order was made, paying
+  answers 409 `nothing_to_pay` and the owner cancels the order
+  (`PATCH /orders/{id}/cancel`), which frees its movies. Movies in a
   pending order stay in the cart, since that order may yet be canceled.
   Nothing left to order: 400 `empty_cart` and nothing changes.
 - `total_amount` is the exact Decimal sum of the movies' current prices, each
@@ -229,7 +233,7 @@ async def create_order(user_id: int) -> OrderCreated:
         removed: list[RemovedItem] = []
         ordered: list[int] = []
         for movie_id in movie_ids:
-            if movie_id not in prices:
+            if movie_id not in prices or prices[movie_id] <= 0:
                 removed.append(RemovedItem(movie_id=movie_id, reason=RemovalReason.UNAVAILABLE))
             elif movie_id in purchased:
                 removed.append(RemovedItem(movie_id=movie_id, reason=RemovalReason.PURCHASED))

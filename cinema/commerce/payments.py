@@ -189,7 +189,9 @@ async def create_payment(user_id: int, order_id: int) -> PaymentCreated:
 
     Raises `NotFound` (`order_not_found`) when the order does not exist or is
     another user's, `Conflict` (`not_pending`) when it is paid or canceled,
-    `Conflict` (`nothing_to_pay`) for a 0.00 total, and `PaymentGatewayError`
+    `Conflict` (`nothing_to_pay`) for a 0.00 total (prices dropped to 0.00 since
+    the order was made; the order stays pending and its owner can cancel it),
+    and `PaymentGatewayError`
     (502) when the gateway fails, in which case nothing is written.
     """
     currency = get_settings().currency

@@ -37,7 +37,7 @@ from cinema.commerce.tables import (
     RefundStatus,
 )
 from cinema.db import AfterCommit, transaction
-from cinema.errors import Conflict, NotFound
+from cinema.errors import Conflict, NotFound, ValidationFailed
 from cinema.pagination import Page, PageParams
 from cinema.tasks import enqueue_email
 
@@ -100,8 +100,12 @@ async def request_refund(user_id: int, order_id: int, reason: str) -> RefundRequ
 
     Raises `NotFound` (`order_not_found`) for a missing or another user's order,
     `Conflict` (`not_paid`) when the order is not paid, and `Conflict`
-    (`refund_already_requested`) when a request for it is still open.
+    (`refund_already_requested`) when a request for it is still open, and
+    `ValidationFailed` (422, `invalid_reason`) for a reason that is blank once
+    stripped (the API's body model already refuses it).
     """
+    if not reason.strip():
+        raise ValidationFailed("Say why you want a refund.", code="invalid_reason")
     async with transaction():
         order = await lock_order(order_id)
         if order is None or order["user_id"] != user_id:

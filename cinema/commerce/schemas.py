@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from cinema.commerce.money import Money
 from cinema.commerce.tables import OrderStatus, PaymentStatus, RefundStatus
@@ -136,7 +137,10 @@ class PaymentOut(BaseModel):
 class RefundRequestIn(BaseModel):
     """Body of `POST /orders/{order_id}/refund`."""
 
-    reason: str = Field(min_length=1, max_length=2000, description="Why the owner wants the money back.")
+    #: Stripped first, so a reason of only spaces is too short (422).
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = Field(
+        description="Why the owner wants the money back (surrounding whitespace removed)."
+    )
 
 
 class RefundRequestOut(BaseModel):

@@ -435,3 +435,47 @@ async def test_admin_list_dates_past_the_calendar_are_422(
 
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "invalid_date"
+
+
+async def test_free_movie_is_left_out_as_unavailable(
+    client: Any, make_user: Any, make_movie: Any, fill_cart: Any
+) -> None:
+    user = await make_user()
+    free = await make_movie(name="Free", price="0.00")
+    paid = await make_movie(name="Paid", price="3.50")
+    await fill_cart(user.id, [free.id, paid.id])
+
+    response = await client.post("/orders/", headers=user.headers)
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["removed_items"] == [{"movie_id": free.id, "reason": "unavailable"}]
+    assert [i["movie_id"] for i in body["order"]["items"]] == [paid.id]
+    assert body["order"]["total_amount"] == "3.50"
+    assert await cart_movie_ids(user.id) == []
+
+    await fill_cart(user.id, [free.id])
+    only_free = await client.post("/orders/", headers=user.headers)
+    assert only_free.status_code == 400
+    assert only_free.json()["code"] == "empty_cart"
+
+
+async def test_order_whose_price_dropped_to_zero_is_409_then_cancelable(
+    client: Any, make_user: Any, make_movie: Any, make_order: Any
+) -> None:
+    from cinema.catalog.tables import Movie
+
+    user = await make_user()
+    movie = await make_movie(price="4.00")
+    order_id = await make_order(user.id, [movie.id])
+    await Movie.update({Movie.price: Decimal("0.00")}).where(Movie.id == movie.id).run()
+
+    pay = await client.post(f"/payments/{order_id}", headers=user.headers)
+    assert (pay.status_code, pay.json()["code"]) == (409, "nothing_to_pay")
+    canceled = await client.patch(f"/orders/{order_id}/cancel", headers=user.headers)
+    assert canceled.status_code == 200, canceled.text
+    assert canceled.json()["status"] == "canceled"
+    # The movie is free again for the cart (it was held by the pending order).
+    assert (
+        await client.post("/cart/items", json={"movie_id": movie.id}, headers=user.headers)
+    ).status_code == 201

@@ -103,11 +103,17 @@ async def test_refund_request_rules(client, make_user, make_movie, make_order, p
     )
     not_mine = await client.post(f"/orders/{p.order_id}/refund", json={"reason": "x"}, headers=other.headers)
     empty = await client.post(f"/orders/{p.order_id}/refund", json={"reason": ""}, headers=p.user.headers)
+    blank = await client.post(f"/orders/{p.order_id}/refund", json={"reason": "    "}, headers=p.user.headers)
+    too_long = await client.post(
+        f"/orders/{p.order_id}/refund", json={"reason": "x" * 2001}, headers=p.user.headers
+    )
     anonymous = await client.post(f"/orders/{p.order_id}/refund", json={"reason": "x"})
 
     assert (not_paid.status_code, not_paid.json()["code"]) == (409, "not_paid")
     assert (not_mine.status_code, not_mine.json()["code"]) == (404, "order_not_found")
     assert empty.status_code == 422
+    assert blank.status_code == 422, blank.text
+    assert too_long.status_code == 422
     assert anonymous.status_code == 401
     assert await refund_requests_of(p.order_id) == []
 
@@ -282,3 +288,19 @@ async def test_admin_refund_racing_stripes_refund_event_applies_once(
     assert (await order_state(p.order_id))[0] == "canceled"
     assert [await movie_counters(m) for m in p.movie_ids] == [(0, 0), (0, 0)]
     assert subjects((await outbox())[before:]) == [f"Refund for order #{p.order_id}"]
+
+
+async def test_refund_reason_is_stored_stripped(client, paid):
+    from cinema.commerce.refunds import request_refund
+    from cinema.errors import ValidationFailed
+
+    p = await paid()
+    with pytest.raises(ValidationFailed):
+        await request_refund(p.user.id, p.order_id, " \t ")
+
+    response = await client.post(
+        f"/orders/{p.order_id}/refund", json={"reason": "  Wrong movie  "}, headers=p.user.headers
+    )
+
+    assert response.status_code == 202, response.text
+    assert response.json()["reason"] == "Wrong movie"
