@@ -3,8 +3,9 @@
 Rules (API.md): 8 to 64 characters, at most 72 bytes in UTF-8 (bcrypt's
 limit), with a lower-case letter, an upper-case letter, a digit and a symbol.
 Hashing and verifying run in worker threads of a dedicated pool of
-`cpu_count - 1` threads (at least one), so a burst of logins neither stalls
-the event loop nor takes every core from the requests being served.
+`cpu_count - 1` threads (at least one) running at a lower CPU priority, so a
+burst of logins neither stalls the event loop nor takes every core from the
+requests being served.
 """
 
 from __future__ import annotations
@@ -30,6 +31,23 @@ _T = TypeVar("_T")
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 
+#: How much nicer (lower CPU priority) the hashing threads run than the event loop.
+HASHING_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Initializer of a hashing thread: raise its nice value (Linux schedules threads by TID).
+
+    Under load the kernel then gives the event loop and PostgreSQL the CPU first
+    and bcrypt the rest; logins get slower during a burst, catalog reads do not.
+    Where per-thread priorities are not supported this does nothing.
+    """
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + HASHING_NICENESS)
+    except (AttributeError, OSError):  # pragma: no cover - not Linux, or not permitted
+        pass
+
 
 def _hashing_executor() -> ThreadPoolExecutor:
     """The threads bcrypt runs on: one fewer than the CPUs (at least one), created on first use.
@@ -37,14 +55,17 @@ def _hashing_executor() -> ThreadPoolExecutor:
     `asyncio.to_thread` would use the loop's default pool (min(32, cpus + 4)
     threads): 20 concurrent logins then kept every core busy hashing and the
     catalog's p99 rose 5x during a burst (issue 7). With a core left free, the
-    event loop keeps serving; logins queue for a hashing thread instead.
+    event loop keeps serving; logins queue for a hashing thread instead. The
+    threads also run at a lower priority (`_lower_priority`).
     """
     global _executor
     if _executor is None:
         with _executor_lock:
             if _executor is None:
                 workers = max(1, (os.cpu_count() or 2) - 1)
-                _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt")
+                _executor = ThreadPoolExecutor(
+                    max_workers=workers, thread_name_prefix="bcrypt", initializer=_lower_priority
+                )
     return _executor
 
 
