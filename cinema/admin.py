@@ -42,6 +42,7 @@ from piccolo_api.crud.endpoints import OrderBy, PiccoloCRUD
 from piccolo_api.crud.hooks import Hook, HookType
 from piccolo_api.crud.validators import Validators, apply_validators
 from piccolo_api.session_auth.tables import SessionsBase
+from pydantic import TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -49,6 +50,8 @@ from starlette.responses import JSONResponse
 from cinema.accounts import passwords
 from cinema.accounts import tables as accounts
 from cinema.accounts.security import utcnow
+from cinema.catalog import movies as movie_rules
+from cinema.catalog import schemas as catalog_schemas
 from cinema.catalog import tables as catalog
 from cinema.commerce import tables as commerce
 from cinema.config import Settings, get_settings
@@ -194,6 +197,63 @@ async def _user_pre_patch(row_id: Any, values: dict[Any, Any]) -> dict[str, Any]
     return values
 
 
+# --- catalog: the API's rules, applied to the admin's edit forms ---------------------------
+
+#: Per column, the type the API validates it with (cinema.catalog.schemas), so the
+#: admin cannot store what `POST /movies` would refuse (a price of -5, year 99999...).
+_MOVIE_RULES: dict[str, TypeAdapter[Any]] = {
+    "name": TypeAdapter(catalog_schemas.Name),
+    "year": TypeAdapter(catalog_schemas.Year),
+    "time": TypeAdapter(catalog_schemas.Runtime),
+    "imdb": TypeAdapter(catalog_schemas.Imdb),
+    "votes": TypeAdapter(catalog_schemas.Votes),
+    "meta_score": TypeAdapter(catalog_schemas.MetaScore | None),
+    "gross": TypeAdapter(catalog_schemas.Gross | None),
+    "description": TypeAdapter(catalog_schemas.Description),
+    "price": TypeAdapter(catalog_schemas.Price),
+}
+_NAME_RULES: dict[str, TypeAdapter[Any]] = {"name": TypeAdapter(catalog_schemas.Name)}
+
+
+def _checked(rules: dict[str, TypeAdapter[Any]], values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with the ruled fields validated (and normalised, e.g. trimmed names).
+
+    Raises `HTTPException` 400 naming the field and the rule it breaks.
+    """
+    out = dict(values)
+    for field, adapter in rules.items():
+        if field not in out:
+            continue
+        try:
+            out[field] = adapter.validate_python(out[field])
+            if field == "price":
+                movie_rules.check_price(out[field])
+        except ValidationError as exc:
+            reason = "; ".join(error["msg"] for error in exc.errors())
+            raise HTTPException(status_code=400, detail=f"{field}: {reason}") from None
+        except ValidationFailed as exc:
+            raise HTTPException(status_code=400, detail=f"{field}: {exc.detail}") from None
+    return out
+
+
+def _validated_by(rules: dict[str, TypeAdapter[Any]]) -> list[Hook]:
+    """Hooks refusing admin creates and edits that break `rules` (400 with the reason)."""
+
+    async def check_patch(row_id: Any, values: dict[Any, Any]) -> dict[str, Any]:
+        return _checked(rules, _attribute_keys(values))
+
+    async def check_save(row: Table) -> Table:
+        present = {field: getattr(row, field) for field in rules if hasattr(row, field)}
+        for field, value in _checked(rules, present).items():
+            setattr(row, field, value)
+        return row
+
+    return [
+        Hook(hook_type=HookType.pre_patch, callable=check_patch),
+        Hook(hook_type=HookType.pre_save, callable=check_save),
+    ]
+
+
 def _attribute_keys(values: dict[Any, Any]) -> dict[str, Any]:
     """piccolo_api keys PATCH values by Column; key them by attribute name instead."""
     return {getattr(getattr(k, "_meta", None), "name", k): v for k, v in values.items()}
@@ -243,7 +303,8 @@ def _config(
         exclude_visible_columns=list(exclude) if exclude else None,
         order_by=order_by,
         validators=validators,
-        hooks=hooks,
+        # piccolo_api groups hooks with itertools.groupby: hooks of one type must be adjacent.
+        hooks=sorted(hooks, key=lambda hook: hook.hook_type.value) if hooks else None,
     )
 
 
@@ -279,8 +340,13 @@ def table_configs() -> list[TableConfig]:
                 Movie.ratings_sum,
                 Movie.comments_count,
                 Movie.popularity,
-            ),
+            )
+            + _validated_by(_MOVIE_RULES),
         ),
+        **{
+            table: _config(table, menu_group="Catalog", hooks=_validated_by(_NAME_RULES))
+            for table in (catalog.Genre, catalog.Star, catalog.Director, catalog.Certification)
+        },
         Comment: _config(
             Comment,
             menu_group="Catalog",

@@ -14,11 +14,12 @@ Rules:
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from cinema.accounts.security import utcnow
 from cinema.catalog import sql
-from cinema.catalog.entities import ensure_names
+from cinema.catalog.entities import SPECS, ensure_names
 from cinema.catalog.schemas import EntityKind, MovieCreate, MovieDetail, MovieUpdate
 from cinema.catalog.tables import Movie
 from cinema.commerce.tables import OrderStatus
@@ -112,12 +113,54 @@ def _duplicate(name: str, year: int, time: int) -> Conflict:
     )
 
 
+#: The lowest price a movie may have: a 0.00 movie would make an order no one can pay.
+MIN_PRICE = Decimal("0.01")
+
+
+def check_price(price: Decimal) -> None:
+    """Refuse a price under `MIN_PRICE` (0.01): `ValidationFailed` (422 `invalid_price`).
+
+    The schemas bound prices to 0..99999999.99 (DECIMAL(10, 2)); a payment
+    provider cannot charge 0.00, so a sellable movie costs at least a cent.
+    """
+    if price < MIN_PRICE:
+        raise ValidationFailed(f"A movie's price must be at least {MIN_PRICE}.", code="invalid_price")
+
+
+async def canonical_names(kind: EntityKind, names: list[str]) -> list[str]:
+    """`names` without case-insensitive duplicates, each spelled like an existing entity when one matches.
+
+    `["GenreX", "genrex"]` is one genre, and `"drama"` reuses an existing
+    `"Drama"` rather than creating a second entity differing only in case.
+    Keeps the first spelling and the given order. (Case folding is ASCII on
+    SQLite, whose `lower()` only folds ASCII; full Unicode on PostgreSQL.)
+    """
+    firsts: dict[str, str] = {}
+    for name in names:
+        firsts.setdefault(name.lower(), name)
+    if not firsts:
+        return []
+    table = SPECS[kind].table
+    folded = list(firsts)
+    rows = await sql.fetch(
+        f"SELECT name FROM {table} WHERE lower(name) IN ({sql.placeholders(len(folded))}) ORDER BY id",  # noqa: S608
+        *folded,
+    )
+    existing: dict[str, str] = {}
+    for row in rows:
+        existing.setdefault(str(row["name"]).lower(), str(row["name"]))
+    return [existing.get(key, name) for key, name in firsts.items()]
+
+
 async def _set_relation(movie_id: int, relation: str, names: list[str], *, replace: bool) -> None:
-    """Point the movie at the named entities, in the given order (creating missing names)."""
+    """Point the movie at the named entities, in the given order (creating missing names).
+
+    Names are matched case-insensitively (`canonical_names`).
+    """
     join_table, fk, kind = RELATIONS[relation]
     if replace:
         await sql.fetch(f"DELETE FROM {join_table} WHERE movie_id = {{}}", movie_id)  # noqa: S608
-    ordered = list(dict.fromkeys(names))
+    ordered = await canonical_names(kind, names)
     if not ordered:
         return
     ids = await ensure_names(kind, ordered)
@@ -129,13 +172,16 @@ async def _set_relation(movie_id: int, relation: str, names: list[str], *, repla
 
 
 async def create_movie(data: MovieCreate) -> MovieDetail:
-    """Add a movie with its entities (created when missing). Raises Conflict(`duplicate_movie`)."""
+    """Add a movie with its entities (created when missing, matched case-insensitively).
+
+    Raises Conflict(`duplicate_movie`), ValidationFailed (422 `invalid_price` under 0.01).
+    """
+    check_price(data.price)
     async with transaction():
         if await _key_taken(data.name, data.year, data.time):
             raise _duplicate(data.name, data.year, data.time)
-        certification = (await ensure_names(EntityKind.CERTIFICATIONS, [data.certification]))[
-            data.certification
-        ]
+        [cert_name] = await canonical_names(EntityKind.CERTIFICATIONS, [data.certification])
+        certification = (await ensure_names(EntityKind.CERTIFICATIONS, [cert_name]))[cert_name]
         now = utcnow()
         movie = Movie(
             name=data.name,
@@ -177,6 +223,8 @@ async def update_movie(movie_id: int, data: MovieUpdate) -> MovieDetail:
     nulls = sorted(f for f in given & _NOT_NULL if getattr(data, f) is None)
     if nulls:
         raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.", fields=nulls)
+    if data.price is not None:
+        check_price(data.price)
     async with transaction():
         if not await sql.lock_row("movies", movie_id):
             raise NotFound("No such movie.")
@@ -191,8 +239,9 @@ async def update_movie(movie_id: int, data: MovieUpdate) -> MovieDetail:
             raise _duplicate(name, year, time)
         values: dict[Any, Any] = {getattr(Movie, f): getattr(data, f) for f in _SCALARS if f in given}
         if "certification" in given and data.certification is not None:
-            ids = await ensure_names(EntityKind.CERTIFICATIONS, [data.certification])
-            values[Movie.certification] = ids[data.certification]
+            [cert_name] = await canonical_names(EntityKind.CERTIFICATIONS, [data.certification])
+            ids = await ensure_names(EntityKind.CERTIFICATIONS, [cert_name])
+            values[Movie.certification] = ids[cert_name]
         if not given:  # an empty PATCH changes nothing, not even updated_at
             return await get_movie(movie_id)
         values[Movie.updated_at] = utcnow()

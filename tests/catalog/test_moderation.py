@@ -290,3 +290,44 @@ async def test_certification_movies_and_lists_answer_with_and_without_slash(
         assert response.status_code == 200, path
     body = (await client.get(f"/certifications/{cert}/movies")).json()
     assert [i["name"] for i in body["items"]] == [movie["name"]]
+
+
+async def test_a_price_under_one_cent_is_refused(client: Any, moderator: Any) -> None:
+    """0.00 would make an order no one can pay (QA): POST and PATCH answer 422 `invalid_price`."""
+    free = await client.post("/movies", json={**BODY, "price": "0.00"}, headers=moderator.headers)
+    assert free.status_code == 422, free.text
+    assert free.json() == {"detail": "A movie's price must be at least 0.01.", "code": "invalid_price"}
+    assert await Movie.count() == 0
+
+    movie = await create(client, moderator.headers, price="0.01")
+    assert movie["price"] == "0.01"
+    patched = await client.patch(f"/movies/{movie['id']}", json={"price": "0"}, headers=moderator.headers)
+    assert patched.status_code == 422
+    assert patched.json()["code"] == "invalid_price"
+    assert (await client.get(f"/movies/{movie['id']}")).json()["price"] == "0.01"
+
+
+async def test_entity_names_differing_only_in_case_are_one_entity(client: Any, moderator: Any) -> None:
+    await Genre(name="Drama").save()
+    movie = await create(
+        client,
+        moderator.headers,
+        genres=["GenreX", "genrex", "DRAMA"],
+        stars=["Star A", "STAR a"],
+        certification="pg-13",
+    )
+    assert [g["name"] for g in movie["genres"]] == ["GenreX", "Drama"]
+    assert [s["name"] for s in movie["stars"]] == ["Star A"]
+    assert sorted(r["name"] for r in await Genre.select(Genre.name).run()) == ["Drama", "GenreX"]
+
+    other = await create(
+        client, moderator.headers, name="Another", genres=["genrex"], stars=["star a"], certification="PG-13"
+    )
+    assert [g["name"] for g in other["genres"]] == ["GenreX"]
+    assert other["certification"]["id"] == movie["certification"]["id"]
+    assert await Genre.count() == 2
+    assert await Star.count() == 1
+    patched = await client.patch(
+        f"/movies/{other['id']}", json={"genres": ["drama", "Drama"]}, headers=moderator.headers
+    )
+    assert [g["name"] for g in patched.json()["genres"]] == ["Drama"]
