@@ -4,25 +4,18 @@ One query builder serves them all; a scope (favorites, purchases) or an entity
 is one more restriction in the same WHERE clause. Whatever `per_page` is, a
 list costs exactly ONE SQL statement, on both engines:
 
-    WITH hits AS MATERIALIZED (<search matches>),             -- only with `search`
-         page AS (SELECT ... FROM movies m WHERE <filters>
-                  ORDER BY ... LIMIT/OFFSET)
-    SELECT t.total, p.*, c.name, <genres as JSON>
-    FROM (SELECT count(*) AS total FROM movies m WHERE <filters>) t
-    LEFT JOIN page p ON 1 = 1 LEFT JOIN certifications c ...
-
-- the count and the page are two independent subqueries, each planned on its
-  own: the page is served by the (column, id) sort indexes of migration 0004
-  (an index scan stopped at LIMIT), the count by whatever suits the filters.
-  (Materialising every matching row once and counting and paging from it was
-  the alternative; it made the first page of a large catalog sort the whole
-  table instead of reading 20 index entries.)
-- the search term's matches (a UNION of trigram-index lookups) are computed
-  once in a MATERIALIZED CTE shared by both subqueries;
-- the count is the outer row, so a page past the end still returns one row
-  (with NULL movie columns) carrying the true total;
+- with filters (any WHERE): `hits AS MATERIALIZED (SELECT id, <sort column>
+  FROM movies m WHERE ...)` finds the matching movies once; the total is
+  `count(*)` of it, the page's ids are cut from it (ORDER BY the sort column,
+  id; LIMIT/OFFSET) and joined back to `movies`. The filters, including the
+  search (a UNION of trigram-index lookups), run once per request;
+- without filters: the total is `count(*)` of `movies` and the page comes
+  straight from the (column, id) sort index of migration 0004 (an index scan
+  stopped at LIMIT): materialising the whole catalog would sort it all;
+- either way the total is the outer row (`total LEFT JOIN page`), so a page
+  past the end still returns one row (NULL movie columns) with the true total;
 - one scalar subquery per page row aggregates its genres to JSON; it runs only
-  for the page's rows.
+  for the page's rows, and the certification is joined.
 """
 
 from __future__ import annotations
@@ -75,12 +68,8 @@ def search_sql(term: str) -> tuple[str, list[Any]]:
     ), [pattern] * 4
 
 
-def where_clause(filters: MovieFilters, *, search_cte: str | None = None) -> tuple[str, list[Any]]:
-    """`WHERE ...` over alias `m` for the filters (or "" when none), and its bound values.
-
-    With `search_cte`, the search term is matched by `m.id IN (SELECT id FROM <search_cte>)`
-    (a CTE the caller defines from `search_sql`) instead of inline subqueries.
-    """
+def where_clause(filters: MovieFilters) -> tuple[str, list[Any]]:
+    """`WHERE ...` over alias `m` for the filters (or "" when none), and its bound values."""
     clauses: list[str] = []
     args: list[Any] = []
 
@@ -90,11 +79,8 @@ def where_clause(filters: MovieFilters, *, search_cte: str | None = None) -> tup
 
     term = (filters.search or "").strip()
     if term:
-        if search_cte is not None:
-            add(f"m.id IN (SELECT id FROM {search_cte})")  # noqa: S608 - the caller's CTE name
-        else:
-            matches, patterns = search_sql(term)
-            add(f"m.id IN ({matches})", *patterns)
+        matches, patterns = search_sql(term)
+        add(f"m.id IN ({matches})", *patterns)
     if filters.year is not None:
         add("m.year = {}", filters.year)
     if filters.year_from is not None:
@@ -163,34 +149,44 @@ def _item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _sort_key(sort: SortKey | None) -> tuple[str, str]:
+    """(column of `movies`, direction) a list is sorted by, before the id tie-break."""
+    if sort is None:
+        return "id", "ASC"
+    return SORT_COLUMNS[sort.value.lstrip("-")], "DESC" if sort.value.startswith("-") else "ASC"
+
+
 def list_sql(filters: MovieFilters, params: PageParams) -> tuple[str, list[Any]]:
     """The one statement of a list page (see the module docstring) and its bound values."""
-    ctes: list[str] = []
-    args: list[Any] = []
-    term = (filters.search or "").strip()
-    if term:
-        matches, patterns = search_sql(term)
-        ctes.append(f"hits AS MATERIALIZED ({matches})")
-        args.extend(patterns)
-    where, where_args = where_clause(filters, search_cte="hits" if term else None)
-    ctes.append(
-        f"page AS (SELECT {_PAGE_COLUMNS} FROM movies m {where} "  # noqa: S608 - fixed fragments only
-        f"{order_by(filters.sort, 'm')} LIMIT {{}} OFFSET {{}})"
-    )
+    where, args = where_clause(filters)
     # An absurd page number is simply past the end (and must not overflow OFFSET's bigint).
-    args.extend([*where_args, params.per_page, min(params.offset, MAX_OFFSET)])
-    with_ctes = ", ".join(ctes)
+    window = [params.per_page, min(params.offset, MAX_OFFSET)]
+    column, direction = _sort_key(filters.sort)
+    if where:
+        ctes = (
+            f"hits AS MATERIALIZED (SELECT m.id, m.{column} AS k FROM movies m {where}), "  # noqa: S608
+            "total AS (SELECT count(*) AS n FROM hits), "
+            f"ids AS (SELECT h.id FROM hits h ORDER BY h.k {direction}, h.id {direction} "
+            "LIMIT {} OFFSET {}), "
+            f"page AS (SELECT {_PAGE_COLUMNS} FROM ids JOIN movies m ON m.id = ids.id)"
+        )
+        values = [*args, *window]
+    else:
+        ctes = (
+            "total AS (SELECT count(*) AS n FROM movies m), "  # noqa: S608 - fixed fragments only
+            f"page AS (SELECT {_PAGE_COLUMNS} FROM movies m {order_by(filters.sort, 'm')} "
+            "LIMIT {} OFFSET {})"
+        )
+        values = window
     statement = (
-        f"WITH {with_ctes} "  # noqa: S608 - fixed fragments only
-        "SELECT t.total, p.*, c.name AS certification_name, "
+        f"WITH {ctes} "  # noqa: S608 - fixed fragments only
+        "SELECT t.n AS total, p.*, c.name AS certification_name, "
         f"{sql.json_refs('movie_genres', 'genres', 'genre_id', 'p.id')} AS genres "
-        f"FROM (SELECT count(*) AS total FROM movies m {where}) t "
-        "LEFT JOIN page p ON 1 = 1 "
+        "FROM total t LEFT JOIN page p ON 1 = 1 "
         "LEFT JOIN certifications c ON c.id = p.certification_id "
         f"{order_by(filters.sort, 'p')}"
     )
-    args.extend(where_args)
-    return statement, args
+    return statement, values
 
 
 async def list_movies(filters: MovieFilters, params: PageParams) -> Page[MovieListItem]:
