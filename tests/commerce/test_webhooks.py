@@ -9,6 +9,7 @@ refunded; each event once, in any order; amount/currency mismatch changes nothin
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -466,3 +467,48 @@ async def test_canceled_order_cancels_a_declined_intent_too(client, pending):
     assert late.status_code == 409
     assert (await payment_row(p.payment_id))["status"] == "canceled"
     assert (await order_state(p.order_id))[0] == "canceled"
+
+
+# --- Signed but malformed bodies (QA): 400 invalid_event, nothing recorded --------------------
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        [],
+        ["evt_1"],
+        "evt_1",
+        {"id": "evt_d", "type": "payment_intent.succeeded", "data": "x"},
+        {"id": "evt_o", "type": "payment_intent.succeeded", "data": {"object": ["pi_x"]}},
+        {
+            "id": "evt_r",
+            "type": "charge.refunded",
+            "data": {"object": {"refunds": "x", "payment_intent": "pi_x"}},
+        },
+        {"id": "evt_rd", "type": "charge.refunded", "data": {"object": {"refunds": {"data": "x"}}}},
+        {"id": "evt_" + "a" * 5000, "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_zz"}}},
+        {"id": "evt_t", "type": "payment_intent." + "x" * 200, "data": {"object": {}}},
+        {"id": 12, "type": "payment_intent.succeeded", "data": {"object": {}}},
+        {"id": "evt_\u0000", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_x"}}},
+        {"id": "evt_n", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_\u0000"}}},
+        {"id": "evt_i", "type": "payment_intent.succeeded", "data": {"object": {"id": 5}}},
+        {"type": "payment_intent.succeeded"},
+    ],
+)
+async def test_signed_but_malformed_event_is_400_and_records_nothing(client, pending, event):
+    p = await pending()
+
+    response = await post_event(client, json.dumps(event).encode())
+
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_event"
+    assert await event_count() == 0
+    assert (await payment_row(p.payment_id))["status"] == "pending"
+
+
+async def test_signed_body_that_is_not_utf8_json_is_400(client):
+    for body in (b"this is not json", b"\xff\xfe{}"):
+        response = await post_event(client, body)
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] in ("invalid_event", "invalid_signature")
+    assert await event_count() == 0

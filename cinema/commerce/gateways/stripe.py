@@ -12,6 +12,7 @@ except an amount below Stripe's minimum charge, which is the caller's problem
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ import stripe
 
 from cinema.commerce.gateways.base import (
     CHARGE_REFUNDED,
+    HANDLED_EVENT_TYPES,
     GatewayEvent,
     Intent,
     RefundResult,
@@ -122,59 +124,105 @@ class StripeGateway:
 def parse_webhook(payload: bytes, signature: str | None, secret: str) -> GatewayEvent:
     """Verify a Stripe webhook over its raw body and reduce it to a `GatewayEvent`.
 
-    Raises `InvalidInput` (400, code `invalid_signature`) for a missing, wrong
-    or stale (older than 300 s) signature, or a body that is not an event.
+    Raises `InvalidInput` (400): `invalid_signature` for a missing, wrong or
+    stale (older than 300 s) signature; `invalid_event` for a validly signed
+    body that is not a well-formed event (see `event_from_dict`). Either way
+    nothing is recorded.
     """
     try:
-        event = stripe.Webhook.construct_event(payload, signature, secret)
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:  # Stripe always sends UTF-8 JSON
+        raise _invalid_event("The webhook body is not UTF-8.") from exc
+    try:
+        stripe.WebhookSignature.verify_header(text, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
     except stripe.SignatureVerificationError as exc:
         raise InvalidInput("The Stripe-Signature header does not verify.", code="invalid_signature") from exc
+    try:
+        event = json.loads(text)
     except ValueError as exc:
-        raise InvalidInput("The webhook body is not a Stripe event.", code="invalid_payload") from exc
-    return event_from_dict(event.to_dict())
+        raise _invalid_event("The webhook body is not JSON.") from exc
+    return event_from_dict(event)
+
+
+#: Longest event id, type and object ids we store (`payment_events.event_id` is VARCHAR(255)).
+MAX_ID_LENGTH = 255
+MAX_TYPE_LENGTH = 100
+
+
+def _invalid_event(detail: str = "The webhook body is not a well-formed Stripe event.") -> InvalidInput:
+    return InvalidInput(detail, code="invalid_event")
+
+
+def _required_text(value: Any, limit: int = MAX_ID_LENGTH) -> str:
+    """A non-empty string of at most `limit` characters without NUL, else `invalid_event`."""
+    if not isinstance(value, str) or not value or len(value) > limit or "\x00" in value:
+        raise _invalid_event()
+    return value
+
+
+def _text(value: Any, limit: int = MAX_ID_LENGTH) -> str | None:
+    """`_required_text`, or None when absent (JSON null or missing)."""
+    return None if value is None else _required_text(value, limit)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """An optional JSON object: `{}` when absent, `invalid_event` when something else."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _invalid_event()
+    return value
 
 
 def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def event_from_dict(event: dict[str, Any]) -> GatewayEvent:
-    """Reduce a Stripe event (as JSON) to a `GatewayEvent`; unknown types keep only id and type."""
-    event_id = str(event.get("id") or "")
-    event_type = str(event.get("type") or "")
-    if not event_id or not event_type:
-        raise InvalidInput("The webhook body is not a Stripe event.", code="invalid_payload")
-    obj = (event.get("data") or {}).get("object") or {}
-    if not isinstance(obj, dict):
+def event_from_dict(event: Any) -> GatewayEvent:
+    """Reduce a Stripe event (parsed JSON) to a `GatewayEvent`; unknown types keep only id and type.
+
+    Raises `InvalidInput` (400, `invalid_event`) when the event is not an
+    object, its `id` or `type` is missing, not a string, too long (255 / 100
+    characters) or holds NUL, or, for a handled type, `data`, `data.object`,
+    `last_payment_error`, `refunds` or `refunds.data` have the wrong JSON type
+    or an object id is malformed.
+    """
+    if not isinstance(event, dict):
+        raise _invalid_event()
+    event_id = _required_text(event.get("id"))
+    event_type = _required_text(event.get("type"), MAX_TYPE_LENGTH)
+    if event_type not in HANDLED_EVENT_TYPES:
         return GatewayEvent(id=event_id, type=event_type)
+    obj = _dict(_dict(event.get("data")).get("object"))
     currency = obj.get("currency")
     currency = currency.lower() if isinstance(currency, str) else None
     if event_type == CHARGE_REFUNDED:
         amount = _int_or_none(obj.get("amount"))
         refunded_amount = _int_or_none(obj.get("amount_refunded"))
-        refunds = (obj.get("refunds") or {}).get("data") or []
+        refunds = _dict(obj.get("refunds")).get("data") or []
+        if not isinstance(refunds, list):
+            raise _invalid_event()
+        first = _dict(refunds[0]) if refunds else {}
         return GatewayEvent(
             id=event_id,
             type=event_type,
-            intent_id=obj.get("payment_intent") if isinstance(obj.get("payment_intent"), str) else None,
+            intent_id=_text(obj.get("payment_intent")),
             amount=refunded_amount,
             currency=currency,
-            refund_id=refunds[0].get("id") if refunds and isinstance(refunds[0], dict) else None,
+            refund_id=_text(first.get("id")),
             fully_refunded=bool(obj.get("refunded"))
             or (amount is not None and refunded_amount is not None and refunded_amount >= amount),
         )
-    if event_type.startswith("payment_intent."):
-        error = obj.get("last_payment_error") or {}
-        received = _int_or_none(obj.get("amount_received"))
-        return GatewayEvent(
-            id=event_id,
-            type=event_type,
-            intent_id=obj.get("id") if isinstance(obj.get("id"), str) else None,
-            amount=received if received else _int_or_none(obj.get("amount")),
-            currency=currency,
-            failure_code=(error.get("decline_code") or error.get("code"))
-            if isinstance(error, dict)
-            else None,
-            failure_message=error.get("message") if isinstance(error, dict) else None,
-        )
-    return GatewayEvent(id=event_id, type=event_type)
+    error = _dict(obj.get("last_payment_error"))
+    received = _int_or_none(obj.get("amount_received"))
+    code = error.get("decline_code") or error.get("code")
+    message = error.get("message")
+    return GatewayEvent(
+        id=event_id,
+        type=event_type,
+        intent_id=_text(obj.get("id")),
+        amount=received if received else _int_or_none(obj.get("amount")),
+        currency=currency,
+        failure_code=code.replace("\x00", "") if isinstance(code, str) else None,
+        failure_message=message.replace("\x00", "") if isinstance(message, str) else None,
+    )
