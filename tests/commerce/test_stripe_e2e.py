@@ -408,3 +408,31 @@ async def test_refund_through_localstripe(stack, api, make_user, make_movie, fil
         f"Refund for order #{order['id']}",
     ]
     assert "14.20 USD" in text_of(mails[1])
+
+
+async def test_a_new_payment_cancels_the_declined_intent_at_stripe(
+    stack, api, make_user, make_movie, fill_cart
+):
+    """QA: one order, one charge. The declined intent can no longer be retried once a new payment exists."""
+    user = await make_user()
+    order = await order_from_cart(api, user, fill_cart, [(await make_movie(price="12.00")).id])
+    first = (await api.post(f"/payments/{order['id']}", headers=user.headers)).json()
+    with pytest.raises(stripe.CardError):
+        await confirm(stack, first["external_payment_id"], "pm_card_chargeCustomerFail")
+
+    async def canceled() -> bool:
+        return (await payment_row(first["payment_id"]))["status"] == "canceled"
+
+    await eventually(canceled, "the payment_failed webhook")
+
+    retry = await api.post(f"/payments/{order['id']}", headers=user.headers)
+    assert retry.status_code == 201, retry.text
+    old_intent = await stack.stripe().v1.payment_intents.retrieve_async(first["external_payment_id"])
+    assert old_intent.status == "canceled"
+    with pytest.raises(stripe.StripeError):
+        await confirm(stack, first["external_payment_id"], "pm_card_visa")
+
+    await confirm(stack, retry.json()["external_payment_id"], "pm_card_visa")
+    await eventually(status_is(order["id"], "paid"), "the new payment to pay the order")
+    statuses = {p["status"] for p in (await api.get("/payments/", headers=user.headers)).json()["items"]}
+    assert statuses == {"canceled", "successful"}
