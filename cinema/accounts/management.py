@@ -20,7 +20,7 @@ from cinema.accounts.registration import create_account, group_id
 from cinema.accounts.schemas import GroupOut, PurgeOut, UserOut
 from cinema.accounts.security import utcnow
 from cinema.accounts.tables import ActivationToken, GroupName, User, UserGroup
-from cinema.db import transaction
+from cinema.db import is_postgres, transaction
 from cinema.errors import Conflict
 from cinema.pagination import Page, PageParams
 
@@ -57,7 +57,20 @@ async def get_user(ref: UserRef) -> UserOut:
 
 
 async def _guard_last_admin(user_id: int) -> None:
-    """Raise `Conflict` (`last_admin`) when `user_id` is the only active ADMIN."""
+    """Raise `Conflict` (`last_admin`) when `user_id` is the only active ADMIN.
+
+    Call inside the transaction that demotes, deactivates or deletes the user.
+    Two ADMINs removing each other at once must not both see "one other ADMIN
+    left": on PostgreSQL the ADMIN rows are locked (`FOR UPDATE`) before
+    counting, so the second waits for the first to commit and then counts
+    again; SQLite's `BEGIN IMMEDIATE` serialises the transactions already.
+    """
+    if is_postgres():
+        await User.raw(
+            "SELECT u.id FROM users u JOIN user_groups g ON g.id = u.group_id "
+            "WHERE g.name = {} ORDER BY u.id FOR UPDATE OF u",
+            GroupName.ADMIN.value,
+        ).run()
     row = (
         await User.select(User.active.as_alias("active"), User.group.name.as_alias("group_name"))
         .where(User.id == user_id)
