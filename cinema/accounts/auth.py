@@ -8,6 +8,8 @@ session rules are in `sessions`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cinema.accounts import passwords, ratelimit, sessions
 from cinema.accounts.guestcart import merge_cart_best_effort
 from cinema.accounts.schemas import TokenOut
@@ -25,8 +27,18 @@ def _out(pair: TokenPair) -> TokenOut:
     )
 
 
-async def check_credentials(email: str, password: str, client_ip: str | None) -> tuple[int, bool]:
-    """Verify an email and password under the sign-in limits; returns `(user_id, active)`.
+@dataclass(frozen=True)
+class Credentials:
+    """A right email and password: whose, and whether the account may sign in."""
+
+    user_id: int
+    active: bool
+    #: Deactivated by staff (not merely never activated).
+    deactivated: bool
+
+
+async def check_credentials(email: str, password: str, client_ip: str | None) -> Credentials:
+    """Verify an email and password under the sign-in limits; returns the account's `Credentials`.
 
     Shared by login, `POST /accounts/token` and the docs' HTTP Basic guard, so
     every password check counts against the same limits. The attempt is
@@ -39,7 +51,12 @@ async def check_credentials(email: str, password: str, client_ip: str | None) ->
     email = User.normalize_email(email)
     attempt = await ratelimit.reserve(email, client_ip)
     row = (
-        await User.select(User.id, User.password.as_alias("password_hash"), User.active.as_alias("active"))
+        await User.select(
+            User.id,
+            User.password.as_alias("password_hash"),
+            User.active.as_alias("active"),
+            User.deactivated_at.as_alias("deactivated_at"),
+        )
         .where(User.email == email)
         .first()
         .run()
@@ -55,7 +72,7 @@ async def check_credentials(email: str, password: str, client_ip: str | None) ->
         await ratelimit.clear(email)
     else:
         await ratelimit.release(attempt)
-    return int(row["id"]), active
+    return Credentials(int(row["id"]), active, row["deactivated_at"] is not None)
 
 
 async def login(
@@ -66,11 +83,17 @@ async def login(
     Raises `TooManyRequests` (429) when the account or the address has failed
     too often, `InvalidCredentials` (401 `invalid_credentials`) for an unknown
     email or a wrong password, `InactiveAccount` (403 `inactive_account`) for
-    a right password on an account not activated yet (or deactivated).
+    a right password on an account not activated yet, or deactivated by staff
+    (each with its own message).
     """
-    user_id, active = await check_credentials(email, password, client_ip)
-    if not active:
+    found = await check_credentials(email, password, client_ip)
+    if found.deactivated:
+        raise InactiveAccount(
+            "This account was deactivated by staff. Contact support to have it re-activated."
+        )
+    if not found.active:
         raise InactiveAccount()
+    user_id = found.user_id
     pair = await sessions.open_session(user_id)
     if cart_movie_ids:
         await merge_cart_best_effort(user_id, cart_movie_ids)

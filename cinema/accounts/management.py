@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
 from cinema.accounts import maintenance, onetime, sessions
@@ -20,6 +21,7 @@ from cinema.accounts.registration import create_account, group_id
 from cinema.accounts.schemas import GroupOut, PurgeOut, UserOut
 from cinema.accounts.security import utcnow
 from cinema.accounts.tables import ActivationToken, GroupName, User, UserGroup
+from cinema.catalog.sql import like_pattern
 from cinema.db import is_postgres, transaction
 from cinema.errors import Conflict
 from cinema.pagination import Page, PageParams
@@ -32,10 +34,14 @@ async def list_users(
     group: GroupName | None = None,
     is_active: bool | None = None,
 ) -> Page[UserOut]:
-    """A page of users by id. `email` matches any part of the address, in any case."""
+    """A page of users by id. `email` matches any part of the address, in any case.
+
+    `%` and `_` in `email` are literal characters, not LIKE wildcards (a search
+    for `_` must not list every user).
+    """
     clauses: list[Any] = []
     if email:
-        clauses.append(User.email.like(f"%{User.normalize_email(email)}%"))
+        clauses.append(WhereRaw("users.email LIKE {} ESCAPE '\\'", like_pattern(User.normalize_email(email))))
     if group is not None:
         clauses.append(User.group.name == group.value)
     if is_active is not None:

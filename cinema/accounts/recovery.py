@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cinema.accounts import onetime, passwords, ratelimit, sessions
+from cinema.accounts.security import no_sooner_than
 from cinema.accounts.tables import PasswordResetToken, RefreshToken, User
 from cinema.config import get_settings
 from cinema.db import transaction
@@ -52,11 +53,12 @@ async def change_password(
 async def forgot_password(email: str) -> None:
     """Email a reset token (replacing any earlier one) if the account exists and is active.
 
-    Does nothing otherwise and never says which (no account enumeration).
+    Does nothing otherwise and never says which (no account enumeration),
+    not even by its timing: both paths take at least `no_sooner_than`'s floor.
     """
     email = User.normalize_email(email)
     ttl = get_settings().reset_token_ttl_hours
-    async with transaction() as hooks:
+    async with no_sooner_than(), transaction() as hooks:
         row = await User.select(User.id).where((User.email == email) & User.active.eq(True)).first().run()
         if row is None:
             return

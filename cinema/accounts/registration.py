@@ -14,6 +14,7 @@ from cinema.accounts.dberrors import is_unique_violation
 from cinema.accounts.guestcart import merge_cart_best_effort
 from cinema.accounts.queries import user_out
 from cinema.accounts.schemas import UserOut
+from cinema.accounts.security import no_sooner_than
 from cinema.accounts.tables import ActivationToken, GroupName, User, UserGroup, UserProfile
 from cinema.config import get_settings
 from cinema.db import transaction
@@ -117,11 +118,12 @@ async def resend_activation(email: str) -> None:
 
     Does nothing otherwise, and says nothing either way (no account
     enumeration). Accounts deactivated by staff get nothing: only staff may
-    activate them again.
+    activate them again. Both paths take at least `no_sooner_than`'s floor,
+    so the timing does not tell either.
     """
     email = User.normalize_email(email)
     ttl = get_settings().activation_token_ttl_hours
-    async with transaction() as hooks:
+    async with no_sooner_than(), transaction() as hooks:
         row = (
             await User.select(User.id)
             .where((User.email == email) & User.active.eq(False) & User.deactivated_at.is_null())

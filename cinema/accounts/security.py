@@ -13,9 +13,13 @@ SHA-256 is stored, so a database leak does not leak usable tokens.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -23,6 +27,7 @@ from typing import Literal
 import jwt
 
 from cinema.config import get_settings
+from cinema.db import MAX_ID
 from cinema.errors import NotAuthenticated
 
 ALGORITHM = "HS256"
@@ -89,10 +94,16 @@ def decode_token(token: str, expected_type: TokenType) -> TokenClaims:
         )
     except jwt.ExpiredSignatureError as exc:
         raise NotAuthenticated("The token has expired.", code="token_expired") from exc
-    except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError) as exc:
+        # OverflowError/OSError: an `exp` beyond what a datetime can hold.
         raise NotAuthenticated("The token is invalid.", code="invalid_token") from exc
+    if not (1 <= claims.user_id <= MAX_ID and 1 <= claims.session_id <= MAX_ID):
+        # Ids are INTEGER columns: a larger `sub`/`sid` cannot name a row (and
+        # would overflow the database's bind parameter).
+        raise NotAuthenticated("The token is invalid.", code="invalid_token")
     if claims.token_type != expected_type:
-        raise NotAuthenticated(f"An {expected_type} token is required.", code="invalid_token")
+        article = "An" if expected_type == "access" else "A"
+        raise NotAuthenticated(f"{article} {expected_type} token is required.", code="invalid_token")
     return claims
 
 
@@ -100,3 +111,26 @@ def new_email_token() -> tuple[str, str]:
     """A fresh one-time token: (secret to email, SHA-256 to store)."""
     secret = secrets.token_urlsafe(32)
     return secret, sha256(secret)
+
+
+#: How long `POST /accounts/password/forgot` and `/accounts/activation/resend`
+#: take at least, whether or not the email has an account (see `no_sooner_than`).
+UNIFORM_ANSWER_SECONDS = 0.05
+
+
+@asynccontextmanager
+async def no_sooner_than(seconds: float = UNIFORM_ANSWER_SECONDS) -> AsyncIterator[None]:
+    """Make the enclosed block take at least `seconds` (pads with a sleep at the end).
+
+    For answers that must not reveal whether an account exists by their
+    timing: writing a token and enqueueing an email takes some milliseconds
+    that an unknown email would not, so both paths are padded to the same
+    floor, well above that work. (The answer bodies are identical already.)
+    """
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        remaining = seconds - (time.monotonic() - started)
+        if remaining > 0:
+            await asyncio.sleep(remaining)

@@ -57,10 +57,10 @@ async def _password_ok(email: str, password: str, client_ip: str | None) -> bool
     if len(email) > 255:
         return False
     try:
-        _, active = await check_credentials(email, password, client_ip)
+        found = await check_credentials(email, password, client_ip)
     except InvalidCredentials:
         return False
-    return active
+    return found.active
 
 
 async def require_docs_access(request: Request) -> None:
