@@ -25,7 +25,7 @@ Rules (issue 4):
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from piccolo.custom_types import Combinable
@@ -41,6 +41,7 @@ from cinema.commerce.carts import (
     purchased_movie_ids,
     validate_user,
 )
+from cinema.commerce.filters import utc_bound
 from cinema.commerce.money import money, total
 from cinema.commerce.schemas import (
     OrderCreated,
@@ -51,7 +52,7 @@ from cinema.commerce.schemas import (
 )
 from cinema.commerce.tables import CartItem, Order, OrderItem, OrderStatus
 from cinema.db import transaction
-from cinema.errors import Conflict, InvalidInput, NotFound, ValidationFailed
+from cinema.errors import Conflict, InvalidInput, NotFound
 from cinema.pagination import Page, PageParams
 
 # --- Reading ----------------------------------------------------------------
@@ -127,22 +128,6 @@ async def list_my_orders(user_id: int, params: PageParams) -> Page[OrderOut]:
     return await _page(Order.user == user_id, params)
 
 
-def _utc_bound(value: date | datetime, *, end: bool) -> datetime:
-    """A filter bound in UTC. A naive datetime is taken as UTC; a date means the whole
-    UTC day: `date_from` its start, `date_to` the start of the next day (exclusive).
-
-    Raises `ValidationFailed` (422, `invalid_date`) for a bound that has no UTC
-    equivalent (e.g. `date_to=9999-12-31` or `9999-12-31T23:59:59-14:00`)."""
-    try:
-        if isinstance(value, datetime):
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return datetime.combine(value + timedelta(days=1) if end else value, time.min, tzinfo=UTC)
-    except OverflowError as exc:  # e.g. date_to=9999-12-31: its next day, or UTC, is past year 9999
-        raise ValidationFailed(
-            f"{value.isoformat()} is outside the dates this filter supports.", code="invalid_date"
-        ) from exc
-
-
 async def list_orders(
     *,
     user: UserRef | None = None,
@@ -166,11 +151,11 @@ async def list_orders(
         clauses.append(Order.user == user_id)
     if status is not None:
         clauses.append(Order.status == OrderStatus(status).value)
-    start = _utc_bound(date_from, end=False) if date_from is not None else None
+    start = utc_bound(date_from, end=False) if date_from is not None else None
     if start is not None:
         clauses.append(Order.created_at >= start)
     if date_to is not None:
-        finish = _utc_bound(date_to, end=True)
+        finish = utc_bound(date_to, end=True)
         inclusive = isinstance(date_to, datetime)  # a date's bound is the next day's start, exclusive
         if start is not None and (finish < start if inclusive else finish <= start):
             raise InvalidInput("date_from must not be after date_to.", code="invalid_date_range")

@@ -29,12 +29,13 @@ Shared helpers for the event and refund modules (`lock_order`, `lock_payment`,
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from cinema.accounts.security import utcnow
 from cinema.catalog.tables import Movie
+from cinema.commerce.filters import utc_bound
 from cinema.commerce.gateways import get_gateway
 from cinema.commerce.money import money, to_minor_units, total
 from cinema.commerce.schemas import PaymentCreated, PaymentItemOut, PaymentOut, PriceChange
@@ -48,7 +49,7 @@ from cinema.commerce.tables import (
 )
 from cinema.config import get_settings
 from cinema.db import is_postgres, transaction
-from cinema.errors import Conflict, InvalidInput, NotFound, PaymentGatewayError, ValidationFailed
+from cinema.errors import Conflict, InvalidInput, NotFound, PaymentGatewayError
 from cinema.pagination import Page, PageParams
 
 log = logging.getLogger("cinema.payments")
@@ -391,22 +392,6 @@ async def get_payment(payment_id: int, *, viewer_id: int | None) -> PaymentOut:
     return payment
 
 
-def _utc_bound(value: date | datetime, *, end: bool) -> datetime:
-    """A filter bound in UTC (as `GET /orders/admin`): a naive datetime is UTC; a date is
-    the whole UTC day (`date_from` its start, `date_to` the next day's start, exclusive).
-
-    Raises `ValidationFailed` (422, `invalid_date`) for a bound that has no UTC
-    equivalent (e.g. `date_to=9999-12-31` or `9999-12-31T23:59:59-14:00`)."""
-    try:
-        if isinstance(value, datetime):
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return datetime.combine(value + timedelta(days=1) if end else value, time.min, tzinfo=UTC)
-    except OverflowError as exc:  # e.g. date_to=9999-12-31: its next day, or UTC, is past year 9999
-        raise ValidationFailed(
-            f"{value.isoformat()} is outside the dates this filter supports.", code="invalid_date"
-        ) from exc
-
-
 async def list_payments(
     params: PageParams,
     *,
@@ -427,11 +412,11 @@ async def list_payments(
         where.append(Payment.user == user_id)
     if status is not None:
         where.append(Payment.status == PaymentStatus(status).value)
-    start = _utc_bound(date_from, end=False) if date_from is not None else None
+    start = utc_bound(date_from, end=False) if date_from is not None else None
     if start is not None:
         where.append(Payment.created_at >= start)
     if date_to is not None:
-        finish = _utc_bound(date_to, end=True)
+        finish = utc_bound(date_to, end=True)
         inclusive = isinstance(date_to, datetime)
         if start is not None and (finish < start if inclusive else finish <= start):
             raise InvalidInput("date_from must not be after date_to.", code="invalid_date_range")
