@@ -22,6 +22,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from cinema.accounts.dberrors import is_foreign_key_violation
 from cinema.accounts.sessions import CurrentUser
 from cinema.accounts.tables import GroupName, User
@@ -164,21 +166,27 @@ def _genre_names(value: Any) -> list[str]:
     return sorted(str(name) for name in names if name is not None)
 
 
+#: Validates a whole cart's rows in one call into pydantic-core (not one model call per row).
+_ITEMS: TypeAdapter[list[CartItemOut]] = TypeAdapter(list[CartItemOut])
+
+
 async def _items(user_id: int, movie_id: int | None = None) -> list[CartItemOut]:
     """The user's cart items (or the one of `movie_id`), oldest first, with sorted genre names."""
     args = [user_id] if movie_id is None else [user_id, movie_id]
     rows: list[dict[str, Any]] = await CartItem.raw(_cart_sql(movie_id), *args).run()
-    return [
-        CartItemOut(
-            movie_id=int(r["movie_id"]),
-            name=r["name"],
-            price=money(r["price"]),
-            genres=_genre_names(r["genres"]),
-            year=int(r["year"]),
-            added_at=as_datetime(r["added_at"]),
-        )
-        for r in rows
-    ]
+    return _ITEMS.validate_python(
+        [
+            {
+                "movie_id": r["movie_id"],
+                "name": r["name"],
+                "price": money(r["price"]),
+                "genres": _genre_names(r["genres"]),
+                "year": r["year"],
+                "added_at": as_datetime(r["added_at"]),
+            }
+            for r in rows
+        ]
+    )
 
 
 async def get_cart(user: UserRef, actor: CurrentUser | None = None) -> CartOut:

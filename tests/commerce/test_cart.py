@@ -11,6 +11,7 @@ import pytest
 from cinema.accounts.tables import GroupName
 from cinema.commerce.carts import merge_guest_cart
 from cinema.commerce.tables import Cart, CartItem
+from tests.catalog.conftest import count_queries
 from tests.commerce.conftest import cart_movie_ids
 
 
@@ -356,3 +357,27 @@ async def test_add_racing_a_movie_deletion_is_404_not_500(
     assert response.status_code == 404, response.text
     assert response.json()["code"] == "movie_not_found"
     assert await cart_movie_ids(user.id) == []
+
+
+async def test_get_cart_runs_a_fixed_number_of_statements(
+    client: Any, make_user: Any, make_movie: Any, fill_cart: Any
+) -> None:
+    """GET /cart is two SQL statements (authenticate, then the cart with its genres), whatever its size (issue 7)."""
+    user = await make_user()
+    await client.get("/cart", headers=user.headers)  # warm-up: nothing lazily loaded inside the count
+    with count_queries() as empty:
+        response = await client.get("/cart", headers=user.headers)
+    assert response.status_code == 200
+    assert response.json()["items"] == []
+
+    movies = [await make_movie(genres=("Drama", "Crime")) for _ in range(5)]
+    await fill_cart(user.id, [m.id for m in movies])
+    with count_queries() as full:
+        response = await client.get("/cart", headers=user.headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert [i["movie_id"] for i in body["items"]] == [m.id for m in movies]
+    assert body["items"][0]["genres"] == ["Crime", "Drama"]
+    assert body["total"] == "49.95"
+    assert empty.count == 2, empty.statements
+    assert full.count == 2, full.statements
