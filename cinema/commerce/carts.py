@@ -146,20 +146,34 @@ async def _cart_id(user_id: int) -> int | None:
 
 
 def _cart_sql(movie_id: int | None) -> str:
-    """The cart's items with their movie and its genre names (a JSON array), oldest first: one statement."""
-    genres = "json_agg(g.name)" if is_postgres() else "json_group_array(g.name)"
-    only_movie = " AND ci.movie_id = {}" if movie_id is not None else ""
-    return (
-        "SELECT ci.movie_id, m.name, m.price, m.year, ci.added_at, "  # noqa: S608 - fixed fragments only
-        f"(SELECT {genres} FROM movie_genres mg JOIN genres g ON g.id = mg.genre_id "
-        "WHERE mg.movie_id = ci.movie_id) AS genres "
-        "FROM cart_items ci JOIN carts c ON c.id = ci.cart_id JOIN movies m ON m.id = ci.movie_id "
-        f"WHERE c.user_id = {{}}{only_movie} ORDER BY ci.added_at, ci.id"
-    )
+    """The cart's items with their movie and its genre names, oldest first: one statement.
+
+    Genre names come as a PostgreSQL array (asyncpg decodes it to a list, no JSON
+    to parse) or, on SQLite, as a JSON array. The text is built once per engine
+    and shape (`_CART_SQL`), not per request (issue 7).
+    """
+    postgres = is_postgres()
+    key = (postgres, movie_id is not None)
+    statement = _CART_SQL.get(key)
+    if statement is None:
+        genres = "array_agg(g.name)" if postgres else "json_group_array(g.name)"
+        only_movie = " AND ci.movie_id = {}" if movie_id is not None else ""
+        statement = _CART_SQL[key] = (
+            "SELECT ci.movie_id, m.name, m.price, m.year, ci.added_at, "  # noqa: S608 - fixed fragments only
+            f"(SELECT {genres} FROM movie_genres mg JOIN genres g ON g.id = mg.genre_id "
+            "WHERE mg.movie_id = ci.movie_id) AS genres "
+            "FROM cart_items ci JOIN carts c ON c.id = ci.cart_id JOIN movies m ON m.id = ci.movie_id "
+            f"WHERE c.user_id = {{}}{only_movie} ORDER BY ci.added_at, ci.id"
+        )
+    return statement
+
+
+#: `_cart_sql`'s statements per (PostgreSQL?, one movie only?).
+_CART_SQL: dict[tuple[bool, bool], str] = {}
 
 
 def _genre_names(value: Any) -> list[str]:
-    """A JSON array of genre names (text, or already decoded) as a sorted list."""
+    """Genre names (a JSON array as text, or an already decoded list) as a sorted list."""
     if value is None:
         return []
     names = json.loads(value) if isinstance(value, str | bytes) else value
