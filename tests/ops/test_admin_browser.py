@@ -9,6 +9,7 @@ unless CINEMA_REQUIRE_SERVICES=1 (CI), where it fails instead.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +22,8 @@ from cinema.accounts.tables import GroupName
 from tests.conftest import REQUIRE_SERVICES
 from tests.ops.conftest import ROOT, make_movie
 
-CHROMIUM = "/usr/bin/chromium"
+#: Debian's chromium by default; CHROMIUM_PATH selects another build (e.g. on GitHub runners).
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
