@@ -99,7 +99,9 @@ async def reserve(email: str, client_ip: str | None) -> int:
         now = utcnow()
         since = now - window
         oldest = await _oldest_if_over(LoginFailure.email == email, limit, since)
-        if oldest is None:
+        # Without a known address (the admin UI's sign-in) only the account's limit applies:
+        # one shared "unknown" address would let anyone lock everyone out.
+        if oldest is None and client_ip is not None:
             oldest = await _oldest_if_over(LoginFailure.client_ip == address, limit * ADDRESS_FACTOR, since)
         if oldest is not None:
             raise _locked(oldest, window, now)

@@ -179,27 +179,30 @@ class User(BaseUser, tablename="users"):
     async def login(cls, username: str, password: str) -> int | None:
         """Piccolo Admin sign-in by email. Only active MODERATOR/ADMIN accounts.
 
+        Goes through the API's sign-in limits (`auth.check_credentials`), so a
+        password guessed here counts against the same account lock. piccolo_api
+        does not pass the client address, so only the per-account limit applies.
         Returns the user id, or None (the admin shows a generic failure).
         """
+        from cinema.accounts.auth import check_credentials
+        from cinema.errors import CinemaError
+
         if len(password.encode()) > passwords.MAX_BYTES or len(username) > 255:
             return None
+        try:
+            credentials = await check_credentials(username, password, None)
+        except CinemaError:  # wrong password (401) or locked (429)
+            return None
+        if not credentials.active:
+            return None
         row = (
-            await cls.select(
-                cls.id,
-                cls.password.as_alias("password"),
-                cls.active.as_alias("active"),
-                cls.group.name.as_alias("group_name"),
-            )
-            .where(cls.email == cls.normalize_email(username))
+            await cls.select(cls.group.name.as_alias("group_name"))
+            .where(cls.id == credentials.user_id)
             .first()
             .run()
         )
-        if row is None:
-            await passwords.hash_password("timing-equaliser")
-            return None
-        ok = await passwords.verify_password(password, row["password"])
-        staff = row["group_name"] in (GroupName.MODERATOR.value, GroupName.ADMIN.value)
-        return int(row["id"]) if ok and row["active"] and staff else None
+        staff = row is not None and row["group_name"] in (GroupName.MODERATOR.value, GroupName.ADMIN.value)
+        return credentials.user_id if staff else None
 
 
 class UserProfile(Table, tablename="user_profiles"):

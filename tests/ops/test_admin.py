@@ -197,3 +197,20 @@ async def test_demoted_moderator_loses_an_open_admin_session(client, make_user) 
     await User.update({User.group: user_group["id"]}).where(User.id == moderator.id).run()
     assert (await client.get("/admin/api/tables/movies/")).status_code == 403
     assert (await client.get("/admin/api/tables/")).json() == []
+
+
+async def test_admin_sign_in_counts_against_the_account_lock(client, make_user) -> None:
+    """Guesses on the admin login page lock the account like API logins (and vice versa)."""
+    moderator = await make_user(group=GroupName.MODERATOR)
+    for attempt in range(5):
+        client.cookies.clear()
+        response = await admin_session(client, moderator.email, f"Wrong-{attempt}aA!")
+        assert response.status_code == 401
+    client.cookies.clear()
+    locked = await admin_session(client, moderator.email, moderator.password)
+    assert locked.status_code == 401
+    assert "id" not in client.cookies
+    api = await client.post(
+        "/accounts/login", json={"email": moderator.email, "password": moderator.password}
+    )
+    assert api.status_code == 429
