@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import contextvars
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,26 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 #: Largest row id: PostgreSQL's INTEGER (serial) bound. Larger ids in input are
 #: refused with a 422 before they reach the database (where they would error).
 MAX_ID = 2**31 - 1
+
+
+def _asyncpg_error(exc: BaseException, name: str) -> bool:
+    # Matched by class name: no import of the driver (or its missing stubs) needed.
+    return type(exc).__module__.startswith("asyncpg") and type(exc).__name__ == name
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """True for a UNIQUE violation (asyncpg `UniqueViolationError`, sqlite3 "UNIQUE constraint failed")."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE constraint failed" in str(exc)
+    return _asyncpg_error(exc, "UniqueViolationError")
+
+
+def is_foreign_key_violation(exc: BaseException) -> bool:
+    """True when a referenced row is missing or still referenced (asyncpg
+    `ForeignKeyViolationError`, sqlite3 "FOREIGN KEY constraint failed")."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "FOREIGN KEY constraint failed" in str(exc)
+    return _asyncpg_error(exc, "ForeignKeyViolationError")
 
 
 def build_engine(database_url: str) -> Engine[Any]:

@@ -15,14 +15,13 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
 from cinema.accounts import maintenance, onetime, sessions
-from cinema.accounts.dberrors import is_foreign_key_violation
 from cinema.accounts.queries import UserRef, resolve, user_out, users_out
 from cinema.accounts.registration import create_account, group_id
 from cinema.accounts.schemas import GroupOut, PurgeOut, UserOut
 from cinema.accounts.security import utcnow
 from cinema.accounts.tables import ActivationToken, GroupName, User, UserGroup
 from cinema.catalog.sql import like_pattern
-from cinema.db import is_postgres, transaction
+from cinema.db import is_foreign_key_violation, is_postgres, transaction
 from cinema.errors import Conflict
 from cinema.pagination import Page, PageParams
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cinema.accounts import onetime, passwords
-from cinema.accounts.dberrors import is_unique_violation
 from cinema.accounts.guestcart import merge_cart_best_effort
 from cinema.accounts.queries import user_out
 from cinema.accounts.schemas import UserOut
 from cinema.accounts.security import no_sooner_than
 from cinema.accounts.tables import ActivationToken, GroupName, User, UserGroup, UserProfile
 from cinema.config import get_settings
-from cinema.db import transaction
+from cinema.db import is_unique_violation, transaction
 from cinema.errors import Conflict, InvalidToken
 from cinema.tasks import enqueue_email
 

@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cinema.accounts.dberrors import is_foreign_key_violation, is_unique_violation
+from cinema.db import is_foreign_key_violation, is_unique_violation
 from cinema.errors import CinemaError, NotAuthenticated, TooManyRequests
 
 log = logging.getLogger("cinema.api")

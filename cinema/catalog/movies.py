@@ -25,7 +25,7 @@ from cinema.catalog.entities import SPECS, ensure_names
 from cinema.catalog.schemas import EntityKind, MovieCreate, MovieDetail, MovieUpdate
 from cinema.catalog.tables import Movie
 from cinema.commerce.tables import OrderStatus
-from cinema.db import is_postgres, transaction
+from cinema.db import is_foreign_key_violation, is_postgres, is_unique_violation, transaction
 from cinema.errors import Conflict, NotFound, ValidationFailed
 
 #: (join table, entity FK column, entity kind) for the three many-to-many lists.
@@ -215,7 +215,7 @@ async def create_movie(data: MovieCreate) -> MovieDetail:
         try:
             await movie.save()
         except Exception as exc:  # a concurrent create of the same (name, year, time)
-            if sql.is_integrity_error(exc):
+            if is_unique_violation(exc):
                 raise _duplicate(data.name, data.year, data.time) from exc
             raise
         movie_id = int(movie.id)
@@ -315,7 +315,7 @@ async def delete_movie(movie_id: int, *, force: bool = False) -> None:
         try:
             await sql.fetch("DELETE FROM movies WHERE id = {}", movie_id)
         except Exception as exc:  # a reference added despite the lock (should not happen)
-            if sql.is_integrity_error(exc):
+            if is_foreign_key_violation(exc):
                 raise Conflict(
                     "The movie is referenced by orders or purchases; it cannot be deleted.",
                     code="movie_purchased",

@@ -178,14 +178,3 @@ async def lock_row(table: str, row_id: int) -> bool:
     suffix = " FOR UPDATE" if is_postgres() else ""
     rows = await fetch(f"SELECT id FROM {table} WHERE id = {{}}{suffix}", row_id)  # noqa: S608
     return bool(rows)
-
-
-def is_integrity_error(exc: BaseException) -> bool:
-    """True for a unique/foreign-key violation from either driver.
-
-    sqlite3 raises `IntegrityError`; asyncpg's errors carry the SQLSTATE, whose
-    class 23 is "integrity constraint violation".
-    """
-    import sqlite3
-
-    return isinstance(exc, sqlite3.IntegrityError) or str(getattr(exc, "sqlstate", "")).startswith("23")

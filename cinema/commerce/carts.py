@@ -24,7 +24,6 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from cinema.accounts.dberrors import is_foreign_key_violation
 from cinema.accounts.sessions import CurrentUser
 from cinema.accounts.tables import GroupName, User
 from cinema.catalog.sql import as_datetime
@@ -32,7 +31,7 @@ from cinema.catalog.tables import Movie
 from cinema.commerce.money import money, total
 from cinema.commerce.schemas import CartItemOut, CartOut
 from cinema.commerce.tables import Cart, CartItem, OrderItem, OrderStatus, Purchase
-from cinema.db import MAX_ID, is_postgres, transaction
+from cinema.db import MAX_ID, is_foreign_key_violation, is_postgres, transaction
 from cinema.errors import Conflict, NotFound, PermissionDenied
 
 #: A user given as an id, or (CLI) as an id or email in text.
