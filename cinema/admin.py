@@ -49,10 +49,10 @@ from starlette.responses import JSONResponse
 
 from cinema.accounts import passwords
 from cinema.accounts import tables as accounts
-from cinema.accounts.security import utcnow
 from cinema.catalog import movies as movie_rules
 from cinema.catalog import schemas as catalog_schemas
 from cinema.catalog import tables as catalog
+from cinema.clock import utcnow
 from cinema.commerce import tables as commerce
 from cinema.config import Settings, get_settings
 from cinema.errors import ValidationFailed

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cinema.accounts import sessions
-from cinema.accounts.security import utcnow
 from cinema.accounts.tables import ActivationToken, LoginFailure, PasswordResetToken
+from cinema.clock import utcnow
 from cinema.config import get_settings
 
 

@@ -18,9 +18,9 @@ from cinema.accounts import maintenance, onetime, sessions
 from cinema.accounts.queries import UserRef, resolve, user_out, users_out
 from cinema.accounts.registration import create_account, group_id
 from cinema.accounts.schemas import GroupOut, PurgeOut, UserOut
-from cinema.accounts.security import utcnow
 from cinema.accounts.tables import ActivationToken, GroupName, User, UserGroup
 from cinema.catalog.sql import like_pattern
+from cinema.clock import utcnow
 from cinema.db import is_foreign_key_violation, is_postgres, transaction
 from cinema.errors import Conflict
 from cinema.pagination import Page, PageParams

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cinema.accounts.security import new_email_token, sha256, utcnow
+from cinema.accounts.security import new_email_token, sha256
 from cinema.accounts.tables import ActivationToken, PasswordResetToken, User
+from cinema.clock import utcnow
 from cinema.errors import InvalidToken
 
 TokenTable = type[ActivationToken] | type[PasswordResetToken]

@@ -29,8 +29,8 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from cinema.accounts.security import utcnow
 from cinema.accounts.tables import LoginFailure
+from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import is_postgres, transaction
 from cinema.errors import TooManyRequests

@@ -15,8 +15,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Str
 from pydantic_core import PydanticCustomError
 
 from cinema.accounts import passwords
-from cinema.accounts.security import utcnow
 from cinema.accounts.tables import Gender, GroupName
+from cinema.clock import utcnow
 
 #: Most guest-cart ids accepted at register/login.
 MAX_GUEST_CART = 100

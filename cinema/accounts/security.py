@@ -26,6 +26,7 @@ from typing import Literal
 
 import jwt
 
+from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import MAX_ID
 from cinema.errors import NotAuthenticated
@@ -43,11 +44,6 @@ class TokenClaims:
     token_type: TokenType
     jti: str
     expires_at: datetime
-
-
-def utcnow() -> datetime:
-    """The current time, UTC-aware."""
-    return datetime.now(UTC)
 
 
 def sha256(value: str) -> str:

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cinema.accounts.security import decode_token, encode_token, new_jti, sha256, utcnow
+from cinema.accounts.security import decode_token, encode_token, new_jti, sha256
 from cinema.accounts.tables import GroupName, RefreshToken, User
+from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import transaction
 from cinema.errors import NotAuthenticated

@@ -42,7 +42,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from cinema.accounts.security import utcnow
 from cinema.catalog import sql
 from cinema.catalog.entities import ensure_names
 from cinema.catalog.schemas import (
@@ -56,6 +55,7 @@ from cinema.catalog.schemas import (
     ParsedMovie,
     Rejection,
 )
+from cinema.clock import utcnow
 from cinema.commerce.money import money
 from cinema.db import is_postgres, transaction
 from cinema.errors import InvalidInput

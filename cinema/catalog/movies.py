@@ -19,11 +19,11 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from cinema.accounts.security import utcnow
 from cinema.catalog import sql
 from cinema.catalog.entities import SPECS, ensure_names
 from cinema.catalog.schemas import EntityKind, MovieCreate, MovieDetail, MovieUpdate
 from cinema.catalog.tables import Movie
+from cinema.clock import utcnow
 from cinema.commerce.tables import OrderStatus
 from cinema.db import is_foreign_key_violation, is_postgres, is_unique_violation, transaction
 from cinema.errors import Conflict, NotFound, ValidationFailed

@@ -33,8 +33,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from cinema.accounts.security import utcnow
 from cinema.catalog.tables import Movie
+from cinema.clock import utcnow
 from cinema.commerce.filters import utc_bound
 from cinema.commerce.gateways import get_gateway
 from cinema.commerce.money import money, to_minor_units, total

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cinema.accounts.security import utcnow
 from cinema.accounts.tables import User
 from cinema.catalog import counters
+from cinema.clock import utcnow
 from cinema.commerce.gateways import get_gateway
 from cinema.commerce.money import format_amount, to_minor_units
 from cinema.commerce.payments import lock_order, lock_payment, payment_out

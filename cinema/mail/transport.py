@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from cinema.accounts.security import utcnow
+from cinema.clock import utcnow
 from cinema.config import get_settings
 
 log = logging.getLogger("cinema.mail")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from cinema.accounts.security import utcnow
 from cinema.accounts.tables import ActivationToken, LoginFailure, PasswordResetToken, RefreshToken, User
+from cinema.clock import utcnow
 from cinema.commerce.tables import Order
 from tests.cli_support import in_cli_loop
 from tests.conftest import STRONG_PASSWORD

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import jwt
 
-from cinema.accounts.security import utcnow
 from cinema.accounts.tables import LoginFailure, RefreshToken
+from cinema.clock import utcnow
 from tests.accounts.conftest import bearer, login
 from tests.conftest import STRONG_PASSWORD
 

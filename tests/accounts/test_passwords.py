@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cinema.accounts.security import sha256, utcnow
+from cinema.accounts.security import sha256
 from cinema.accounts.tables import LoginFailure, PasswordResetToken, RefreshToken
+from cinema.clock import utcnow
 from tests.accounts.conftest import bearer, login, reset_token
 from tests.conftest import STRONG_PASSWORD, text_of
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from cinema.accounts.security import utcnow
 from cinema.accounts.tables import GroupName, UserProfile
+from cinema.clock import utcnow
 
 EMPTY = {
     "first_name": None,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cinema.accounts.security import sha256, utcnow
+from cinema.accounts.security import sha256
 from cinema.accounts.tables import ActivationToken, User, UserProfile
+from cinema.clock import utcnow
 from tests.accounts.conftest import activation_token, login, register
 from tests.conftest import STRONG_PASSWORD, text_of
 

@@ -6,8 +6,8 @@ import asyncio
 import time
 from datetime import timedelta
 
-from cinema.accounts.security import utcnow
 from cinema.accounts.tables import ActivationToken, RefreshToken, User
+from cinema.clock import utcnow
 from tests.accounts.conftest import login, register
 from tests.conftest import STRONG_PASSWORD
 

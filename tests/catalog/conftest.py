@@ -28,7 +28,6 @@ from typing import Any
 
 import pytest
 
-from cinema.accounts.security import utcnow
 from cinema.accounts.tables import UserGroup
 from cinema.catalog.importer import import_movies
 from cinema.catalog.schemas import ImportReport
@@ -42,6 +41,7 @@ from cinema.catalog.tables import (
     MovieStar,
     Star,
 )
+from cinema.clock import utcnow
 from cinema.commerce.tables import Cart, CartItem, Order, OrderItem, OrderStatus, Purchase
 from cinema.db import engine
 from cinema.interactions.tables import Favorite

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from cinema.accounts.security import utcnow
 from cinema.catalog.tables import Certification, Genre, Movie, MovieGenre
+from cinema.clock import utcnow
 from cinema.commerce.money import money
 from cinema.commerce.tables import Cart, CartItem, Order, OrderItem, OrderStatus, Purchase
 from tests.cli_support import invoke_cli

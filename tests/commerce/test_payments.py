@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from cinema.accounts.security import utcnow
 from cinema.accounts.tables import GroupName
 from cinema.catalog.tables import Movie
+from cinema.clock import utcnow
 from cinema.commerce.money import to_minor_units
 from cinema.commerce.tables import OrderStatus, Payment, PaymentItem
 from cinema.config import get_settings
