@@ -14,8 +14,6 @@ import typer
 from cli.common import console, err_console, run
 
 CREDENTIALS_FILE = Path("var/demo-credentials.json")
-#: A small hand-written catalog in the IMDb Top 1000 format, shipped with the package.
-SAMPLE_CATALOG = Path(__file__).resolve().parents[1] / "cinema" / "catalog" / "data" / "sample_catalog.csv"
 
 
 def _credentials() -> dict[str, dict[str, str]]:
@@ -83,7 +81,7 @@ def register(app: typer.Typer) -> None:
 
         from cinema.accounts.bootstrap import ensure_user
         from cinema.accounts.tables import GroupName
-        from cinema.catalog.importer import import_movies
+        from cinema.catalog.importer import SAMPLE_CATALOG, import_movies
         from cinema.catalog.tables import Movie
         from cinema.config import get_settings
         from cinema.db import migrate

@@ -64,6 +64,8 @@ from cinema.errors import InvalidInput
 Progress = Callable[[int, int], None]
 
 NOT_RATED = "Not Rated"
+#: A small hand-written catalog in the IMDb Top 1000 format, shipped with the package (the demo's default).
+SAMPLE_CATALOG = Path(__file__).resolve().parent / "data" / "sample_catalog.csv"
 REQUIRED_COLUMNS = ("Series_Title", "Released_Year", "Runtime", "IMDB_Rating")
 STAR_COLUMNS = ("Star1", "Star2", "Star3", "Star4")
 MOVIE_CHUNK = 500

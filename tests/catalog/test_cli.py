@@ -10,7 +10,7 @@ import csv
 import json
 from pathlib import Path
 
-from cli.demo import SAMPLE_CATALOG
+from cinema.catalog.importer import SAMPLE_CATALOG
 from tests.cli_support import invoke_cli
 
 
