@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -40,10 +40,15 @@ class Page(BaseModel, Generic[T]):
 
     @classmethod
     def build(cls, items: list[T], params: PageParams, total: int) -> Page[T]:
-        return cls(
-            items=items,
-            page=params.page,
-            per_page=params.per_page,
-            total=total,
-            pages=math.ceil(total / params.per_page) if total else 0,
-        )
+        return cls(**envelope(items, params, total))
+
+
+def envelope(items: list[Any], params: PageParams, total: int) -> dict[str, Any]:
+    """The `Page` fields as a dict: `items`, `page`, `per_page`, `total` and `pages` (0 when empty)."""
+    return {
+        "items": items,
+        "page": params.page,
+        "per_page": params.per_page,
+        "total": total,
+        "pages": math.ceil(total / params.per_page) if total else 0,
+    }

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cinema.accounts.security import decode_token, encode_token, new_jti, sha256
-from cinema.accounts.tables import GroupName, RefreshToken, User
+from cinema.accounts.tables import GroupName, RefreshToken
 from cinema.clock import utcnow
 from cinema.config import get_settings
-from cinema.db import transaction
+from cinema.db import fetch, transaction
 from cinema.errors import NotAuthenticated
 
 
@@ -171,7 +171,7 @@ async def authenticate(access_token: str) -> CurrentUser:
     expired, its session ended, or the user is gone or inactive.
     """
     claims = decode_token(access_token, "access")
-    rows = await User.raw(_AUTHENTICATE_SQL, claims.user_id, claims.session_id, utcnow()).run()
+    rows = await fetch(_AUTHENTICATE_SQL, claims.user_id, claims.session_id, utcnow())
     row = rows[0] if rows else None
     if row is None or not row["active"]:
         raise NotAuthenticated("The session has ended or the account is not active.", code="invalid_token")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cinema.catalog import sql
-from cinema.catalog.queries import MAX_OFFSET, list_movies
-from cinema.catalog.schemas import EntityKind, EntityOut, MovieFilters, MovieListItem
+from cinema.catalog.queries import MAX_OFFSET, list_movies_data
+from cinema.catalog.schemas import EntityKind, EntityOut, MovieFilters
 from cinema.db import transaction
 from cinema.errors import Conflict, NotFound
 from cinema.pagination import Page, PageParams
@@ -65,7 +66,7 @@ async def ensure_names(kind: EntityKind, names: Iterable[str]) -> dict[str, int]
 
     async def select(chunk: Sequence[str]) -> None:
         where, args = sql.any_of("name", chunk, "text")
-        rows = await sql.fetch_bulk(f"SELECT id, name FROM {table} WHERE {where}", args)  # noqa: S608
+        rows = await sql.fetch(f"SELECT id, name FROM {table} WHERE {where}", *args)  # noqa: S608
         found.update((row["name"], int(row["id"])) for row in rows)
 
     found: dict[str, int] = {}
@@ -74,9 +75,9 @@ async def ensure_names(kind: EntityKind, names: Iterable[str]) -> dict[str, int]
     missing = [name for name in wanted if name not in found]
     for chunk in sql.chunks(missing, size):
         source, args = sql.rows_source(["text"], [(name,) for name in chunk])
-        rows = await sql.fetch_bulk(
+        rows = await sql.fetch(
             f"INSERT INTO {table} (name) {source} ON CONFLICT (name) DO NOTHING RETURNING id, name",
-            args,
+            *args,
         )
         found.update((row["name"], int(row["id"])) for row in rows)
     raced = [name for name in missing if name not in found]
@@ -146,13 +147,14 @@ async def get_entity(kind: EntityKind, entity_id: int) -> EntityOut:
 
 async def entity_movies(
     kind: EntityKind, entity_id: int, filters: MovieFilters, params: PageParams
-) -> Page[MovieListItem]:
-    """The movie list restricted to one entry (`GET /genres/{id}/movies`...). Raises NotFound.
+) -> dict[str, Any]:
+    """The movie list restricted to one entry (`GET /genres/{id}/movies`...), as
+    `queries.list_movies_data` returns it. Raises NotFound.
 
-    Existence is checked only when the list is empty, so a hit costs the list's two statements.
+    Existence is checked only when the list is empty, so a hit costs the list's one statement.
     """
-    page = await list_movies(filters.with_entity(kind, entity_id), params)
-    if page.total == 0 and await _get(kind, entity_id) is None:
+    page = await list_movies_data(filters.with_entity(kind, entity_id), params)
+    if page["total"] == 0 and await _get(kind, entity_id) is None:
         raise _not_found(kind)
     return page
 

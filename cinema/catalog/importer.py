@@ -260,10 +260,10 @@ async def _existing(movies: list[ParsedMovie]) -> dict[tuple[str, int, int], dic
     size = sql.batch_size(2000, 50_000)
     for chunk in sql.chunks(names, size):
         where, args = sql.any_of("name", chunk, "text")
-        rows = await sql.fetch_bulk(
+        rows = await sql.fetch(
             "SELECT id, name, year, time, imdb, votes, meta_score, gross, description, price, "  # noqa: S608
             f"certification_id FROM movies WHERE {where}",
-            args,
+            *args,
         )
         for row in rows:
             key = (row["name"], int(row["year"]), int(row["time"]))
@@ -273,9 +273,9 @@ async def _existing(movies: list[ParsedMovie]) -> dict[tuple[str, int, int], dic
     for relation, table, fk, _ in _RELATIONS:
         for chunk in sql.chunks(list(by_id), size):
             where, args = sql.any_of("movie_id", chunk, "int")
-            rows = await sql.fetch_bulk(
+            rows = await sql.fetch(
                 f"SELECT movie_id, {fk} AS eid FROM {table} WHERE {where} ORDER BY id",  # noqa: S608
-                args,
+                *args,
             )
             for row in rows:
                 by_id[int(row["movie_id"])][relation].append(int(row["eid"]))
@@ -283,9 +283,10 @@ async def _existing(movies: list[ParsedMovie]) -> dict[tuple[str, int, int], dic
 
 
 def _same_real(a: Any, b: float | None) -> bool:
+    """Equal REAL values: a float4 read back (9.300000190734863) equals the 9.3 written."""
     if a is None or b is None:
         return a is None and b is None
-    return math.isclose(sql.real(a) or 0.0, sql.real(b) or 0.0, rel_tol=1e-6, abs_tol=1e-9)
+    return math.isclose(float(a), b, rel_tol=1e-6, abs_tol=1e-9)
 
 
 def _changed(stored: dict[str, Any], movie: ParsedMovie, ids: dict[str, Any], price_given: bool) -> bool:
@@ -378,7 +379,7 @@ async def import_movies(
         for _, table, _, _ in _RELATIONS:
             for chunk in sql.chunks(replace, sql.batch_size(2000, 50_000)):
                 where, args = sql.any_of("movie_id", chunk, "int")
-                await sql.fetch_bulk(f"DELETE FROM {table} WHERE {where}", args)  # noqa: S608
+                await sql.fetch(f"DELETE FROM {table} WHERE {where}", *args)  # noqa: S608
         relinked_rows = {id(m) for m in relinked}
         for relation, table, fk, _ in _RELATIONS:
             pairs: list[tuple[int, int]] = []
@@ -434,10 +435,10 @@ async def _upsert(
             for movie, entity in chunk
         ]
         source, args = sql.rows_source(_MOVIE_TYPES, values)
-        returned = await sql.fetch_bulk(
+        returned = await sql.fetch(
             f"INSERT INTO movies ({_MOVIE_COLUMNS}) {source} "
             f"ON CONFLICT (name, year, time) DO UPDATE SET {assignments} RETURNING id, name, year, time",
-            args,
+            *args,
         )
         for row in returned:
             ids[(row["name"], int(row["year"]), int(row["time"]))] = int(row["id"])
@@ -451,6 +452,6 @@ async def _insert_pairs(table: str, fk: str, pairs: list[tuple[int, int]]) -> No
     for chunk in sql.chunks(pairs, sql.batch_size(JOIN_CHUNK, 25 * JOIN_CHUNK)):
         source, args = sql.rows_source(["int", "int"], chunk)
         # DO NOTHING: a concurrent import may have linked the same movie already.
-        await sql.fetch_bulk(
-            f"INSERT INTO {table} (movie_id, {fk}) {source} ON CONFLICT (movie_id, {fk}) DO NOTHING", args
+        await sql.fetch(
+            f"INSERT INTO {table} (movie_id, {fk}) {source} ON CONFLICT (movie_id, {fk}) DO NOTHING", *args
         )

@@ -46,13 +46,14 @@ def _detail_sql(with_user: bool) -> str:
             ", (SELECT count(*) FROM purchases pu WHERE pu.movie_id = m.id AND pu.user_id = {}) AS is_purchased"
         )
     return (
-        "SELECT m.id, m.uuid, m.name, m.year, m.time, m.imdb, m.votes, m.meta_score, m.gross, "  # noqa: S608
+        f"SELECT m.id, m.uuid, m.name, m.year, m.time, {sql.real('m.imdb')} AS imdb, m.votes, "  # noqa: S608
+        f"{sql.real('m.meta_score')} AS meta_score, m.gross, "
         "m.description, m.price, m.certification_id, c.name AS certification_name, m.likes, m.dislikes, "
         "m.favorites_count, m.ratings_count, m.ratings_sum, m.comments_count, m.popularity, "
         "m.created_at, m.updated_at, "
-        f"{sql.json_refs('movie_genres', 'genres', 'genre_id', 'm.id')} AS genres, "
-        f"{sql.json_refs('movie_directors', 'directors', 'director_id', 'm.id')} AS directors, "
-        f"{sql.json_refs('movie_stars', 'stars', 'star_id', 'm.id')} AS stars"
+        f"{sql.refs_sql('movie_genres', 'genres', 'genre_id', 'm.id')} AS genres, "
+        f"{sql.refs_sql('movie_directors', 'directors', 'director_id', 'm.id')} AS directors, "
+        f"{sql.refs_sql('movie_stars', 'stars', 'star_id', 'm.id')} AS stars"
         f"{mine} FROM movies m JOIN certifications c ON c.id = m.certification_id WHERE m.id = {{}}"
     )
 
@@ -61,14 +62,15 @@ def _detail_sql(with_user: bool) -> str:
 #: (building it looked the engine up six times, a fifth of the detail's own CPU; issue 7).
 _DETAIL_SQL: dict[tuple[bool, bool], str] = {}
 
-#: Validates a detail row in one pydantic-core call (no model construction then attribute writes).
-_DETAIL: TypeAdapter[MovieDetail] = TypeAdapter(MovieDetail)
+#: The caller's own state in a detail: null for an anonymous caller (API.md).
+_ANONYMOUS = {"my_reaction": None, "my_rating": None, "is_favorite": None, "is_purchased": None}
 
 
-async def get_movie(movie_id: int, user_id: int | None = None) -> MovieDetail:
+async def get_movie_data(movie_id: int, user_id: int | None = None) -> dict[str, Any]:
     """The full detail of one movie (one SQL statement); with `user_id`, the caller's own state.
 
-    Raises NotFound for an unknown id.
+    Returns the `MovieDetail` shape as JSON-ready values (the API encodes them
+    as they are; see `queries.list_movies_data`). Raises NotFound for an unknown id.
     """
     with_user = user_id is not None
     key = (is_postgres(), with_user)
@@ -80,29 +82,30 @@ async def get_movie(movie_id: int, user_id: int | None = None) -> MovieDetail:
     if not rows:
         raise NotFound("No such movie.")
     row = rows[0]
+    gross = row["gross"]
     values: dict[str, Any] = {
         "id": row["id"],
-        "uuid": sql.as_uuid(row["uuid"]),
+        "uuid": row["uuid"],
         "name": row["name"],
         "year": row["year"],
         "time": row["time"],
-        "imdb": sql.real(row["imdb"]) or 0.0,
+        "imdb": row["imdb"],
         "votes": row["votes"],
-        "meta_score": sql.real(row["meta_score"]),
-        "gross": row["gross"],
-        "description": row["description"],
-        "price": row["price"],
+        "meta_score": row["meta_score"],
+        "price": sql.amount(row["price"]),
         "certification": {"id": row["certification_id"], "name": row["certification_name"]},
         "genres": sql.refs(row["genres"]),
-        "directors": sql.refs(row["directors"]),
-        "stars": sql.refs(row["stars"]),
         "likes": row["likes"],
         "dislikes": row["dislikes"],
-        "favorites_count": row["favorites_count"],
         "average_rating": sql.average(row["ratings_sum"], row["ratings_count"]),
         "ratings_count": row["ratings_count"],
         "comments_count": row["comments_count"],
         "popularity": row["popularity"],
+        "gross": None if gross is None else sql.amount(gross),
+        "description": row["description"],
+        "directors": sql.refs(row["directors"]),
+        "stars": sql.refs(row["stars"]),
+        "favorites_count": row["favorites_count"],
         "created_at": sql.as_datetime(row["created_at"]),
         "updated_at": sql.as_datetime(row["updated_at"]),
     }
@@ -111,7 +114,20 @@ async def get_movie(movie_id: int, user_id: int | None = None) -> MovieDetail:
         values["my_rating"] = row["my_rating"]
         values["is_favorite"] = bool(row["is_favorite"])
         values["is_purchased"] = bool(row["is_purchased"])
-    return _DETAIL.validate_python(values)
+    else:
+        values.update(_ANONYMOUS)
+    return values
+
+
+_DETAIL: TypeAdapter[MovieDetail] = TypeAdapter(MovieDetail)
+
+
+async def get_movie(movie_id: int, user_id: int | None = None) -> MovieDetail:
+    """`get_movie_data` as a validated `MovieDetail` (Python callers, and the moderators' writes).
+
+    Raises NotFound for an unknown id.
+    """
+    return _DETAIL.validate_python(await get_movie_data(movie_id, user_id))
 
 
 async def _key_taken(name: str, year: int, time: int, except_id: int | None = None) -> bool:

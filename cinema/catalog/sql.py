@@ -1,16 +1,16 @@
 """Raw-SQL plumbing of the catalog: one place for dialect differences and value shapes.
 
 The catalog's hot paths (lists, detail, import) are hand-written SQL run through
-Piccolo's engine (`Table.raw`), so they use the same connection pool and the
-same transaction as the ORM calls around them. Values are always bound
-parameters (`{}` placeholders, compiled by Piccolo to `$n` or `?`); only
-identifiers from fixed whitelists are ever formatted into SQL text.
+`cinema.db.fetch` on Piccolo's engine, so they use the same connection pool and
+the same transaction as the ORM calls around them. Values are always bound
+parameters (`{}` placeholders, compiled to `$n` or `?`); only identifiers from
+fixed whitelists are ever formatted into SQL text.
 
 Differences handled here:
 - case-insensitive substring match: `ILIKE` (PostgreSQL, served by pg_trgm GIN
   indexes, migration 0004) or `LIKE` (SQLite: case-insensitive for ASCII);
-- JSON aggregation of a movie's genres/stars/directors: `json_agg` or
-  `json_group_array`;
+- aggregation of a movie's genres/stars/directors: an array of records or a
+  JSON array (`refs_sql`);
 - column values: SQLite returns NUMERIC as float/str, UUID and timestamps as text
   when it cannot see a column's declared type; PostgreSQL returns `REAL` (float4)
   as a float with float32 noise (9.3 -> 9.300000190734863).
@@ -25,44 +25,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from cinema.catalog.tables import Movie
 from cinema.commerce.money import money
-from cinema.db import engine, is_postgres
+from cinema.db import Row, fetch, is_postgres
 
-Row = dict[str, Any]
-
-
-async def fetch(sql: str, *args: Any) -> list[Row]:
-    """Run one parameterised statement (`{}` placeholders) and return its rows as dicts."""
-    rows: list[Row] = await Movie.raw(sql, *args).run()
-    return rows
-
-
-async def fetch_bulk(template: str, args: Sequence[Any]) -> list[Row]:
-    """`fetch` for statements with thousands of bound values (the importer's batches).
-
-    Piccolo's QueryString parses the template and every argument in Python, which
-    costs more than the database's work for a 6,500-value INSERT. Inside a
-    transaction this compiles the `{}` placeholders itself (`$n` or `?`) and runs
-    the statement on the transaction's own connection (asyncpg or aiosqlite), so
-    it still commits or rolls back with everything else. Outside a transaction it
-    is plain `fetch`.
-    """
-    db = engine()
-    current = db.current_transaction.get()
-    if current is None:
-        return await fetch(template, *args)
-    parts = template.split("{}")
-    if len(parts) - 1 != len(args):
-        raise ValueError(f"{len(parts) - 1} placeholders for {len(args)} values")
-    if is_postgres():
-        text = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
-        records = await current.connection.fetch(text, *args)
-        return [dict(record) for record in records]
-    text = "?".join(parts)
-    async with current.connection.execute(text, list(args)) as cursor:
-        rows: list[Row] = await cursor.fetchall()  # Piccolo's row factory: dicts
-    return rows
+__all__ = ["Row", "fetch"]  # re-exported: the catalog's statements run through `cinema.db.fetch`
 
 
 def batch_size(sqlite: int, postgres: int) -> int:
@@ -109,18 +75,18 @@ def like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def json_refs(join_table: str, entity_table: str, fk: str, movie_ref: str) -> str:
-    """A scalar subquery: the movie's entities as a JSON array of `{"id", "name", "o"}`.
+def refs_sql(join_table: str, entity_table: str, fk: str, movie_ref: str) -> str:
+    """A scalar subquery: the movie's entities, in join order, for `refs()`.
 
-    `o` is the join row's id (insertion order: billing order of stars, the
-    CSV's genre order); callers sort by it with `refs()`.
+    PostgreSQL: an array of `(id, name)` records ordered by the join row's id,
+    decoded by asyncpg in C; SQLite: a JSON array of `{"id", "name", "o"}`,
+    `o` being the join row's id (insertion order: billing order of stars, the
+    CSV's genre order), sorted by `refs()`.
     """
-    obj = (
-        "json_build_object('id', e.id, 'name', e.name, 'o', j.id)"
-        if is_postgres()
-        else "json_object('id', e.id, 'name', e.name, 'o', j.id)"
-    )
-    agg = f"json_agg({obj})" if is_postgres() else f"json_group_array({obj})"
+    if is_postgres():
+        agg = "array_agg((e.id, e.name) ORDER BY j.id)"
+    else:
+        agg = "json_group_array(json_object('id', e.id, 'name', e.name, 'o', j.id))"
     return (
         f"(SELECT {agg} FROM {join_table} j JOIN {entity_table} e ON e.id = j.{fk} "  # noqa: S608
         f"WHERE j.movie_id = {movie_ref})"
@@ -128,23 +94,35 @@ def json_refs(join_table: str, entity_table: str, fk: str, movie_ref: str) -> st
 
 
 def refs(value: Any) -> list[dict[str, Any]]:
-    """Parse a `json_refs` value into `[{"id", "name"}]` in join order."""
+    """A `refs_sql` value as `[{"id", "name"}]` in join order."""
     if value is None:
         return []
-    items: list[dict[str, Any]] = json.loads(value) if isinstance(value, str | bytes) else list(value)
+    if isinstance(value, list):  # PostgreSQL: records, already in order
+        return [{"id": ref[0], "name": ref[1]} for ref in value]
+    items: list[dict[str, Any]] = json.loads(value)
     items.sort(key=lambda item: item["o"])
     return [{"id": item["id"], "name": item["name"]} for item in items]
 
 
-def real(value: Any) -> float | None:
-    """A REAL column as the float a person typed: float32 noise removed (7 significant digits)."""
-    if value is None:
-        return None
-    return float(f"{float(value):.7g}")
+def real(column: str) -> str:
+    """A REAL column selected as the float a person typed.
+
+    PostgreSQL's REAL is a float4, read back with float32 noise (9.3 ->
+    9.300000190734863); through `numeric` it is the shortest decimal that rounds
+    to it (9.3). SQLite's REAL is already a double.
+    """
+    return f"{column}::numeric::float8" if is_postgres() else column
+
+
+def amount(value: Any) -> Decimal:
+    """A NUMERIC(…, 2) column as a two-place Decimal (SQLite may hand back a float or `Decimal("7.7")`)."""
+    if type(value) is Decimal and value.as_tuple().exponent == -2:  # PostgreSQL's NUMERIC(10, 2)
+        return value
+    return money(value)
 
 
 def decimal_or_none(value: Any) -> Decimal | None:
-    """A NUMERIC(…, 2) column as a two-place Decimal (SQLite may hand back a float)."""
+    """A NUMERIC(…, 2) column as a two-place Decimal, or None (SQLite may hand back a float)."""
     return None if value is None else money(value)
 
 

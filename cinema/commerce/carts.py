@@ -31,7 +31,7 @@ from cinema.catalog.tables import Movie
 from cinema.commerce.money import money, total
 from cinema.commerce.schemas import CartItemOut, CartOut
 from cinema.commerce.tables import Cart, CartItem, OrderItem, OrderStatus, Purchase
-from cinema.db import MAX_ID, is_foreign_key_violation, is_postgres, transaction
+from cinema.db import MAX_ID, fetch, is_foreign_key_violation, is_postgres, transaction
 from cinema.errors import Conflict, NotFound, PermissionDenied
 
 #: A user given as an id, or (CLI) as an id or email in text.
@@ -186,7 +186,7 @@ _ITEMS: TypeAdapter[list[CartItemOut]] = TypeAdapter(list[CartItemOut])
 async def _items(user_id: int, movie_id: int | None = None) -> list[CartItemOut]:
     """The user's cart items (or the one of `movie_id`), oldest first, with sorted genre names."""
     args = [user_id] if movie_id is None else [user_id, movie_id]
-    rows: list[dict[str, Any]] = await CartItem.raw(_cart_sql(movie_id), *args).run()
+    rows = await fetch(_cart_sql(movie_id), *args)
     return _ITEMS.validate_python(
         [
             {

@@ -26,6 +26,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
+import asyncpg.connection  # type: ignore[import-untyped]
 import pytest
 
 from cinema.accounts.tables import UserGroup
@@ -139,36 +141,45 @@ class QueryLog:
         return len(self.statements)
 
 
+#: Statements that are not the application's own: transaction control and SQLite's per-connection PRAGMA.
+_NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
+
+
 @contextmanager
 def count_queries() -> Iterator[QueryLog]:
-    """Record every SQL statement the app sends while the block runs.
+    """Record every SQL statement the app sends to the database while the block runs.
 
-    Every statement Piccolo runs, from the query builder or `Table.raw`, inside
-    a transaction or not, on either engine, goes through the engine's
-    `run_querystring` (DDL through `run_ddl`): the same two methods where
-    Piccolo's own `log_queries` option prints them. Wrapping those two methods
-    on the engine's class counts statements without depending on a driver or
-    on how a connection is obtained (pool, new connection, transaction).
+    Counted at the driver, so nothing can bypass it: asyncpg's `Connection`
+    query methods (PostgreSQL) or aiosqlite's `Connection.execute` (SQLite),
+    wrapped on the class. That covers Piccolo's query builder and `Table.raw`,
+    `cinema.db.fetch`, pooled, new and transaction connections alike.
+    Transaction control (BEGIN/COMMIT...) and SQLite's `PRAGMA foreign_keys`
+    on each new connection are left out: `count` is the application's statements.
     """
-    cls = type(engine())  # engines use __slots__: wrap the methods on the class, then restore
     log = QueryLog()
-    original_qs, original_ddl = cls.run_querystring, cls.run_ddl
+    if IS_POSTGRES:
+        cls: Any = asyncpg.connection.Connection
+        names = ("execute", "executemany", "fetch", "fetchrow", "fetchval", "fetchmany")
+    else:
+        cls = aiosqlite.Connection
+        names = ("execute", "executemany")
+    originals = {name: getattr(cls, name) for name in names}
 
-    async def run_querystring(self: Any, querystring: Any, *args: Any, **kwargs: Any) -> Any:
-        log.statements.append(str(querystring))
-        return await original_qs(self, querystring, *args, **kwargs)
+    def counted(original: Any) -> Any:
+        def method(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            if not query.lstrip().upper().startswith(_NOT_COUNTED):
+                log.statements.append(query)
+            return original(self, query, *args, **kwargs)
 
-    async def run_ddl(self: Any, ddl: str, *args: Any, **kwargs: Any) -> Any:
-        log.statements.append(ddl)
-        return await original_ddl(self, ddl, *args, **kwargs)
+        return method
 
-    cls.run_querystring = run_querystring  # type: ignore[method-assign]
-    cls.run_ddl = run_ddl  # type: ignore[method-assign]
+    for name, original in originals.items():
+        setattr(cls, name, counted(original))
     try:
         yield log
     finally:
-        cls.run_querystring = original_qs  # type: ignore[method-assign]
-        cls.run_ddl = original_ddl  # type: ignore[method-assign]
+        for name, original in originals.items():
+            setattr(cls, name, original)
 
 
 # --- Rows written straight to other domains' tables --------------------------------

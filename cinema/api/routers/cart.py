@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Path, Response, status
 
 from cinema.api.deps import Moderator, User
+from cinema.api.responses import json_model
 from cinema.api.routing import CinemaRouter
 from cinema.commerce import carts
 from cinema.commerce.schemas import CartItemIn, CartItemOut, CartOut
@@ -24,14 +25,8 @@ UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The cart owner's user
 
 @router.get("/cart", response_model=CartOut, summary="My cart")
 async def my_cart(user: User) -> Response:
-    """The caller's cart: items at today's prices and their `total`.
-
-    Answers with the cart serialised once by pydantic-core; `response_model` stays
-    for the OpenAPI document (returning the model would make FastAPI validate it a
-    second time before encoding it: issue 7).
-    """
-    cart = await carts.get_cart(user.id, actor=user)
-    return Response(content=cart.model_dump_json(), media_type="application/json")
+    """The caller's cart: items at today's prices and their `total`."""
+    return json_model(await carts.get_cart(user.id, actor=user))
 
 
 @router.post(

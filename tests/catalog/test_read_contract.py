@@ -1,0 +1,111 @@
+"""The catalog's read endpoints answer exactly their documented response models.
+
+`GET /movies` (and the entity, favorites and purchases lists) and `GET
+/movies/{id}` encode JSON-ready values straight from SQL rows, without a
+validation pass (`cinema.api.responses`). These tests are the guard that pass
+used to be: every body must survive a round trip through its response model
+unchanged (same keys, same values, same number and money formats), on both
+engines.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+
+from cinema.catalog import movies, queries
+from cinema.catalog.schemas import (
+    ImportReport,
+    MovieCreate,
+    MovieDetail,
+    MovieFilters,
+    MovieListItem,
+    MovieUpdate,
+    SortKey,
+)
+from cinema.pagination import Page, PageParams
+from tests.catalog.conftest import add_favorite, add_purchase, movie_id
+
+_PAGE: TypeAdapter[Page[MovieListItem]] = TypeAdapter(Page[MovieListItem])
+
+
+def assert_round_trip(body: dict[str, Any], model: type[BaseModel] | TypeAdapter[Any]) -> None:
+    """`body` equals itself validated by `model` and dumped back to JSON values."""
+    if isinstance(model, TypeAdapter):
+        again = model.dump_python(model.validate_python(body), mode="json")
+    else:
+        again = model.model_validate(body).model_dump(mode="json")
+    assert body == again
+
+
+async def test_every_list_and_detail_shape_matches_its_model(
+    imdb: ImportReport, client: Any, make_user: Any
+) -> None:
+    me = await make_user()
+    godfather = await movie_id("The Godfather")
+    await add_favorite(me.id, godfather)
+    await add_purchase(me.id, await movie_id("The Shawshank Redemption"))
+    lists = [
+        ("/movies", {"per_page": 100}),
+        ("/movies", {"sort": "-imdb"}),
+        ("/movies", {"sort": "price", "page": 3}),
+        ("/movies", {"search": "De Niro", "year_from": 1970, "imdb_min": 7.5}),
+        ("/movies", {"page": 999}),  # past the end: no items, the true total
+        ("/genres/1/movies", {}),
+        ("/favorites", {}),
+        ("/purchases", {}),
+    ]
+    for path, params in lists:
+        response = await client.get(path, params=params, headers=me.headers)
+        assert response.status_code == 200, (path, params, response.text)
+        assert response.headers["content-type"] == "application/json"
+        assert_round_trip(response.json(), _PAGE)
+    catalog = (await client.get("/movies", params={"per_page": 100})).json()
+    assert catalog["total"] == 1000
+    assert len(catalog["items"]) == 100
+    for item in catalog["items"][:40]:
+        anonymous = (await client.get(f"/movies/{item['id']}")).json()
+        assert_round_trip(anonymous, MovieDetail)
+        # The list's card is the detail's first fields, value for value.
+        assert {k: anonymous[k] for k in item} == item
+    mine = (await client.get(f"/movies/{godfather}", headers=me.headers)).json()
+    assert_round_trip(mine, MovieDetail)
+    assert (mine["is_favorite"], mine["is_purchased"], mine["my_rating"]) == (True, False, None)
+
+
+async def test_the_python_services_and_the_api_agree(imdb: ImportReport, client: Any) -> None:
+    filters = MovieFilters(search="Nolan", sort=SortKey("-year"))
+    page = await queries.list_movies(filters, PageParams(page=1, per_page=5))
+    body = (await client.get("/movies", params={"search": "Nolan", "sort": "-year", "per_page": 5})).json()
+    assert page.model_dump(mode="json") == body
+    assert [item.name for item in page.items][:2] == ["Dunkirk", "Interstellar"]
+    inception = await movie_id("Inception")
+    detail = await movies.get_movie(inception)
+    assert detail.model_dump(mode="json") == (await client.get(f"/movies/{inception}")).json()
+    assert detail.price == Decimal("14.99")
+
+
+async def test_money_keeps_two_decimals(client: Any) -> None:
+    """Round amounts (SQLite stores 7.70 as the float 7.7) still read as "7.70"."""
+    created = await movies.create_movie(
+        MovieCreate(
+            name="Two Decimals",
+            year=2001,
+            time=90,
+            imdb=7.1,
+            gross=Decimal("1000.50"),
+            price=Decimal("7.70"),
+            certification="PG",
+            genres=["Drama"],
+        )
+    )
+    detail = (await client.get(f"/movies/{created.id}")).json()
+    assert (detail["price"], detail["gross"], detail["imdb"]) == ("7.70", "1000.50", 7.1)
+    listed = (await client.get("/movies", params={"search": "Two Decimals"})).json()["items"]
+    assert [(i["price"], i["imdb"], i["genres"][0]["name"]) for i in listed] == [("7.70", 7.1, "Drama")]
+    await movies.update_movie(created.id, MovieUpdate(price=Decimal("10")))
+    assert (await client.get(f"/movies/{created.id}")).json()["price"] == "10.00"
+    relisted = (await client.get("/movies", params={"search": "Two Decimals"})).json()["items"]
+    assert relisted[0]["price"] == "10.00"
