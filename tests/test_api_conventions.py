@@ -49,3 +49,24 @@ async def test_sandbox_route_is_mounted_only_without_stripe(
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         response = await http.post("/payments/1/sandbox/succeed", headers=user.headers)
     assert response.status_code == 404
+
+
+async def test_every_path_answers_with_and_without_its_trailing_slash(
+    app: Any, client: Any, make_user: Any
+) -> None:
+    """One route per path; `TrailingSlash` folds `/x/` into `/x` (no redirect), mounts keep theirs."""
+    user = await make_user()
+    for path in ("/movies", "/genres", "/cart", "/orders", "/payments", "/favorites", "/accounts/me"):
+        plain = await client.get(path, headers=user.headers)
+        slashed = await client.get(path + "/", headers=user.headers)
+        assert (plain.status_code, slashed.status_code) == (200, 200), path
+        assert slashed.json() == plain.json(), path
+    created = await client.post("/orders/", headers=user.headers)
+    assert (created.status_code, created.json()["code"]) == (400, "empty_cart")
+    assert (await client.get("/movies//")).status_code == 404  # one slash is folded, not any number
+    admin_page = await client.get("/admin/")  # Piccolo Admin's own page, its slash kept
+    assert admin_page.status_code == 200
+    assert "text/html" in admin_page.headers["content-type"]
+    paths = set(app.openapi()["paths"])
+    assert {"/orders", "/payments", "/movies"} <= paths
+    assert not [p for p in paths if p.endswith("/")]

@@ -5,7 +5,8 @@ The process keeps no state of its own: sessions, rate-limit counters and
 idempotency records live in the database (or Redis), so replicas can scale out.
 
 Layers from the outside in: request id + request log (`middleware`), CORS
-(only for `CORS_ORIGINS`), the error handlers (`errors`), then the routes:
+(only for `CORS_ORIGINS`), trailing-slash folding (`routing`), the error
+handlers (`errors`), then the routes:
 the JSON API, the guarded docs (`docs`), `/media` (local avatars, when S3 is
 not configured) and Piccolo Admin at `/admin`.
 """
@@ -29,6 +30,7 @@ from cinema import __version__
 from cinema.api import docs, errors
 from cinema.api.middleware import RequestContextMiddleware
 from cinema.api.routers import accounts, avatars, cart, catalog, interactions, ops, orders, payments
+from cinema.api.routing import TrailingSlash
 from cinema.config import Settings, get_settings
 from cinema.db import close_pool, open_pool
 from cinema.logging import configure_logging
@@ -150,13 +152,18 @@ def create_app() -> FastAPI:
         swagger_ui_oauth2_redirect_url=None,
     )
     errors.install(app)
-    for module in (ops, accounts, avatars, catalog, interactions, cart, orders, payments):
+    # FastAPI tries routes one by one, in this order: the busiest reads (browsing
+    # the catalog, the cart) come first, so they are matched after the fewest misses.
+    for module in (catalog, cart, orders, payments, interactions, accounts, avatars, ops):
         app.include_router(module.router)
     if not settings.uses_stripe:
         app.include_router(payments.sandbox_router)
     docs.install(app)
     _mount_media(app, settings)
     _mount_admin(app, settings)
+    from cinema.admin import ADMIN_PATH
+
+    app.add_middleware(TrailingSlash, keep=(ADMIN_PATH, MEDIA_URL_PATH))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,25 +1,30 @@
-"""Router that answers a path with and without its trailing slash, never redirecting (API.md)."""
+"""Every API path answers with and without its trailing slash, never redirecting (API.md).
+
+`TrailingSlash` drops one trailing `/` from the request path before routing, so
+each route is registered once (`/orders`) and `/orders/` reaches it too. The
+alternative, registering every route twice, doubled the routes FastAPI matches
+one by one on every request (issue 7). Mounted apps (`/admin`, `/media`) see
+their paths unchanged: Piccolo Admin's own pages end in `/`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from fastapi import APIRouter
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
-class CinemaRouter(APIRouter):
-    """An `APIRouter` registering `/x` and `/x/` for every route.
+class TrailingSlash:
+    """Pure ASGI middleware: `/x/` is routed as `/x`, except under the `keep` prefixes."""
 
-    The variant the code did not write is hidden from the OpenAPI document, so
-    each operation is documented once.
-    """
+    def __init__(self, app: ASGIApp, keep: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.keep = tuple(prefix.rstrip("/") for prefix in keep)
 
-    def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().add_api_route(path, endpoint, **kwargs)
-        alternate = path[:-1] if path.endswith("/") else path + "/"
-        if alternate and alternate != "/" and (self.prefix + alternate):
-            alt_kwargs = dict(kwargs)
-            alt_kwargs["include_in_schema"] = False
-            alt_kwargs.pop("operation_id", None)
-            super().add_api_route(alternate, endpoint, **alt_kwargs)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if len(path) > 1 and path.endswith("/") and not self._kept(path):
+                scope = {**scope, "path": path[:-1]}
+        await self.app(scope, receive, send)
+
+    def _kept(self, path: str) -> bool:
+        return any(path == prefix + "/" or path.startswith(prefix + "/") for prefix in self.keep)

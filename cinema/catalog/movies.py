@@ -46,7 +46,7 @@ def _detail_sql(with_user: bool) -> str:
             ", (SELECT count(*) FROM purchases pu WHERE pu.movie_id = m.id AND pu.user_id = {}) AS is_purchased"
         )
     return (
-        f"SELECT m.id, m.uuid, m.name, m.year, m.time, {sql.real('m.imdb')} AS imdb, m.votes, "  # noqa: S608
+        f"SELECT m.id, CAST(m.uuid AS TEXT) AS uuid, m.name, m.year, m.time, {sql.real('m.imdb')} AS imdb, m.votes, "  # noqa: S608
         f"{sql.real('m.meta_score')} AS meta_score, m.gross, "
         "m.description, m.price, m.certification_id, c.name AS certification_name, m.likes, m.dislikes, "
         "m.favorites_count, m.ratings_count, m.ratings_sum, m.comments_count, m.popularity, "

@@ -46,7 +46,7 @@ MAX_OFFSET = 2**62
 
 def _page_columns() -> str:
     return (
-        f"m.id, m.uuid, m.name, m.year, m.time, {sql.real('m.imdb')} AS imdb, m.votes, "
+        f"m.id, CAST(m.uuid AS TEXT) AS uuid, m.name, m.year, m.time, {sql.real('m.imdb')} AS imdb, m.votes, "
         f"{sql.real('m.meta_score')} AS meta_score, m.price, m.certification_id, m.likes, "
         "m.dislikes, m.ratings_count, m.ratings_sum, m.comments_count, m.popularity, m.created_at"
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from cinema.accounts import service
@@ -31,10 +31,9 @@ from cinema.accounts.schemas import (
 )
 from cinema.accounts.tables import GroupName
 from cinema.api.deps import Admin, Paging, User
-from cinema.api.routing import CinemaRouter
 from cinema.pagination import Page
 
-router = CinemaRouter(tags=["accounts"])
+router = APIRouter(tags=["accounts"])
 
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="User id")]
 

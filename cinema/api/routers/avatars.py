@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
-from fastapi import Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
@@ -20,10 +20,9 @@ from cinema import storage
 from cinema.accounts.schemas import ProfileOut
 from cinema.api.deps import User
 from cinema.api.errors import ErrorBody
-from cinema.api.routing import CinemaRouter
 from cinema.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
-router = CinemaRouter(tags=["accounts"])
+router = APIRouter(tags=["accounts"])
 
 #: Room for the multipart boundaries and part headers around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from cinema.api.deps import Moderator, User
 from cinema.api.responses import json_model
-from cinema.api.routing import CinemaRouter
 from cinema.commerce import carts
 from cinema.commerce.schemas import CartItemIn, CartItemOut, CartOut
 from cinema.db import MAX_ID
 
-router = CinemaRouter(tags=["cart"])
+router = APIRouter(tags=["cart"])
 
 MovieId = Annotated[int, Path(ge=1, le=MAX_ID, description="Movie id")]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The cart owner's user id")]

@@ -8,11 +8,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from cinema.api.deps import Moderator, OptionalUser, Paging, User
 from cinema.api.responses import json_data
-from cinema.api.routing import CinemaRouter
 from cinema.catalog import entities, movies, queries
 from cinema.catalog.schemas import (
     PRICE_MAX,
@@ -32,7 +31,7 @@ from cinema.catalog.schemas import (
 from cinema.errors import ValidationFailed
 from cinema.pagination import Page
 
-router = CinemaRouter(tags=["catalog"])
+router = APIRouter(tags=["catalog"])
 
 #: Ids are PostgreSQL INTEGERs: anything outside 1..2^31-1 is a 422, not a driver error.
 ID_MAX = 2_147_483_647
@@ -251,7 +250,7 @@ def _register(kind: EntityKind) -> None:
         await entities.delete_entity(kind, entity_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-    not_found = {404: {"description": f"No such {label}"}}
+    not_found: dict[int | str, dict[str, Any]] = {404: {"description": f"No such {label}"}}
     router.add_api_route(
         base + "/{entity_id}",
         get_one,

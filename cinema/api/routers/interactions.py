@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from cinema.accounts.tables import GroupName
 from cinema.api.deps import OptionalUser, Paging, User
-from cinema.api.routing import CinemaRouter
 from cinema.db import MAX_ID
 from cinema.interactions import comments, favorites, notifications, ratings, reactions
 from cinema.interactions.schemas import (
@@ -28,7 +27,7 @@ from cinema.interactions.schemas import (
 )
 from cinema.pagination import Page
 
-router = CinemaRouter(tags=["interactions"])
+router = APIRouter(tags=["interactions"])
 
 MovieId = Annotated[int, Path(ge=1, le=MAX_ID, description="Movie id")]
 CommentId = Annotated[int, Path(ge=1, le=MAX_ID, description="Comment id")]

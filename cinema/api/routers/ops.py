@@ -12,14 +12,14 @@ import asyncio
 import logging
 from typing import Literal
 
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from cinema.api.routing import CinemaRouter
 from cinema.config import get_settings
 from cinema.db import engine
 
-router = CinemaRouter(tags=["ops"])
+router = APIRouter(tags=["ops"])
 log = logging.getLogger("cinema.ops")
 
 PROBE_TIMEOUT_SECONDS = 2.0

@@ -9,24 +9,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from cinema.api.deps import Moderator, Paging, User
-from cinema.api.routing import CinemaRouter
 from cinema.commerce import orders
 from cinema.commerce.schemas import OrderCreated, OrderOut
 from cinema.commerce.tables import OrderStatus
 from cinema.db import MAX_ID
 from cinema.pagination import Page
 
-router = CinemaRouter(tags=["orders"])
+router = APIRouter(tags=["orders"])
 
 DateBound = date | datetime | None
 OrderId = Annotated[int, Path(ge=1, le=MAX_ID, description="Order id")]
 
 
 @router.post(
-    "/orders/",
+    "/orders",
     response_model=OrderCreated,
     status_code=status.HTTP_201_CREATED,
     summary="Order the movies in my cart",
@@ -41,7 +40,7 @@ async def create_order(user: User) -> OrderCreated:
     return await orders.create_order(user.id)
 
 
-@router.get("/orders/", response_model=Page[OrderOut], summary="My orders, newest first")
+@router.get("/orders", response_model=Page[OrderOut], summary="My orders, newest first")
 async def my_orders(user: User, paging: Paging) -> Page[OrderOut]:
     return await orders.list_my_orders(user.id, paging)
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import Header, Query, Request, status
+from fastapi import APIRouter, Header, Query, Request, status
 
 from cinema.accounts.tables import GroupName
 from cinema.api.deps import Admin, Paging, PathId, User
-from cinema.api.routing import CinemaRouter
 from cinema.commerce import events, payments, refunds
 from cinema.commerce.schemas import (
     PaymentCreated,
@@ -26,12 +25,12 @@ from cinema.commerce.tables import PaymentStatus
 from cinema.db import MAX_ID
 from cinema.pagination import Page
 
-router = CinemaRouter(tags=["payments"])
+router = APIRouter(tags=["payments"])
 #: Mounted by the app factory only without Stripe keys (API.md: the sandbox gateway).
-sandbox_router = CinemaRouter(tags=["payments"])
+sandbox_router = APIRouter(tags=["payments"])
 
 
-@router.get("/payments/", summary="My payments, newest first")
+@router.get("/payments", summary="My payments, newest first")
 async def my_payments(user: User, paging: Paging) -> Page[PaymentOut]:
     return await payments.list_payments(paging, user_id=user.id)
 
