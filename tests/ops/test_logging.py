@@ -126,9 +126,20 @@ def test_redaction_rules() -> None:
         '{"new_password": "S3cret!", "email": "a@b.c"}': '{"new_password": "[REDACTED]", "email": "a@b.c"}',
         "postgresql://app:pg-secret@db:5432/cinema": "postgresql://app:[REDACTED]@db:5432/cinema",
         "key sk_test_51abcdefghijklmnop": "key [REDACTED]",
+        # Each pattern once more in other letter cases and spellings: the quick
+        # pre-check (`_may_hold_a_secret`) must not let any of them through.
+        f"x {jwt_like}": "x [REDACTED]",
+        "BEARER abcdefgh1234": "BEARER [REDACTED]",
+        "API-KEY=abc123": "API-KEY=[REDACTED]",
+        "ApiKey=abc123": "ApiKey=[REDACTED]",
+        "{'Client_Secret': 'abc'}": "{'Client_Secret': '[REDACTED]'}",
+        "X-CSRF-Token=abc": "X-CSRF-Token=[REDACTED]",
+        "redis://:r3dis-pw@cache:6379/0": "redis://:[REDACTED]@cache:6379/0",
+        "rk_live_abcdefgh123 whsec_abcdefgh123": "[REDACTED] [REDACTED]",
+        "GET /movies/501 200": "GET /movies/501 200",
     }
     for raw, expected in cases.items():
-        assert redact(raw) == expected
+        assert redact(raw) == expected, raw
 
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "token %s", (jwt_like,), None)
     record.stripe_api_key = "sk_live_abcdefghijkl"
