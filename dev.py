@@ -73,6 +73,9 @@ def main(argv: list[str]) -> int:
         return 2
     if not commands[command]:
         return 0
+    if os.name == "posix":
+        # Become the command, so signals (a service manager's SIGTERM) reach it, not a parent left waiting.
+        os.execv(commands[command][0], commands[command])
     return subprocess.call(commands[command])
 
 

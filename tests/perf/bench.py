@@ -1,8 +1,9 @@
 """The benchmark of issue 7: `python -m tests.perf.bench [--sizes 1000,100000] [--duration 10]`.
 
 For each catalog size, on a database of its own (`cinema_bench_1k`,
-`cinema_bench_100k`, dropped and created afresh on the PostgreSQL server of
-`--pg-url`, dropped again at the end unless `--keep-db`):
+`cinema_bench_100k`; another prefix with `--db-prefix`), dropped and created
+afresh on the PostgreSQL server of `--pg-url`, dropped again at the end unless
+`--keep-db`:
 
 1. builds the catalog through the product's importer, timed: `cinema movies
    import FILE --json` in a subprocess with `DATABASE_URL` set (the real IMDb
@@ -47,6 +48,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -93,6 +95,7 @@ class Options:
     pg_url: str
     json_out: Path
     keep_db: bool
+    db_prefix: str
     reuse_db: bool
     parts: set[str]
     product_app: str
@@ -621,7 +624,7 @@ async def count_sql(
 async def run_size(size: int, opts: Options, workdir: Path) -> SizeRun:
     """Everything measured at one catalog size, on its own database."""
     label = size_label(size)
-    run = SizeRun(size, label, f"cinema_bench_{label}")
+    run = SizeRun(size, label, f"{opts.db_prefix}_{label}")
     figures = run.figures
     url = database_url(opts.pg_url, run.database)
     env = product_env(url, workdir)
@@ -819,7 +822,12 @@ def parse_args(argv: list[str] | None) -> Options:
     )
     parser.add_argument("--json-out", type=Path, default=REPO / "bench-results" / "bench.json")
     parser.add_argument(
-        "--keep-db", action="store_true", help="Keep the cinema_bench_* databases afterwards."
+        "--keep-db", action="store_true", help="Keep the benchmark databases afterwards."
+    )
+    parser.add_argument(
+        "--db-prefix",
+        default="cinema_bench",
+        help="Benchmark databases are PREFIX_1k, PREFIX_100k...: dropped and created afresh (unless --reuse-db).",
     )
     parser.add_argument(
         "--reuse-db",
@@ -836,6 +844,8 @@ def parse_args(argv: list[str] | None) -> Options:
         help="The product's app factory for uvicorn (to compare a candidate change; must be importable).",
     )
     args = parser.parse_args(argv)
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,40}", args.db_prefix):
+        parser.error("--db-prefix: lower-case letters, digits and _ only (it names databases)")
     return Options(
         sizes=[int(s) for s in args.sizes.split(",") if s.strip()],
         duration=args.duration,
@@ -848,6 +858,7 @@ def parse_args(argv: list[str] | None) -> Options:
         pg_url=args.pg_url,
         json_out=args.json_out,
         keep_db=args.keep_db or args.reuse_db,
+        db_prefix=args.db_prefix,
         reuse_db=args.reuse_db,
         product_app=args.product_app,
         rounds=max(1, args.rounds),
