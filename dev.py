@@ -75,7 +75,7 @@ def main(argv: list[str]) -> int:
         return 0
     if os.name == "posix":
         # Become the command, so signals (a service manager's SIGTERM) reach it, not a parent left waiting.
-        os.execv(commands[command][0], commands[command])
+        os.execv(commands[command][0], commands[command])  # noqa: S606 - our own venv binaries
     return subprocess.call(commands[command])
 
 

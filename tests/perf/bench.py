@@ -821,9 +821,7 @@ def parse_args(argv: list[str] | None) -> Options:
         "--pg-url", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     )
     parser.add_argument("--json-out", type=Path, default=REPO / "bench-results" / "bench.json")
-    parser.add_argument(
-        "--keep-db", action="store_true", help="Keep the benchmark databases afterwards."
-    )
+    parser.add_argument("--keep-db", action="store_true", help="Keep the benchmark databases afterwards.")
     parser.add_argument(
         "--db-prefix",
         default="cinema_bench",
