@@ -70,3 +70,15 @@ async def test_every_path_answers_with_and_without_its_trailing_slash(
     paths = set(app.openapi()["paths"])
     assert {"/orders", "/payments", "/movies"} <= paths
     assert not [p for p in paths if p.endswith("/")]
+
+
+async def test_trailing_slash_folding_behind_a_root_path(app: Any) -> None:
+    """Behind a proxy prefix (`root_path`), `/api/admin/` is still the admin mount's own page."""
+    transport = httpx.ASGITransport(app=app, root_path="/api")
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        movies = await http.get("/api/movies/")
+        admin_page = await http.get("/api/admin/")
+    assert movies.status_code == 200
+    assert movies.json()["items"] == []
+    assert admin_page.status_code == 200
+    assert "text/html" in admin_page.headers["content-type"]

@@ -22,9 +22,12 @@ class TrailingSlash:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path: str = scope["path"]
-            if len(path) > 1 and path.endswith("/") and not self._kept(path):
+            root_path: str = scope.get("root_path", "")
+            # Routing sees the path without the app's root path (a proxy prefix), and so does `keep`.
+            route_path = path[len(root_path) :] if root_path and path.startswith(root_path) else path
+            if len(route_path) > 1 and route_path.endswith("/") and not self._kept(route_path):
                 scope = {**scope, "path": path[:-1]}
         await self.app(scope, receive, send)
 
-    def _kept(self, path: str) -> bool:
-        return any(path == prefix + "/" or path.startswith(prefix + "/") for prefix in self.keep)
+    def _kept(self, route_path: str) -> bool:
+        return any(route_path.startswith(prefix + "/") for prefix in self.keep)
