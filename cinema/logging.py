@@ -32,6 +32,7 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("cin
 
 #: Substrings of field names whose values are secrets.
 SECRET_KEY_PARTS = (
+    "auth",
     "password",
     "passwd",
     "secret",
@@ -93,6 +94,10 @@ _TRIGGERS = (
 
 
 def _may_hold_a_secret(text: str) -> bool:
+    # Only ASCII text is judged by substrings: the patterns' (?i) also folds letters
+    # such as the long s (U+017F) or the Kelvin sign (U+212A) that `lower()` leaves alone.
+    if not text.isascii():
+        return True
     lowered = text.lower()
     return any(trigger in lowered for trigger in _TRIGGERS)
 
@@ -105,8 +110,8 @@ _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
 )  # field names repeat on every line; bounded, as query keys are the client's
 def is_secret_key(name: str) -> bool:
     """True when a field called `name` holds a secret (case-insensitive substring match)."""
-    lowered = name.lower().replace("-", "_")
-    return any(part in lowered for part in SECRET_KEY_PARTS)
+    folded = name.casefold().replace("-", "_").replace("\x00", "")  # long-s spellings, NUL bytes
+    return any(part in folded for part in SECRET_KEY_PARTS)
 
 
 def redact(text: str) -> str:

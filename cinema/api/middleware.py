@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cinema.logging import REDACTED, is_secret_key, request_id_var
+from cinema.logging import REDACTED, is_secret_key, redact, request_id_var
 
 log = logging.getLogger("cinema.request")
 
@@ -44,7 +44,8 @@ def _safe_query(raw: bytes) -> str | None:
     if not raw:
         return None
     pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
-    return urlencode([(k, REDACTED if is_secret_key(k) else v) for k, v in pairs], safe="[]")
+    # Values are redacted decoded, before re-encoding: `Bearer%20x` must meet the patterns as `Bearer x`.
+    return urlencode([(k, REDACTED if is_secret_key(k) else redact(v)) for k, v in pairs], safe="[]")
 
 
 class RequestContextMiddleware:

@@ -20,12 +20,14 @@ list costs exactly ONE SQL statement, on both engines:
 
 from __future__ import annotations
 
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
 
 from cinema.catalog import sql
-from cinema.catalog.schemas import ListScope, MovieFilters, MovieListItem, SortKey
+from cinema.catalog.schemas import PRICE_MAX, ListScope, MovieFilters, MovieListItem, SortKey
+from cinema.commerce.money import CENT, ZERO
 from cinema.db import Row
 from cinema.pagination import Page, PageParams, envelope
 
@@ -44,12 +46,13 @@ SORT_COLUMNS = {
 MAX_OFFSET = 2**62
 
 
-def _page_columns() -> str:
-    return (
-        f"m.id, CAST(m.uuid AS TEXT) AS uuid, m.name, m.year, m.time, {sql.real('m.imdb')} AS imdb, m.votes, "
-        f"{sql.real('m.meta_score')} AS meta_score, m.price, m.certification_id, m.likes, "
-        "m.dislikes, m.ratings_count, m.ratings_sum, m.comments_count, m.popularity, m.created_at"
-    )
+#: The page's columns. `imdb`/`meta_score` stay raw here (the page is sorted by the
+#: stored values); the outer SELECT adds them as shown (`sql.real`).
+_PAGE_COLUMNS = (
+    "m.id, CAST(m.uuid AS TEXT) AS uuid, m.name, m.year, m.time, m.imdb, m.votes, m.meta_score, "
+    "m.price, m.certification_id, m.likes, m.dislikes, m.ratings_count, m.ratings_sum, "
+    "m.comments_count, m.popularity, m.created_at"
+)
 
 
 def search_sql(term: str) -> tuple[str, list[Any]]:
@@ -69,6 +72,18 @@ def search_sql(term: str) -> tuple[str, list[Any]]:
         "UNION SELECT md.movie_id FROM movie_directors md JOIN directors d ON d.id = md.director_id "
         f"WHERE d.name {op} {{}} ESCAPE '\\'"
     ), [pattern] * 4
+
+
+def _whole_cents(bound: Decimal, rounding: str) -> Decimal:
+    """A price bound in whole cents, clamped to 0..PRICE_MAX + 1.
+
+    Prices have two places, so a minimum rounded up (9.991 -> 10.00: no price
+    lies between) and a maximum rounded down select the same movies as the exact bound.
+    It also keeps the bound encodable: asyncpg refuses a Decimal like
+    `1e-999999999` (exponent beyond NUMERIC's range), which was a 500.
+    """
+    clamped = min(max(bound, ZERO), PRICE_MAX + 1)
+    return clamped.quantize(CENT, rounding=rounding)
 
 
 def where_clause(filters: MovieFilters) -> tuple[str, list[Any]]:
@@ -97,9 +112,9 @@ def where_clause(filters: MovieFilters) -> tuple[str, list[Any]]:
     if filters.imdb_max is not None:
         add("m.imdb <= CAST({} AS REAL)", filters.imdb_max)
     if filters.price_min is not None:
-        add("m.price >= {}", filters.price_min)
+        add("m.price >= {}", _whole_cents(filters.price_min, ROUND_CEILING))
     if filters.price_max is not None:
-        add("m.price <= {}", filters.price_max)
+        add("m.price <= {}", _whole_cents(filters.price_max, ROUND_FLOOR))
     if filters.certification_id is not None:
         add("m.certification_id = {}", filters.certification_id)
     if filters.genre_id is not None:
@@ -134,9 +149,9 @@ def _item(row: Row) -> dict[str, Any]:
         "name": row["name"],
         "year": row["year"],
         "time": row["time"],
-        "imdb": row["imdb"],
+        "imdb": row["imdb_shown"],
         "votes": row["votes"],
-        "meta_score": row["meta_score"],
+        "meta_score": row["meta_score_shown"],
         "price": sql.amount(row["price"]),
         "certification": {"id": row["certification_id"], "name": row["certification_name"]},
         "genres": sql.refs(row["genres"]),
@@ -168,19 +183,20 @@ def list_sql(filters: MovieFilters, params: PageParams) -> tuple[str, list[Any]]
             "total AS (SELECT count(*) AS n FROM hits), "
             f"ids AS (SELECT h.id FROM hits h ORDER BY h.k {direction}, h.id {direction} "
             "LIMIT {} OFFSET {}), "
-            f"page AS (SELECT {_page_columns()} FROM ids JOIN movies m ON m.id = ids.id)"
+            f"page AS (SELECT {_PAGE_COLUMNS} FROM ids JOIN movies m ON m.id = ids.id)"
         )
         values = [*args, *window]
     else:
         ctes = (
             "total AS (SELECT count(*) AS n FROM movies m), "  # noqa: S608 - fixed fragments only
-            f"page AS (SELECT {_page_columns()} FROM movies m {order_by(filters.sort, 'm')} "
+            f"page AS (SELECT {_PAGE_COLUMNS} FROM movies m {order_by(filters.sort, 'm')} "
             "LIMIT {} OFFSET {})"
         )
         values = window
     statement = (
         f"WITH {ctes} "  # noqa: S608 - fixed fragments only
         "SELECT t.n AS total, p.*, c.name AS certification_name, "
+        f"{sql.real('p.imdb')} AS imdb_shown, {sql.real('p.meta_score')} AS meta_score_shown, "
         f"{sql.refs_sql('movie_genres', 'genres', 'genre_id', 'p.id')} AS genres "
         "FROM total t LEFT JOIN page p ON 1 = 1 "
         "LEFT JOIN certifications c ON c.id = p.certification_id "

@@ -105,13 +105,19 @@ def refs(value: Any) -> list[dict[str, Any]]:
 
 
 def real(column: str) -> str:
-    """A REAL column selected as the float a person typed.
+    """A REAL column selected as the number a person typed: the shortest decimal of its value.
 
     PostgreSQL's REAL is a float4, read back with float32 noise (9.3 ->
-    9.300000190734863); through `numeric` it is the shortest decimal that rounds
-    to it (9.3). SQLite's REAL is already a double.
+    9.300000190734863). Its text form (with the default `extra_float_digits = 1`
+    of PostgreSQL 12+) is the shortest decimal that reads back as
+    the same float4 (9.3; 7.123456789 stored is 7.123457), so a value shown can
+    be given back as a filter bound and match (`CAST({} AS REAL)` in the
+    filters). Through `numeric` it would keep 6 digits only (7.12346), and
+    `imdb_min=7.12346` would miss it. SQLite's REAL is already a double.
+    Values of equal columns stay equal and their order is kept, but sort by the
+    raw column anyway.
     """
-    return f"{column}::numeric::float8" if is_postgres() else column
+    return f"{column}::text::float8" if is_postgres() else column
 
 
 def amount(value: Any) -> Decimal:

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
+from cinema.accounts.tables import GroupName
 from cinema.catalog import movies, queries
 from cinema.catalog.schemas import (
     ImportReport,
@@ -109,3 +110,78 @@ async def test_money_keeps_two_decimals(client: Any) -> None:
     assert (await client.get(f"/movies/{created.id}")).json()["price"] == "10.00"
     relisted = (await client.get("/movies", params={"search": "Two Decimals"})).json()["items"]
     assert relisted[0]["price"] == "10.00"
+
+
+async def _create(client: Any, moderator: Any, name: str, **fields: Any) -> int:
+    body = {"name": name, "year": 2001, "time": 90, "imdb": 7.0, "price": "5.00", "certification": "PG"}
+    response = await client.post("/movies", json={**body, **fields}, headers=moderator.headers)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+async def test_a_rating_shown_is_a_bound_that_finds_it(client: Any, make_user: Any) -> None:
+    """imdb/meta_score typed with many digits: the value shown, given back as a filter, matches.
+
+    PostgreSQL stores REAL as float4; what is shown is the shortest decimal of that
+    float4 (7.123456789 -> 7.123457), not a 6-digit rounding that the filter misses.
+    """
+    moderator = await make_user(group=GroupName.MODERATOR)
+    typed = {"Precise": 7.123456789, "Third": 1 / 3, "Nines": 9.9999999}
+    for name, imdb in typed.items():
+        await _create(client, moderator, name, imdb=imdb, meta_score=99.99999)
+    for name in typed:
+        (item,) = (await client.get("/movies", params={"search": name})).json()["items"]
+        shown = item["imdb"]
+        assert abs(shown - typed[name]) < 1e-6
+        found = await client.get("/movies", params={"search": name, "imdb_min": shown, "imdb_max": shown})
+        assert [i["name"] for i in found.json()["items"]] == [name], (name, shown)
+        detail = (await client.get(f"/movies/{item['id']}")).json()
+        assert (detail["imdb"], detail["meta_score"]) == (shown, item["meta_score"])
+        assert abs(detail["meta_score"] - 99.99999) < 1e-5
+
+
+async def test_imdb_sort_is_the_same_whatever_the_page_size(client: Any, make_user: Any) -> None:
+    """Near-equal ratings: the order of `sort=imdb` does not depend on `per_page`."""
+    moderator = await make_user(group=GroupName.MODERATOR)
+    for name, imdb in (
+        ("Tie A", 7.123456789),
+        ("Tie B", 7.1234565),
+        ("Tie C", 7.123456),
+        ("Tie D", 7.1234565),
+    ):
+        await _create(client, moderator, name, imdb=imdb)
+    for sort in ("imdb", "-imdb"):
+        params = {"search": "Tie ", "sort": sort}
+        whole = [
+            i["name"] for i in (await client.get("/movies", params={**params, "per_page": 4})).json()["items"]
+        ]
+        paged = [
+            (await client.get("/movies", params={**params, "per_page": 1, "page": page})).json()["items"][0][
+                "name"
+            ]
+            for page in (1, 2, 3, 4)
+        ]
+        assert whole == paged, sort
+        assert len(set(whole)) == 4
+
+
+async def test_price_bounds_are_whole_cents_and_absurd_exponents_are_harmless(
+    client: Any, make_user: Any
+) -> None:
+    moderator = await make_user(group=GroupName.MODERATOR)
+    await _create(client, moderator, "Cheap", price="9.99")
+    await _create(client, moderator, "Ten", price="10.00")
+
+    async def names(**params: Any) -> list[str]:
+        response = await client.get("/movies", params={**params, "sort": "price"})
+        assert response.status_code == 200, (params, response.text)
+        return [i["name"] for i in response.json()["items"]]
+
+    assert await names(price_min="9.991") == ["Ten"]
+    assert await names(price_max="9.999") == ["Cheap"]
+    assert await names(price_min="9.99", price_max="10") == ["Cheap", "Ten"]
+    # Exponents beyond NUMERIC's range used to reach asyncpg and answer 500.
+    assert await names(price_min="1e-999999999") == ["Cheap", "Ten"]
+    assert await names(price_max="0E+999999999") == []
+    assert await names(price_min="0E-999999999", price_max="1e-20000") == []
+    assert (await client.get("/genres/1/movies", params={"price_min": "1e-20000"})).status_code in (200, 404)

@@ -148,3 +148,26 @@ def test_redaction_rules() -> None:
     assert line["msg"] == "token [REDACTED]"
     assert line["stripe_api_key"] == REDACTED
     assert line["attempts"] == 3
+
+
+async def test_secrets_in_query_strings_are_redacted_however_encoded(client, log_lines) -> None:
+    """Query values are redacted decoded (`%20` is a space for the Bearer pattern), keys by name."""
+    secret = "QuerySecretValue789"
+    queries = [
+        f"x=Bearer%20{secret}",
+        f"x=BeArEr+{secret}",
+        f"search=Basic%20{secret}",
+        f"x=password%3D{secret}",
+        f"a=1;password={secret}",
+        f"search=postgres://user:{secret}@host/db",
+        f"x=%22password%22:%22{secret}%22",
+        f"auth={secret}",
+        f"pa%C5%BF%C5%BFword={secret}",  # "password" spelled with long s (U+017F)
+    ]
+    for query in queries:
+        response = await client.get(f"/movies?{query}")
+        assert response.status_code in (200, 422), query
+    lines = request_lines(log_lines)
+    assert len(lines) == len(queries)
+    assert secret not in log_lines.getvalue()
+    assert all(REDACTED in str(line["query"]) for line in lines)
