@@ -55,7 +55,8 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 IMDB_CSV = Path(os.environ.get("IMDB_CSV", SHARED_DATA / "imdb_top_1000.csv"))
 
 
-def _recreate_postgres_database(url: str) -> None:
+def _recreate_postgres_database(url: str, *, create: bool = True) -> None:
+    """Drop the test database (and create it afresh unless `create` is False)."""
     import asyncpg
 
     parts = urlsplit(url)
@@ -66,7 +67,8 @@ def _recreate_postgres_database(url: str) -> None:
         conn = await asyncpg.connect(admin_url)
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            if create:
+                await conn.execute(f'CREATE DATABASE "{name}"')
         finally:
             await conn.close()
 
@@ -85,6 +87,13 @@ from cinema.piccolo_app import TABLES  # noqa: E402
 from cinema.tasks import broker  # noqa: E402
 
 get_settings.cache_clear()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the PostgreSQL test database the run created (each CI run names its own);
+    `KEEP_TEST_DATABASE=1` keeps it for a look after a failure."""
+    if IS_POSTGRES and os.environ.get("KEEP_TEST_DATABASE") != "1":
+        _recreate_postgres_database(TEST_DATABASE_URL, create=False)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
