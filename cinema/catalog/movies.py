@@ -21,6 +21,7 @@ from pydantic import TypeAdapter
 
 from cinema.catalog import sql
 from cinema.catalog.entities import SPECS, ensure_names
+from cinema.catalog.queries import movie_card
 from cinema.catalog.schemas import EntityKind, MovieCreate, MovieDetail, MovieUpdate
 from cinema.catalog.tables import Movie
 from cinema.clock import utcnow
@@ -46,8 +47,8 @@ def _detail_sql(with_user: bool) -> str:
             ", (SELECT count(*) FROM purchases pu WHERE pu.movie_id = m.id AND pu.user_id = {}) AS is_purchased"
         )
     return (
-        f"SELECT m.id, CAST(m.uuid AS TEXT) AS uuid, m.name, m.year, m.time, {sql.real('m.imdb')} AS imdb, m.votes, "  # noqa: S608
-        f"{sql.real('m.meta_score')} AS meta_score, m.gross, "
+        "SELECT m.id, CAST(m.uuid AS TEXT) AS uuid, m.name, m.year, m.time, "  # noqa: S608
+        f"{sql.real('m.imdb')} AS imdb_shown, m.votes, {sql.real('m.meta_score')} AS meta_score_shown, m.gross, "
         "m.description, m.price, m.certification_id, c.name AS certification_name, m.likes, m.dislikes, "
         "m.favorites_count, m.ratings_count, m.ratings_sum, m.comments_count, m.popularity, "
         "m.created_at, m.updated_at, "
@@ -84,23 +85,7 @@ async def get_movie_data(movie_id: int, user_id: int | None = None) -> dict[str,
     row = rows[0]
     gross = row["gross"]
     values: dict[str, Any] = {
-        "id": row["id"],
-        "uuid": row["uuid"],
-        "name": row["name"],
-        "year": row["year"],
-        "time": row["time"],
-        "imdb": row["imdb"],
-        "votes": row["votes"],
-        "meta_score": row["meta_score"],
-        "price": sql.amount(row["price"]),
-        "certification": {"id": row["certification_id"], "name": row["certification_name"]},
-        "genres": sql.refs(row["genres"]),
-        "likes": row["likes"],
-        "dislikes": row["dislikes"],
-        "average_rating": sql.average(row["ratings_sum"], row["ratings_count"]),
-        "ratings_count": row["ratings_count"],
-        "comments_count": row["comments_count"],
-        "popularity": row["popularity"],
+        **movie_card(row),
         "gross": None if gross is None else sql.amount(gross),
         "description": row["description"],
         "directors": sql.refs(row["directors"]),

@@ -141,8 +141,13 @@ def order_by(sort: SortKey | None, alias: str) -> str:
     return f"ORDER BY {alias}.{column} {direction}, {alias}.id {direction}"
 
 
-def _item(row: Row) -> dict[str, Any]:
-    """A list row as the JSON-ready `MovieListItem` shape (values as the API serialises them)."""
+def movie_card(row: Row) -> dict[str, Any]:
+    """A movie row as the JSON-ready `MovieListItem` shape (values as the API serialises them).
+
+    The detail (`movies.get_movie_data`) starts from it too. The row carries the
+    card's columns, `imdb_shown`/`meta_score_shown` (`sql.real`), `certification_name`
+    and `genres` (`sql.refs_sql`).
+    """
     return {
         "id": row["id"],
         "uuid": row["uuid"],
@@ -217,7 +222,7 @@ async def list_movies_data(filters: MovieFilters, params: PageParams) -> dict[st
     statement, args = list_sql(filters, params)
     rows = await sql.fetch(statement, *args)
     total = int(rows[0]["total"]) if rows else 0
-    return envelope([_item(row) for row in rows if row["id"] is not None], params, total)
+    return envelope([movie_card(row) for row in rows if row["id"] is not None], params, total)
 
 
 _PAGE: TypeAdapter[Page[MovieListItem]] = TypeAdapter(Page[MovieListItem])
