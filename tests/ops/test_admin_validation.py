@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -10,6 +11,16 @@ from cinema.accounts.tables import ActivationToken, GroupName, User
 from cinema.catalog.tables import Genre, Movie
 from tests.ops.conftest import make_movie
 from tests.ops.test_admin import admin_session, csrf
+
+
+async def activation_state(user_id: int) -> dict[str, Any] | None:
+    """The user's `active` flag and `deactivated_at`, read from the table."""
+    return (
+        await User.select(User.active.as_alias("active"), User.deactivated_at)
+        .where(User.id == user_id)
+        .first()
+        .run()
+    )
 
 
 async def test_deactivation_in_the_admin_cannot_be_undone_by_an_activation_email(
@@ -23,12 +34,7 @@ async def test_deactivation_in_the_admin_cannot_be_undone_by_an_activation_email
         f"/admin/api/tables/users/{victim.id}/", json={"active": False}, headers=csrf(client)
     )
     assert response.status_code == 200, response.text
-    row = (
-        await User.select(User.active.as_alias("active"), User.deactivated_at)
-        .where(User.id == victim.id)
-        .first()
-        .run()
-    )
+    row = await activation_state(victim.id)
     assert row is not None
     assert row["active"] is False
     assert row["deactivated_at"] is not None
@@ -54,12 +60,7 @@ async def test_deactivation_in_the_admin_cannot_be_undone_by_an_activation_email
         f"/admin/api/tables/users/{victim.id}/", json={"active": True}, headers=csrf(client)
     )
     assert back.status_code == 200, back.text
-    row = (
-        await User.select(User.active.as_alias("active"), User.deactivated_at)
-        .where(User.id == victim.id)
-        .first()
-        .run()
-    )
+    row = await activation_state(victim.id)
     assert row == {"active": True, "deactivated_at": None}
     signed_in = await client.post(
         "/accounts/login", json={"email": victim.email, "password": victim.password}
