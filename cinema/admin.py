@@ -35,13 +35,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from piccolo.apps.user.tables import BaseUser
-from piccolo.columns import Serial
 from piccolo.table import Table
 from piccolo_admin.endpoints import AdminRouter, TableConfig
 from piccolo_api.crud.endpoints import OrderBy, PiccoloCRUD
 from piccolo_api.crud.hooks import Hook, HookType
 from piccolo_api.crud.validators import Validators, apply_validators
-from piccolo_api.session_auth.tables import SessionsBase
 from pydantic import TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -49,6 +47,7 @@ from starlette.responses import JSONResponse
 
 from cinema.accounts import passwords
 from cinema.accounts import tables as accounts
+from cinema.accounts.tables import AdminSession
 from cinema.catalog import movies as movie_rules
 from cinema.catalog import schemas as catalog_schemas
 from cinema.catalog import tables as catalog
@@ -61,12 +60,6 @@ from cinema.piccolo_app import TABLES
 
 ADMIN_PATH = "/admin"
 SITE_NAME = "Cinema Admin"
-
-
-class AdminSession(SessionsBase, tablename="admin_sessions"):
-    """A Piccolo Admin browser session (cookie `id`); created by migration 0005."""
-
-    id: Serial
 
 
 class Access(enum.Enum):

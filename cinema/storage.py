@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import filetype  # type: ignore[import-untyped]
 
-from cinema.accounts.queries import profile_out
+from cinema.accounts.queries import profile_out, profile_rows
 from cinema.accounts.schemas import ProfileOut
 from cinema.accounts.tables import UserProfile
 from cinema.config import Settings, get_settings
@@ -186,20 +186,7 @@ async def avatar_url(key: str | None) -> str | None:
 
 async def _profile(user_id: int) -> ProfileOut:
     """The profile as `GET /accounts/me/profile` shows it (accounts' `ProfileOut`)."""
-    row = (
-        await UserProfile.select(
-            UserProfile.first_name,
-            UserProfile.last_name,
-            UserProfile.gender,
-            UserProfile.date_of_birth,
-            UserProfile.info,
-            UserProfile.avatar,
-        )
-        .where(UserProfile.user == user_id)
-        .first()
-        .run()
-    )
-    return await profile_out(row)
+    return await profile_out((await profile_rows([user_id])).get(user_id))
 
 
 async def _delete_quietly(store: AvatarStore, key: str) -> None:

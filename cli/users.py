@@ -1,4 +1,4 @@
-"""`cinema users`: list, show, create, activate, deactivate, set-group, delete.
+"""`cinema users`: list, show, create, activate, deactivate, set-group, set-password, delete.
 
 A user is named by id or by email (any letter case). Every command calls one
 function of `cinema.accounts.service`; domain errors print in red and exit 1.
@@ -17,11 +17,12 @@ from cinema.pagination import PageParams
 from cli.common import JsonOption, output, print_json, run, success
 
 app = typer.Typer(
-    help="User accounts: list, show, create, activate, deactivate, set-group, delete.", no_args_is_help=True
+    help="User accounts: list, show, create, activate, deactivate, set-group, set-password, delete.",
+    no_args_is_help=True,
 )
 
 COLUMNS = ["id", "email", "group", "is_active", "created_at"]
-PROFILE_COLUMNS = ["first_name", "last_name", "gender", "date_of_birth", "info", "avatar_url"]
+PROFILE_COLUMNS = ["display_name", "first_name", "last_name", "gender", "date_of_birth", "info", "avatar_url"]
 
 UserArg = Annotated[str, typer.Argument(metavar="USER", help="User id or email.", show_default=False)]
 
@@ -136,6 +137,29 @@ def set_group(
         print_json(result)
         return
     success(f"User #{result.id} {result.email} is now {result.group.value}.")
+
+
+@app.command("set-password")
+def set_password(
+    user: UserArg,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt="New password",
+            hide_input=True,
+            confirmation_prompt=True,
+            help="New password (asked for when omitted): 8-64 characters with lower, upper, digit and symbol.",
+            show_default=False,
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Set a user's password: every session of theirs ends (API and admin) and they are emailed."""
+    result = run(lambda: service.set_password(user_ref(user), password))
+    if as_json:
+        print_json(result)
+        return
+    success(f"Set a new password for user #{result.id} {result.email}; their sessions have ended.")
 
 
 @app.command("delete")

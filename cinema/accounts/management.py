@@ -1,10 +1,14 @@
-"""Staff operations on accounts: list, show, create, change group, (de)activate, delete.
+"""Staff operations on accounts: list, show, create, change group, (de)activate,
+set password, set email, delete.
 
-Used by the ADMIN endpoints of the API and by `cinema users` / `cinema groups`.
+Used by the ADMIN endpoints of the API, by `cinema users` / `cinema groups`
+and by Piccolo Admin's user forms: every door calls these functions.
 `users.admin` and `users.superuser` (what Piccolo Admin checks) always follow
 the group: `admin` for MODERATOR and ADMIN, `superuser` for ADMIN only. The
 last active ADMIN cannot be demoted, deactivated or deleted (409 `last_admin`),
-so the system always keeps someone who can manage it.
+so the system always keeps someone who can manage it. A group change, a
+deactivation, a password set by staff and a deletion end every session of the
+account, API tokens and admin cookies alike (`sessions.revoke_all_sessions`).
 """
 
 from __future__ import annotations
@@ -14,16 +18,17 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
-from cinema.accounts import maintenance, onetime, sessions
+from cinema.accounts import maintenance, onetime, passwords, ratelimit, sessions
 from cinema.accounts.queries import UserRef, resolve, user_out, users_out
-from cinema.accounts.registration import create_account, group_id
-from cinema.accounts.schemas import GroupOut, PurgeOut, UserOut
-from cinema.accounts.tables import ActivationToken, GroupName, User, UserGroup
+from cinema.accounts.registration import create_account, email_taken, group_id
+from cinema.accounts.schemas import GroupOut, PurgeOut, UserOut, valid_email
+from cinema.accounts.tables import ActivationToken, GroupName, PasswordResetToken, User, UserGroup
 from cinema.catalog.sql import like_pattern
 from cinema.clock import utcnow
-from cinema.db import is_foreign_key_violation, is_postgres, transaction
-from cinema.errors import Conflict
+from cinema.db import is_foreign_key_violation, is_postgres, is_unique_violation, transaction
+from cinema.errors import Conflict, NotFound
 from cinema.pagination import Page, PageParams
+from cinema.tasks import enqueue_email
 
 
 async def list_users(
@@ -99,33 +104,36 @@ async def _guard_last_admin(user_id: int) -> None:
 async def set_group(ref: UserRef, group: GroupName) -> UserOut:
     """Move a user to `group`, keeping Piccolo Admin's `admin`/`superuser` flags in step.
 
-    Raises `NotFound` (404) and `Conflict` (409 `last_admin`).
+    A real change ends every session of the user (their tokens and admin
+    cookie carry the rights of the old role); naming the current group changes
+    nothing. Raises `NotFound` (404) and `Conflict` (409 `last_admin`).
     """
     async with transaction():
         user_id = await resolve(ref)
         if group is not GroupName.ADMIN:
             await _guard_last_admin(user_id)
+        new_group = await group_id(group)
+        before = await User.select(User.group.as_alias("group_id")).where(User.id == user_id).first().run()
         await (
             User.update(
-                {
-                    User.group: await group_id(group),
-                    User.admin: group.admin_flag,
-                    User.superuser: group.superuser_flag,
-                }
+                {User.group: new_group, User.admin: group.admin_flag, User.superuser: group.superuser_flag}
             )
             .where(User.id == user_id)
             .run()
         )
+        if before is not None and int(before["group_id"]) != new_group:
+            await sessions.revoke_all_sessions(user_id)
     return await user_out(user_id)
 
 
 async def set_active(ref: UserRef, active: bool) -> UserOut:
     """Activate or deactivate an account by hand.
 
-    Deactivation ends every session at once and blocks self-service
-    re-activation (resend/activate) until staff activate the account again;
-    either way a pending activation token is dropped. Raises `NotFound` (404)
-    and `Conflict` (409 `last_admin`).
+    Deactivation ends every session at once (API tokens and admin cookies)
+    and blocks self-service re-activation (resend/activate) until staff
+    activate the account again; activating it later revives none of those
+    sessions. Either way a pending activation token is dropped. Raises
+    `NotFound` (404) and `Conflict` (409 `last_admin`).
     """
     async with transaction():
         user_id = await resolve(ref)
@@ -140,7 +148,7 @@ async def set_active(ref: UserRef, active: bool) -> UserOut:
         # deactivated by staff (who alone may undo it).
         await onetime.discard(ActivationToken, user_id)
         if not active:
-            await sessions.end_all_sessions(user_id)
+            await sessions.revoke_all_sessions(user_id)
     return await user_out(user_id)
 
 
@@ -167,6 +175,9 @@ async def delete_user(ref: UserRef) -> UserOut:
             user_id = await resolve(ref)
             deleted = await user_out(user_id)
             await _guard_last_admin(user_id)
+            # The rows would cascade with the user anyway; ending them here keeps
+            # one mechanism for every way sessions end.
+            await sessions.revoke_all_sessions(user_id)
             await User.delete().where(User.id == user_id).run()
     except Exception as exc:
         if is_foreign_key_violation(exc):
@@ -176,6 +187,59 @@ async def delete_user(ref: UserRef) -> UserOut:
             ) from exc
         raise
     return deleted
+
+
+async def set_password(ref: UserRef, password: str) -> UserOut:
+    """Give a user a new password (staff, or piccolo_api's change-password form); all their sessions end.
+
+    The password follows the same rules as everywhere (`passwords.validate`),
+    is hashed before the transaction (bcrypt must not hold the write lock),
+    and the owner gets the "password changed" email, so a takeover by staff
+    credentials does not go unnoticed. A pending reset link is dropped (it
+    would undo the new password) and the failed-login lockout is cleared, as
+    a reset does. Raises `ValidationFailed` (422 `weak_password`) and `NotFound` (404).
+    """
+    passwords.validate(password)
+    user_id = await resolve(ref)
+    hashed = await passwords.hash_password(password)
+    async with transaction() as hooks:
+        updated = (
+            await User.update({User.password: hashed}).where(User.id == user_id).returning(User.email).run()
+        )
+        if not updated:  # deleted while the hash was computed
+            raise NotFound(f"No user {ref!r}.")
+        email = str(updated[0]["email"])
+        await onetime.discard(PasswordResetToken, user_id)
+        await sessions.revoke_all_sessions(user_id)
+        hooks.add(enqueue_email("password_changed", email))
+    await ratelimit.clear(email)
+    return await user_out(user_id)
+
+
+async def set_email(ref: UserRef, email: str) -> UserOut:
+    """Change a user's email (their sign-in name), validated as at sign-up and stored lower-cased.
+
+    Pending activation and reset links were mailed to the old address and
+    would name the new one: they are dropped (the owner asks for new ones).
+    Sessions stay: the account and its rights are the same. Raises
+    `ValidationFailed` (422 `invalid_email`), `Conflict` (409 `email_taken`)
+    and `NotFound` (404).
+    """
+    email = User.normalize_email(valid_email(email))
+    try:
+        async with transaction():
+            user_id = await resolve(ref)
+            if await User.exists().where((User.email == email) & (User.id != user_id)).run():
+                raise email_taken()
+            await User.update({User.email: email, User.username: email}).where(User.id == user_id).run()
+            await onetime.discard(ActivationToken, user_id)
+            await onetime.discard(PasswordResetToken, user_id)
+    except Exception as exc:
+        # Two changes racing for one email on PostgreSQL: the unique index decides.
+        if is_unique_violation(exc):
+            raise email_taken() from exc
+        raise
+    return await user_out(user_id)
 
 
 async def list_groups() -> list[GroupOut]:

@@ -11,7 +11,7 @@ from cinema.errors import NotFound
 #: A user named by id (int) or by email (str, any case), as the CLI accepts it.
 UserRef = int | str
 
-_PROFILE_FIELDS = ("first_name", "last_name", "gender", "date_of_birth", "info")
+_PROFILE_FIELDS = ("display_name", "first_name", "last_name", "gender", "date_of_birth", "info")
 
 
 async def avatar_url(key: str | None) -> str | None:
@@ -51,6 +51,7 @@ async def profile_rows(user_ids: list[int]) -> dict[int, dict[str, Any]]:
     rows = (
         await UserProfile.select(
             UserProfile.user.as_alias("user_id"),
+            UserProfile.display_name,
             UserProfile.first_name,
             UserProfile.last_name,
             UserProfile.gender,

@@ -1,7 +1,8 @@
 """Passwords: change (signed in), forgot (email a reset token), reset (with the token).
 
 A change ends every other session of the user; a reset ends all of them and
-clears the account's failed-login lockout. Either way the owner gets a
+clears the account's failed-login lockout. "Sessions" means every door's:
+API tokens and Piccolo Admin cookies (`sessions.revoke_all_sessions`). Either way the owner gets a
 "password changed" email, so a takeover does not go unnoticed. Reset tokens
 live `RESET_TOKEN_TTL_HOURS` (1 h by default), single-use, newest only.
 """
@@ -12,7 +13,7 @@ from datetime import timedelta
 
 from cinema.accounts import onetime, passwords, ratelimit, sessions
 from cinema.accounts.security import no_sooner_than
-from cinema.accounts.tables import PasswordResetToken, RefreshToken, User
+from cinema.accounts.tables import PasswordResetToken, User
 from cinema.config import get_settings
 from cinema.db import transaction
 from cinema.errors import InvalidInput, InvalidToken, NotAuthenticated
@@ -20,9 +21,11 @@ from cinema.tasks import enqueue_email
 
 
 async def change_password(
-    user_id: int, session_id: int, old_password: str, new_password: str, client_ip: str | None
+    user_id: int, session_id: str, old_password: str, new_password: str, client_ip: str | None
 ) -> None:
     """Replace the password after checking the current one; other sessions end.
+
+    `session_id` is the caller's session key: that API session stays signed in.
 
     Wrong old passwords count as failed sign-ins (a stolen access token must not
     allow guessing the password). Raises `ValidationFailed` (422
@@ -46,7 +49,7 @@ async def change_password(
     hashed = await passwords.hash_password(new_password)
     async with transaction() as hooks:
         await User.update({User.password: hashed}).where(User.id == user_id).run()
-        await sessions.end_all_sessions(user_id, except_session=session_id)
+        await sessions.revoke_all_sessions(user_id, except_session=session_id)
         hooks.add(enqueue_email("password_changed", email))
 
 
@@ -90,6 +93,6 @@ async def reset_password(email: str, token: str, new_password: str) -> None:
         )
         if not updated:
             raise InvalidToken()
-        await RefreshToken.delete().where(RefreshToken.user == user_id).run()
+        await sessions.revoke_all_sessions(user_id)
         hooks.add(enqueue_email("password_changed", email))
     await ratelimit.clear(email)

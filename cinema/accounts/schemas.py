@@ -8,15 +8,27 @@ password field.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 from pydantic_core import PydanticCustomError
 
 from cinema.accounts import passwords
 from cinema.accounts.tables import Gender, GroupName
 from cinema.clock import utcnow
+from cinema.errors import ValidationFailed
 
 #: Most guest-cart ids accepted at register/login.
 MAX_GUEST_CART = 100
@@ -47,6 +59,47 @@ def _blank_to_none(value: str | None) -> str | None:
     return value or None
 
 
+#: Longest display name, in characters (`user_profiles.display_name` is VARCHAR(50)).
+DISPLAY_NAME_MAX = 50
+#: Unicode categories a display name may not contain: controls (NUL, tabs, newlines...),
+#: invisible format characters (bidi overrides that reorder what others read, zero-width
+#: spaces), surrogates, private use, and line/paragraph separators.
+_FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}
+#: What the neutral handle looks like ("Member 42", see `profiles.public_name`): no one may pick it.
+_HANDLE_LIKE = re.compile(r"member\s*#?\s*\d+", re.IGNORECASE)
+
+
+def _display_name(value: str | None) -> str | None:
+    """NFC-normalised, trimmed, inner runs of spaces made one; blank is None (no display name)."""
+    if value is None:
+        return None
+    value = unicodedata.normalize("NFC", value)
+    if any(unicodedata.category(ch) in _FORBIDDEN_CATEGORIES for ch in value):
+        raise PydanticCustomError(
+            "control_characters", "The display name cannot contain control or invisible characters."
+        )
+    value = " ".join(value.split())
+    if not value:
+        return None
+    if len(value) > DISPLAY_NAME_MAX:
+        raise PydanticCustomError(
+            "display_name_too_long",
+            "The display name can have at most {max} characters.",
+            {"max": DISPLAY_NAME_MAX},
+        )
+    if _HANDLE_LIKE.fullmatch(value):
+        raise PydanticCustomError(
+            "display_name_reserved",
+            "Names like 'Member 123' are reserved for members without a display name.",
+        )
+    return value
+
+
+#: The name others see on your comments: 1..50 characters after trimming, no control or
+#: invisible characters; blank or null removes it (you then appear as "Member <id>").
+DisplayName = Annotated[str | None, AfterValidator(_display_name)]
+
+
 #: A new password: 8..64 characters, <= 72 UTF-8 bytes, lower, upper, digit and symbol.
 NewPassword = Annotated[str, AfterValidator(_strong)]
 #: A password being checked (login, old password): any string of sane length.
@@ -68,8 +121,25 @@ Name = Annotated[
 ]
 
 
+#: A new account email: checked as a deliverable address (the API's and every door's one rule).
+NewEmail = EmailStr
+_NEW_EMAIL: TypeAdapter[str] = TypeAdapter(NewEmail)
+
+
+def valid_email(value: str) -> str:
+    """`value` when it is a valid new account email (as `RegisterIn` checks it), for doors without a model.
+
+    Raises `ValidationFailed` (422 `invalid_email`).
+    """
+    try:
+        return _NEW_EMAIL.validate_python(value)
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"]
+        raise ValidationFailed(f"The email is not valid: {reason}", code="invalid_email") from None
+
+
 class RegisterIn(BaseModel):
-    email: EmailStr
+    email: NewEmail
     password: NewPassword
     cart_movie_ids: GuestCart = None
 
@@ -108,11 +178,18 @@ class GroupIn(BaseModel):
     group: GroupName
 
 
+class PasswordSetIn(BaseModel):
+    """Body of `PUT /accounts/users/{id}/password` (ADMIN)."""
+
+    password: NewPassword
+
+
 class ProfileUpdate(BaseModel):
     """PATCH body: only the fields sent change; `null` clears a field."""
 
     model_config = ConfigDict(extra="forbid")
 
+    display_name: DisplayName = None
     first_name: Name = None
     last_name: Name = None
     gender: Gender | None = None
@@ -121,6 +198,8 @@ class ProfileUpdate(BaseModel):
 
 
 class ProfileOut(BaseModel):
+    #: Public (shown as a comment's author); every other field is private.
+    display_name: str | None = None
     first_name: str | None = None
     last_name: str | None = None
     gender: Gender | None = None

@@ -1,11 +1,16 @@
 """JWT access/refresh tokens (pyjwt) and one-time email tokens.
 
 Both JWTs are HS256 with a fixed algorithm list (no `alg: none`, no algorithm
-confusion) and carry `sub` (user id), `sid` (session = `refresh_tokens.id`),
-`type` (`access` or `refresh`), `iat`, `exp` and `jti`. A token is only as
-alive as its session row: logout, password change or reuse detection delete
-the row, which ends the refresh token and every access token of the session
-at once.
+confusion) and carry `sub` (user id), `sid` (the session's key,
+`refresh_tokens.session_key`), `type` (`access` or `refresh`), `iat`, `exp`
+and `jti`. A token is only as alive as its session row: logout, password
+change or reuse detection delete the row, which ends the refresh token and
+every access token of the session at once.
+
+The session key is a random value, never a row id: SQLite hands a deleted
+row's id out again, so a token naming its session by id would come back to
+life when a later login (of anyone) got that id. A random key is never
+issued twice, so a session that ended stays ended (docs/sessions.md).
 
 Emailed activation/reset tokens are random URL-safe strings; only their
 SHA-256 is stored, so a database leak does not leak usable tokens.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import secrets
 import time
 import uuid
@@ -35,12 +41,16 @@ ALGORITHM = "HS256"
 TokenType = Literal["access", "refresh"]
 
 
+#: What a session key looks like: `secrets.token_urlsafe(32)`, 43 URL-safe characters.
+SESSION_KEY = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
 @dataclass(frozen=True)
 class TokenClaims:
-    """Verified claims of a JWT. `expires_at` is UTC."""
+    """Verified claims of a JWT. `expires_at` is UTC; `session_id` is the session's random key."""
 
     user_id: int
-    session_id: int
+    session_id: str
     token_type: TokenType
     jti: str
     expires_at: datetime
@@ -54,8 +64,13 @@ def new_jti() -> str:
     return uuid.uuid4().hex
 
 
+def new_session_key() -> str:
+    """A fresh session key (256 random bits): the `sid` of the session's tokens."""
+    return secrets.token_urlsafe(32)
+
+
 def encode_token(
-    user_id: int, session_id: int, token_type: TokenType, ttl: timedelta, jti: str | None = None
+    user_id: int, session_id: str, token_type: TokenType, ttl: timedelta, jti: str | None = None
 ) -> tuple[str, datetime]:
     """Sign a JWT; returns (token, expires_at UTC)."""
     now = utcnow()
@@ -83,7 +98,7 @@ def decode_token(token: str, expected_type: TokenType) -> TokenClaims:
         )
         claims = TokenClaims(
             user_id=int(payload["sub"]),
-            session_id=int(payload["sid"]),
+            session_id=payload["sid"],
             token_type=payload["type"],
             jti=str(payload["jti"]),
             expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
@@ -93,9 +108,13 @@ def decode_token(token: str, expected_type: TokenType) -> TokenClaims:
     except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError) as exc:
         # OverflowError/OSError: an `exp` beyond what a datetime can hold.
         raise NotAuthenticated("The token is invalid.", code="invalid_token") from exc
-    if not (1 <= claims.user_id <= MAX_ID and 1 <= claims.session_id <= MAX_ID):
-        # Ids are INTEGER columns: a larger `sub`/`sid` cannot name a row (and
-        # would overflow the database's bind parameter).
+    if not (1 <= claims.user_id <= MAX_ID):
+        # Ids are INTEGER columns: a larger `sub` cannot name a row (and would
+        # overflow the database's bind parameter).
+        raise NotAuthenticated("The token is invalid.", code="invalid_token")
+    if not (isinstance(claims.session_id, str) and SESSION_KEY.fullmatch(claims.session_id)):
+        # Tokens issued before session keys carried the row id (an integer):
+        # they name no session any more.
         raise NotAuthenticated("The token is invalid.", code="invalid_token")
     if claims.token_type != expected_type:
         article = "An" if expected_type == "access" else "A"

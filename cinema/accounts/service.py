@@ -7,7 +7,10 @@ rules live in the small modules re-exported here:
 - `auth`: login (rate limited), refresh (rotation, reuse detection), logout;
 - `recovery`: password change, forgot, reset;
 - `profiles`: `/accounts/me` and the profile;
-- `management`: staff operations (list, show, create, group, (de)activate, delete, groups, purge).
+- `management`: staff operations (list, show, create, group, (de)activate,
+  set password, set email, delete, groups, purge);
+- `sessions.revoke_all_sessions`: the one way an account's sessions (API tokens
+  and admin cookies) end.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ from cinema.accounts.management import (
     list_users,
     purge_tokens,
     set_active,
+    set_email,
     set_group,
+    set_password,
 )
 from cinema.accounts.profiles import get_me, get_profile, update_profile
 from cinema.accounts.queries import UserRef
 from cinema.accounts.recovery import change_password, forgot_password, reset_password
 from cinema.accounts.registration import activate, register, resend_activation
+from cinema.accounts.sessions import revoke_all_sessions
 
 __all__ = [
     "UserRef",
@@ -47,7 +53,10 @@ __all__ = [
     "register",
     "resend_activation",
     "reset_password",
+    "revoke_all_sessions",
     "set_active",
+    "set_email",
     "set_group",
+    "set_password",
     "update_profile",
 ]

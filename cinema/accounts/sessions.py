@@ -1,12 +1,18 @@
 """Login sessions: issuing, rotating and ending token pairs, and authenticating requests.
 
-A session is one `refresh_tokens` row (see `security`). Rules:
+A session is one `refresh_tokens` row, named by a random `session_key` that
+both of its tokens carry as `sid` (see `security`). Rules:
 - login opens a session and returns an access + refresh pair;
 - refresh rotates: the presented refresh token must carry the session's
   current `jti`; a stale `jti` means the token was stolen or replayed, so the
   whole session is deleted (OAuth 2.0 Security BCP, refresh token rotation);
 - every authenticated request re-reads the user and its session, so logout,
-  deactivation and deletion take effect at once.
+  deactivation and deletion take effect at once;
+- `revoke_all_sessions` is the one way an account's sessions end (password
+  change, reset or set by staff, deactivation, group change, deletion): it
+  ends the API sessions and the Piccolo Admin cookies together. A session
+  that ended is gone for good: its key is never issued again, and
+  re-activating the account brings nothing back (docs/sessions.md).
 """
 
 from __future__ import annotations
@@ -14,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cinema.accounts.security import decode_token, encode_token, new_jti, sha256
-from cinema.accounts.tables import GroupName, RefreshToken
+from cinema.accounts.security import decode_token, encode_token, new_jti, new_session_key, sha256
+from cinema.accounts.tables import AdminSession, GroupName, RefreshToken
 from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import fetch, transaction
@@ -29,7 +35,8 @@ class CurrentUser:
     id: int
     email: str
     group: GroupName
-    session_id: int
+    #: The session's key (the tokens' `sid`).
+    session_id: str
 
     def has_group(self, minimum: GroupName) -> bool:
         """True when the caller's role is `minimum` or above (USER < MODERATOR < ADMIN)."""
@@ -54,7 +61,7 @@ def _ttls() -> tuple[timedelta, timedelta]:
     )
 
 
-def _pair(user_id: int, session_id: int, jti: str) -> TokenPair:
+def _pair(user_id: int, session_id: str, jti: str) -> TokenPair:
     access_ttl, refresh_ttl = _ttls()
     access, _ = encode_token(user_id, session_id, "access", access_ttl)
     refresh, _ = encode_token(user_id, session_id, "refresh", refresh_ttl, jti=jti)
@@ -64,10 +71,11 @@ def _pair(user_id: int, session_id: int, jti: str) -> TokenPair:
 async def open_session(user_id: int) -> TokenPair:
     """Start a session for `user_id` (already authenticated) and return its tokens."""
     _, refresh_ttl = _ttls()
-    jti = new_jti()
-    row = RefreshToken(user=user_id, token=sha256(jti), expires_at=utcnow() + refresh_ttl)
-    await row.save()
-    return _pair(user_id, int(row.id), jti)
+    jti, key = new_jti(), new_session_key()
+    await RefreshToken.insert(
+        RefreshToken(user=user_id, session_key=key, token=sha256(jti), expires_at=utcnow() + refresh_ttl)
+    ).run()
+    return _pair(user_id, key, jti)
 
 
 async def rotate(refresh_token: str) -> TokenPair:
@@ -87,7 +95,7 @@ async def rotate(refresh_token: str) -> TokenPair:
             await RefreshToken.select(
                 RefreshToken.token, RefreshToken.expires_at, RefreshToken.user.active.as_alias("user_active")
             )
-            .where((RefreshToken.id == claims.session_id) & (RefreshToken.user == claims.user_id))
+            .where((RefreshToken.session_key == claims.session_id) & (RefreshToken.user == claims.user_id))
             .first()
             .run()
         )
@@ -97,7 +105,7 @@ async def rotate(refresh_token: str) -> TokenPair:
         jti = new_jti()
         if reused:
             # Deleted in this (committing) transaction: raising inside it would roll the deletion back.
-            await RefreshToken.delete().where(RefreshToken.id == claims.session_id).run()
+            await RefreshToken.delete().where(RefreshToken.session_key == claims.session_id).run()
             updated = []
         else:
             # The WHERE on the old hash makes two concurrent refreshes of one token
@@ -106,7 +114,10 @@ async def rotate(refresh_token: str) -> TokenPair:
                 await RefreshToken.update(
                     {RefreshToken.token: sha256(jti), RefreshToken.expires_at: utcnow() + refresh_ttl}
                 )
-                .where((RefreshToken.id == claims.session_id) & (RefreshToken.token == sha256(claims.jti)))
+                .where(
+                    (RefreshToken.session_key == claims.session_id)
+                    & (RefreshToken.token == sha256(claims.jti))
+                )
                 .returning(RefreshToken.id)
                 .run()
             )
@@ -117,11 +128,6 @@ async def rotate(refresh_token: str) -> TokenPair:
     if not updated:
         raise NotAuthenticated("The refresh token is no longer valid.", code="invalid_token")
     return _pair(claims.user_id, claims.session_id, jti)
-
-
-async def end_session(user_id: int, session_id: int) -> None:
-    """Log out one session: its refresh and access tokens stop working at once."""
-    await RefreshToken.delete().where((RefreshToken.id == session_id) & (RefreshToken.user == user_id)).run()
 
 
 async def logout(user: CurrentUser, refresh_token: str) -> None:
@@ -139,26 +145,37 @@ async def logout(user: CurrentUser, refresh_token: str) -> None:
         sessions_to_end.add(claims.session_id)
     await (
         RefreshToken.delete()
-        .where(RefreshToken.id.is_in(list(sessions_to_end)) & (RefreshToken.user == user.id))
+        .where(RefreshToken.session_key.is_in(sorted(sessions_to_end)) & (RefreshToken.user == user.id))
         .run()
     )
 
 
-async def end_all_sessions(user_id: int, *, except_session: int | None = None) -> None:
-    """End every session of a user (password change/reset), optionally keeping one."""
+async def revoke_all_sessions(user_id: int, *, except_session: str | None = None) -> None:
+    """End every session of a user, in every door: API tokens and Piccolo Admin cookies.
+
+    The one mechanism behind password change, reset and set-by-staff,
+    deactivation, group change and deletion, whichever door caused them (API,
+    CLI, admin UI). `except_session` (a session key, the `sid` of the caller's
+    tokens) keeps the API session that asked, as a password change does.
+    Call it inside the transaction that makes the change, so both commit or
+    neither does. Deleted rows cannot come back: re-activating the account
+    later opens nothing, and a new session always gets a new key.
+    """
     query = RefreshToken.delete().where(RefreshToken.user == user_id)
     if except_session is not None:
-        query = query.where(RefreshToken.id != except_session)
+        query = query.where(RefreshToken.session_key != except_session)
     await query.run()
+    await AdminSession.delete().where(AdminSession.user_id == user_id).run()
 
 
 #: The caller, their role and their live session, in one statement (both engines).
+#: The session is found by its unique key (an index lookup) and must belong to `sub`.
 _AUTHENTICATE_SQL = (
     "SELECT u.id, u.email, u.is_active AS active, g.name AS group_name "
-    "FROM users u "
+    "FROM refresh_tokens r "
+    "JOIN users u ON u.id = r.user_id "
     "JOIN user_groups g ON g.id = u.group_id "
-    "JOIN refresh_tokens r ON r.user_id = u.id "
-    "WHERE u.id = {} AND r.id = {} AND r.expires_at > {}"
+    "WHERE r.session_key = {} AND r.user_id = {} AND r.expires_at > {}"
 )
 
 
@@ -167,11 +184,13 @@ async def authenticate(access_token: str) -> CurrentUser:
 
     Every authenticated request runs it, so it skips the query builder: the user,
     their group's name and the session (by id, unexpired) joined in one
-    parameterised statement. Raises `NotAuthenticated` when the token is bad or
+    parameterised statement. The session is looked up by its random key, so
+    a token of an ended session matches nothing, whatever ids the database
+    has handed out since. Raises `NotAuthenticated` when the token is bad or
     expired, its session ended, or the user is gone or inactive.
     """
     claims = decode_token(access_token, "access")
-    rows = await fetch(_AUTHENTICATE_SQL, claims.user_id, claims.session_id, utcnow())
+    rows = await fetch(_AUTHENTICATE_SQL, claims.session_id, claims.user_id, utcnow())
     row = rows[0] if rows else None
     if row is None or not row["active"]:
         raise NotAuthenticated("The session has ended or the account is not active.", code="invalid_token")

@@ -28,6 +28,7 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.readable import Readable
 from piccolo.table import Table
+from piccolo_api.session_auth.tables import SessionsBase
 
 from cinema.accounts import passwords
 
@@ -170,10 +171,11 @@ class User(BaseUser, tablename="users"):
 
     @classmethod
     async def update_password(cls, user: str | int, password: str) -> None:
-        passwords.validate(password)
-        clause = cls.id == user if isinstance(user, int) else cls.email == cls.normalize_email(user)
-        hashed = await passwords.hash_password(password)
-        await cls.update({cls.password: hashed}).where(clause).run()
+        """piccolo_api's change-password form (and Piccolo's tools) land here: the accounts
+        service sets it, so the rules, the email and the end of every session apply."""
+        from cinema.accounts.management import set_password
+
+        await set_password(user, password)
 
     @classmethod
     async def login(cls, username: str, password: str) -> int | None:
@@ -206,11 +208,17 @@ class User(BaseUser, tablename="users"):
 
 
 class UserProfile(Table, tablename="user_profiles"):
-    """One per user, deleted with it."""
+    """One per user, deleted with it.
+
+    `display_name` is the only field shown to others (as a comment's author);
+    the rest is private to the user and staff (docs/privacy.md).
+    """
 
     id: Serial
 
     user = ForeignKey(User, unique=True, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
+    #: Migration 0007; validated by `schemas.DisplayName`.
+    display_name = Varchar(length=50, null=True, default=None)
     # `default=None`: Piccolo's defaults would otherwise be "" and *today* for the date.
     first_name = Varchar(length=100, null=True, default=None)
     last_name = Varchar(length=100, null=True, default=None)
@@ -243,18 +251,39 @@ class PasswordResetToken(Table, tablename="password_reset_tokens"):
 class RefreshToken(Table, tablename="refresh_tokens"):
     """One row per login session; many per user.
 
-    `id` is the session id (`sid` claim of both tokens). `token` is the SHA-256
-    of the current refresh token's `jti`: rotation replaces it, and a
-    presented token whose jti no longer matches is a reuse, which deletes the
-    row and so ends the session's access tokens too.
+    `session_key` names the session (`sid` claim of both tokens): a random
+    value, never reused, unlike `id`, which SQLite hands out again after a
+    delete (docs/sessions.md). `token` is the SHA-256 of the current refresh
+    token's `jti`: rotation replaces it, and a presented token whose jti no
+    longer matches is a reuse, which deletes the row and so ends the
+    session's access tokens too. Both are `secret` (Piccolo leaves them out
+    of admin answers): with the signing key, a session key is half a token.
     """
 
     id: Serial
 
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="user_id")
-    token = Varchar(length=64, unique=True)
+    #: Unique index `refresh_tokens_session_key` (migration 0006).
+    session_key = Varchar(length=64, unique=True, secret=True)
+    token = Varchar(length=64, unique=True, secret=True)
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz(index=True)
+
+
+class AdminSession(SessionsBase, tablename="admin_sessions"):
+    """A Piccolo Admin browser session (cookie `id`), created by piccolo_api at sign-in.
+
+    An account's sessions, like its API sessions, end through
+    `sessions.revoke_all_sessions`. `user_id` is a foreign key that deletes
+    the rows with their user (migration 0006): piccolo_api looks the signed-in
+    person up by this id, and SQLite reuses a deleted user's id, so a
+    surviving row would sign its cookie in as the next account created.
+    """
+
+    id: Serial
+
+    # piccolo_api's SessionsBase declares a plain Integer; same column, now with the cascade.
+    user_id = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="user_id")
 
 
 class LoginFailure(Table, tablename="login_failures"):

@@ -17,7 +17,7 @@ from typing import Any
 
 from piccolo.query.methods.select import Select
 
-from cinema.accounts.tables import User, UserProfile
+from cinema.accounts.profiles import public_names
 from cinema.catalog.tables import Movie
 from cinema.db import is_postgres
 from cinema.errors import NotFound
@@ -60,31 +60,10 @@ async def movie_exists(movie_id: int) -> bool:
     return await Movie.exists().where(Movie.id == movie_id).run()
 
 
-def display_name(email: str, first_name: str | None, last_name: str | None) -> str:
-    """Public name of a user: "First Last" from the profile, else the email's local part."""
-    name = " ".join(part.strip() for part in (first_name, last_name) if part and part.strip())
-    return name or email.split("@", 1)[0]
-
-
 async def display_names(user_ids: set[int]) -> dict[int, str]:
-    """`display_name` of each user id (one query for users, one for profiles)."""
-    if not user_ids:
-        return {}
-    users = await User.select(User.id, User.email).where(User.id.is_in(list(user_ids))).run()
-    profiles = (
-        await UserProfile.select(
-            UserProfile.user.as_alias("user_id"),
-            UserProfile.first_name,
-            UserProfile.last_name,
-        )
-        .where(UserProfile.user.is_in(list(user_ids)))
-        .run()
-    )
-    by_user = {int(p["user_id"]): p for p in profiles}
-    names: dict[int, str] = {}
-    for user in users:
-        profile = by_user.get(int(user["id"]), {})
-        names[int(user["id"])] = display_name(
-            user["email"], profile.get("first_name"), profile.get("last_name")
-        )
-    return names
+    """The public name of each user id: the display name they chose, or a neutral handle.
+
+    Never the email or the profile's real name (accounts' `profiles.public_names`
+    owns the rule; docs/privacy.md).
+    """
+    return await public_names(user_ids)

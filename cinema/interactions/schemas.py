@@ -73,8 +73,9 @@ class CommentIn(BaseModel):
 class CommentOut(BaseModel):
     """A comment or reply.
 
-    `author_name` is the author's profile name, or the part of their email
-    before the `@` when the profile has none (emails are not published).
+    `author_name` is the display name the author chose in their profile, or
+    "Member <author_id>" when they chose none (emails and real names are
+    never published).
     `liked_by_me` is null for an anonymous caller.
     """
 

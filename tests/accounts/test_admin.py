@@ -122,9 +122,12 @@ async def test_change_group_keeps_admin_flags_in_step(client, make_user) -> None
         assert response.json()["group"] == group
         assert await flags() == row
 
-    # The role takes effect on the user's next request.
+    # The change ended the user's sessions; the new role holds from their next sign-in.
     await client.patch(f"/accounts/users/{user.id}/group", headers=admin.headers, json={"group": "ADMIN"})
-    assert (await client.get("/accounts/users", headers=user.headers)).status_code == 200
+    assert (await client.get("/accounts/users", headers=user.headers)).status_code == 401
+    signed_in = await client.post("/accounts/login", json={"email": user.email, "password": user.password})
+    fresh = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    assert (await client.get("/accounts/users", headers=fresh)).status_code == 200
 
     bad = await client.patch(
         f"/accounts/users/{user.id}/group", headers=admin.headers, json={"group": "ROOT"}

@@ -217,8 +217,13 @@ def test_tokens_purge_deletes_only_expired_rows(cli_runner) -> None:
     async def seed() -> None:
         await ActivationToken(user=user["id"], token="a" * 64, expires_at=now - timedelta(minutes=1)).save()
         await PasswordResetToken(user=user["id"], token="b" * 64, expires_at=now + timedelta(hours=1)).save()
-        await RefreshToken(user=user["id"], token="c" * 64, expires_at=now - timedelta(days=1)).save()
-        await RefreshToken(user=user["id"], token="d" * 64, expires_at=now + timedelta(days=1)).save()
+        for key, token, expires_at in [
+            ("c", "c" * 64, now - timedelta(days=1)),
+            ("d", "d" * 64, now + timedelta(days=1)),
+        ]:
+            await RefreshToken(
+                user=user["id"], session_key=key * 43, token=token, expires_at=expires_at
+            ).save()
         await LoginFailure(
             email="x@example.com", client_ip="10.0.0.1", created_at=now - timedelta(hours=1)
         ).save()

@@ -8,6 +8,7 @@ from cinema.accounts.tables import GroupName, UserProfile
 from cinema.clock import utcnow
 
 EMPTY = {
+    "display_name": None,
     "first_name": None,
     "last_name": None,
     "gender": None,

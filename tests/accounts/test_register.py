@@ -22,6 +22,7 @@ async def test_register_creates_inactive_user_with_profile_and_sends_activation(
     assert body["is_active"] is False
     assert body["created_at"].endswith(("+00:00", "Z"))
     assert body["profile"] == {
+        "display_name": None,
         "first_name": None,
         "last_name": None,
         "gender": None,

@@ -17,7 +17,7 @@ SECRET = "test-secret-key-that-is-long-enough-0123456789"  # JWT_SECRET_KEY of t
 
 def _claims(
     user_id: int,
-    session_id: int,
+    session_id: str,
     token_type: str = "access",  # noqa: S107 - the JWT type claim
     **changes: object,
 ) -> dict[str, object]:
@@ -34,10 +34,13 @@ def _claims(
     return claims
 
 
-async def _session_id(user_id: int) -> int:
-    row = await RefreshToken.select(RefreshToken.id).where(RefreshToken.user == user_id).first().run()
+async def _session_id(user_id: int) -> str:
+    """The session key of the user's (first) session: the `sid` its tokens carry."""
+    row = (
+        await RefreshToken.select(RefreshToken.session_key).where(RefreshToken.user == user_id).first().run()
+    )
     assert row is not None
-    return int(row["id"])
+    return str(row["session_key"])
 
 
 def _assert_401(response) -> None:  # type: ignore[no-untyped-def]
@@ -102,7 +105,9 @@ async def test_signed_tokens_with_bad_claims_are_401(client, make_user) -> None:
         {k: v for k, v in _claims(user.id, sid).items() if k != "exp"},
         _claims(user.id, sid, type="admin"),
         _claims(user.id + 1000, sid),  # a session that is not this user's
-        _claims(user.id, sid + 1000),  # no such session
+        _claims(user.id, sid[:-1] + ("A" if sid[-1] != "A" else "B")),  # no such session
+        _claims(user.id, 1),  # the old integer session ids name nothing any more
+        _claims(user.id, sid + "x"),  # not a session key's shape
     ]
     for claims in bad_claims:
         token = jwt.encode(claims, SECRET, algorithm="HS256")
@@ -165,7 +170,7 @@ async def test_expired_or_garbage_refresh_token_is_401_invalid_token(client, mak
     for token in (
         expired,
         "garbage",
-        jwt.encode(_claims(user.id, 1, "refresh"), "wrong-key-wrong-key-wrong-key-wrong-key!!"),
+        jwt.encode(_claims(user.id, "k" * 43, "refresh"), "wrong-key-wrong-key-wrong-key-wrong-key!!"),
     ):
         response = await client.post("/accounts/refresh", json={"refresh_token": token})
         _assert_401(response)

@@ -40,7 +40,15 @@ async def test_png_upload_is_stored_under_the_users_prefix_and_served(client, ma
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"first_name", "last_name", "gender", "date_of_birth", "info", "avatar_url"}
+    assert set(body) == {
+        "display_name",
+        "first_name",
+        "last_name",
+        "gender",
+        "date_of_birth",
+        "info",
+        "avatar_url",
+    }
     key = await stored_key(user.id)
     assert key is not None
     assert re.fullmatch(rf"avatars/{user.id}/[0-9a-f]{{32}}\.png", key)

@@ -81,7 +81,7 @@ _CART_SQL = (
     "FROM users u LEFT JOIN carts c ON c.user_id = u.id LEFT JOIN cart_items ci ON ci.cart_id = c.id "
     "LEFT JOIN movies m ON m.id = ci.movie_id "
     "WHERE u.id = $1 AND u.is_active AND EXISTS (SELECT 1 FROM refresh_tokens rt "
-    "WHERE rt.id = $2 AND rt.user_id = u.id AND rt.expires_at > now()) "
+    "WHERE rt.session_key = $2 AND rt.user_id = u.id AND rt.expires_at > now()) "
     "ORDER BY ci.added_at, ci.id"
 )
 
@@ -302,7 +302,7 @@ class Baseline:
             )
             if claims["type"] != "access":
                 raise jwt.InvalidTokenError("not an access token")
-            user_id, session_id = int(claims["sub"]), int(claims["sid"])
+            user_id, session_id = int(claims["sub"]), str(claims["sid"])
         except (jwt.PyJWTError, ValueError, KeyError):
             return _error(401, "The token is invalid.", "invalid_token")
         rows = await self.pool.fetch(_CART_SQL, user_id, session_id)

@@ -22,6 +22,7 @@ from cinema.accounts.schemas import (
     MessageOut,
     PasswordChangeIn,
     PasswordResetIn,
+    PasswordSetIn,
     ProfileOut,
     ProfileUpdate,
     RefreshIn,
@@ -260,3 +261,15 @@ async def activate_user(user_id: UserId, admin: Admin) -> UserOut:
 async def deactivate_user(user_id: UserId, admin: Admin) -> UserOut:
     """Every session of the user ends at once."""
     return await service.set_active(user_id, False)
+
+
+@router.put(
+    "/accounts/users/{user_id}/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Set a user's password (ADMIN)",
+    responses=_errors((404, "No such user"), (422, "Weak password")),
+)
+async def set_user_password(user_id: UserId, body: PasswordSetIn, admin: Admin) -> None:
+    """Every session of the user ends (API tokens and admin sign-ins); they get a "password changed" email."""
+    await service.set_password(user_id, body.password)
