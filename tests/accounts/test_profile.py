@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
+
+import pytest
 
 from cinema.accounts.tables import GroupName, UserProfile
 from cinema.clock import utcnow
@@ -106,3 +109,79 @@ async def test_profile_validation(client, make_user) -> None:
 async def test_profile_needs_a_user(client) -> None:
     assert (await client.get("/accounts/me/profile")).status_code == 401
     assert (await client.patch("/accounts/me/profile", json={"info": "x"})).status_code == 401
+
+
+async def test_display_name_is_set_trimmed_and_cleared(client, make_user) -> None:
+    user = await make_user()
+
+    response = await client.patch(
+        "/accounts/me/profile", headers=user.headers, json={"display_name": "  Night\u00a0 Owl  "}
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {**EMPTY, "display_name": "Night Owl"}
+    stored = (
+        await UserProfile.select(UserProfile.display_name).where(UserProfile.user == user.id).first().run()
+    )
+    assert stored == {"display_name": "Night Owl"}
+    # Composed and decomposed spellings are one name (stored NFC).
+    decomposed = await client.patch(
+        "/accounts/me/profile", headers=user.headers, json={"display_name": "Cine\u0301phile"}
+    )
+    assert decomposed.json()["display_name"] == "Cin\u00e9phile"
+    longest = await client.patch(
+        "/accounts/me/profile", headers=user.headers, json={"display_name": "é" * 50}
+    )
+    assert longest.status_code == 200
+    assert longest.json()["display_name"] == "é" * 50
+    for cleared in (None, "   "):
+        response = await client.patch(
+            "/accounts/me/profile", headers=user.headers, json={"display_name": cleared}
+        )
+        assert response.status_code == 200
+        assert response.json()["display_name"] is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "x" * 51,
+        "Nul\u0000byte",
+        "tab\there",
+        "new\nline",
+        "bell\u0007",
+        "right\u202eto-left",  # a bidi override reorders what other readers see
+        "zero\u200bwidth",
+        "line\u2028separator",
+        "private\ue000use",
+        "lone\ud800surrogate",
+        "Member 7",
+        "member #12",
+        "MEMBER12",
+    ],
+)
+async def test_display_name_refuses_control_invisible_long_and_handle_like_names(
+    client, make_user, name
+) -> None:
+    user = await make_user()
+    await client.patch("/accounts/me/profile", headers=user.headers, json={"display_name": "Kept"})
+
+    # Sent as escaped ASCII JSON, so a lone surrogate arrives as a client could send it.
+    response = await client.patch(
+        "/accounts/me/profile",
+        headers={**user.headers, "Content-Type": "application/json"},
+        content=json.dumps({"display_name": name}),
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_error"
+    assert (await client.get("/accounts/me/profile", headers=user.headers)).json()["display_name"] == "Kept"
+
+
+async def test_display_name_of_a_wrong_type_is_422(client, make_user) -> None:
+    user = await make_user()
+    for value in (42, ["a"], {"a": 1}, True):
+        response = await client.patch(
+            "/accounts/me/profile", headers=user.headers, json={"display_name": value}
+        )
+        assert response.status_code == 422, value

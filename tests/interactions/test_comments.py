@@ -31,21 +31,37 @@ async def test_post_comment_answers_201_with_the_comment(client: Any, make_user:
     assert created["movie_id"] == movie
     assert created["parent_id"] is None
     assert created["author_id"] == user.id
-    assert created["author_name"] == "ann.smith"  # the email's local part: emails are not published
+    # No display name chosen: a neutral handle, nothing from the email.
+    assert created["author_name"] == f"Member {user.id}"
+    assert "ann" not in str(created).lower()
     assert (created["replies_count"], created["likes"]) == (0, 0)
     assert created["created_at"].endswith(("+00:00", "Z"))
     assert (await counters(movie))["comments_count"] == 1
 
 
-async def test_author_name_comes_from_the_profile(client: Any, make_user: Any, movie: int) -> None:
-    user = await make_user()
+async def test_author_name_is_the_display_name_chosen_in_the_profile(
+    client: Any, make_user: Any, movie: int
+) -> None:
+    user = await make_user(email="ann.smith@example.com")
+    # The real name stays private: only the display name is public.
     await UserProfile(user=user.id, first_name="Ann", last_name="Smith").save()
+    chosen = await client.patch(
+        "/accounts/me/profile", headers=user.headers, json={"display_name": "  Cinéphile   42 "}
+    )
+    assert chosen.status_code == 200, chosen.text
 
     created = await _post(client, user, movie, "Hello")
 
-    assert created["author_name"] == "Ann Smith"
+    assert created["author_name"] == "Cinéphile 42"
     listed = (await client.get(f"/movies/{movie}/comments")).json()
-    assert listed["items"][0]["author_name"] == "Ann Smith"
+    assert listed["items"][0]["author_name"] == "Cinéphile 42"
+    assert "Smith" not in str(listed)
+    assert "ann.smith" not in str(listed)
+
+    # Clearing it brings back the neutral handle.
+    await client.patch("/accounts/me/profile", headers=user.headers, json={"display_name": None})
+    listed = (await client.get(f"/movies/{movie}/comments")).json()
+    assert listed["items"][0]["author_name"] == f"Member {user.id}"
 
 
 async def test_list_is_top_level_newest_first_and_paged(client: Any, make_user: Any, movie: int) -> None:

@@ -29,7 +29,11 @@ async def test_reply_notifies_the_parents_author_in_app_and_by_email(
     assert body["total"] == 1
     notice = body["items"][0]
     assert notice["kind"] == "comment_reply"
-    assert notice["message"] == 'bob replied to your comment on "The Test Picture": "Agreed, the ending!"'
+    # The actor appears under their public name (a neutral handle here), never their email.
+    assert (
+        notice["message"]
+        == f'Member {bob.id} replied to your comment on "The Test Picture": "Agreed, the ending!"'
+    )
     assert (notice["actor_id"], notice["comment_id"], notice["movie_id"]) == (bob.id, reply, movie)
     assert notice["is_read"] is False
     assert notice["created_at"].endswith(("+00:00", "Z"))
@@ -52,14 +56,15 @@ async def test_like_notifies_the_author_once(client: Any, make_user: Any, movie:
     await client.put(f"/comments/{root}/like", headers=bob.headers)  # idempotent: no second notice
 
     rows = await Notification.select(Notification.kind, Notification.message).run()
-    assert rows == [{"kind": "comment_like", "message": 'bob liked your comment on "The Test Picture".'}]
+    liked = f'Member {bob.id} liked your comment on "The Test Picture".'
+    assert rows == [{"kind": "comment_like", "message": liked}]
     listed = (await client.get("/notifications", headers=alice.headers)).json()
     assert [(n["kind"], n["comment_id"], n["actor_id"]) for n in listed["items"]] == [
         ("comment_like", root, bob.id)
     ]
     mails = await outbox()
     assert [m["To"] for m in mails] == ["alice@example.com"]
-    assert 'bob liked your comment on "The Test Picture".' in text_of(mails[0])
+    assert liked in text_of(mails[0])
 
 
 async def test_own_reply_and_own_like_notify_no_one(
@@ -156,4 +161,6 @@ async def test_reply_email_goes_through_real_smtp(
     assert len(messages) == 1
     assert messages[0]["To"] == "alice@example.com"
     assert messages[0]["Subject"] == "New activity on your comment"
-    assert 'bob replied to your comment on "The Test Picture": "Over the wire"' in text_of(messages[0])
+    assert f'Member {bob.id} replied to your comment on "The Test Picture": "Over the wire"' in text_of(
+        messages[0]
+    )
