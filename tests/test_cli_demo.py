@@ -61,6 +61,7 @@ def test_migrate_reports_and_an_unmigrated_database_is_a_clear_error(tmp_path: P
 
     first = _cinema(env, "db", "migrate")
     assert first.returncode == 0, first.stderr
-    assert "Applied 5 migration(s)" in first.stdout
+    shipped = len(list((Path(__file__).resolve().parents[1] / "piccolo_migrations").glob("cinema_*.py")))
+    assert f"Applied {shipped} migration(s)" in first.stdout
     second = _cinema(env, "db", "migrate")
     assert second.stdout.strip() == "Database is up to date."

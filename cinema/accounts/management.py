@@ -105,7 +105,7 @@ async def set_group(ref: UserRef, group: GroupName) -> UserOut:
     """Move a user to `group`, keeping Piccolo Admin's `admin`/`superuser` flags in step.
 
     A real change ends every session of the user (their tokens and admin
-    cookie carry the rights of the old role); naming the current group changes
+    cookie carry the rights of the old role); naming the current group ends
     nothing. Raises `NotFound` (404) and `Conflict` (409 `last_admin`).
     """
     async with transaction():
