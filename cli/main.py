@@ -17,7 +17,6 @@ from cli.common import CinemaGroup, CinemaTyper
 app = CinemaTyper(
     name="cinema",
     cls=CinemaGroup,
-    help="Operate the Cinema backend: database, users, catalog, carts, orders, payments.",
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_show_locals=False,
@@ -38,7 +37,7 @@ def main(
     """Operate the Cinema backend: database, users, catalog, carts, orders, payments.
 
     Exit codes: 0 done, 1 domain error, 2 usage error, 3 infrastructure problem
-    (settings, database, Redis).
+    (settings, database, Redis). Add --debug for the traceback of a failure.
     """
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_support import invoke_cli
+from tests.cli_support import flat, invoke_cli
 
 
 def test_demo_refuses_a_busy_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,6 +44,19 @@ def test_demo_keeps_credentials_only_once_accepted(tmp_path: Path, monkeypatch: 
     again = invoke_cli("demo", "--no-serve")
     assert again.exit_code == 0, again.stderr
     assert "24 movies already in the catalog" in again.stdout
+
+
+def test_demo_checks_the_staff_emails_by_the_account_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CINEMA_MODERATOR_EMAIL", "mod@localhost")
+
+    refused = invoke_cli("demo", "--no-serve")
+
+    assert refused.exit_code == 2
+    assert "CINEMA_MODERATOR_EMAIL: value is not a valid email address" in flat(refused.stderr)
+    assert not (tmp_path / "var" / "demo-credentials.json").exists()
 
 
 def _cinema(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
