@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import typer
+from cli.common import CinemaTyper, JsonOption, console, output, print_json, run, success
+from cli.params import UserArg, id_argument
 
-from cinema.commerce import carts
-from cli.common import JsonOption, console, output, print_json, run, success
+app = CinemaTyper(help="Carts.", no_args_is_help=True)
 
-app = typer.Typer(help="Carts.", no_args_is_help=True)
-
-UserArg = Annotated[str, typer.Argument(help="The cart's owner: email or user id.")]
-MovieArg = Annotated[int, typer.Argument(help="Movie id.", min=1)]
+MovieArg = Annotated[int, id_argument("Movie id.", metavar="MOVIE_ID")]
 
 ITEM_COLUMNS = ("movie_id", "name", "price", "year", "genres", "added_at")
 
@@ -24,6 +21,8 @@ ITEM_COLUMNS = ("movie_id", "name", "price", "year", "genres", "added_at")
 @app.command()
 def show(user: UserArg, as_json: JsonOption = False) -> None:
     """Show a user's cart with today's prices and the total."""
+    from cinema.commerce import carts
+
     cart = run(lambda: carts.get_cart(user))
     if as_json:
         print_json(cart)
@@ -36,6 +35,8 @@ def show(user: UserArg, as_json: JsonOption = False) -> None:
 @app.command()
 def add(user: UserArg, movie_id: MovieArg, as_json: JsonOption = False) -> None:
     """Put a movie in a user's cart."""
+    from cinema.commerce import carts
+
     item = run(lambda: carts.add_to_cart(user, movie_id))
     if as_json:
         print_json(item)
@@ -46,6 +47,8 @@ def add(user: UserArg, movie_id: MovieArg, as_json: JsonOption = False) -> None:
 @app.command()
 def remove(user: UserArg, movie_id: MovieArg) -> None:
     """Take a movie out of a user's cart."""
+    from cinema.commerce import carts
+
     run(lambda: carts.remove_from_cart(user, movie_id))
     success(f"Removed movie {movie_id} from the cart.")
 
@@ -53,6 +56,8 @@ def remove(user: UserArg, movie_id: MovieArg) -> None:
 @app.command()
 def clear(user: UserArg, as_json: JsonOption = False) -> None:
     """Empty a user's cart."""
+    from cinema.commerce import carts
+
     removed = run(lambda: carts.clear_cart(user))
     if as_json:
         print_json({"removed": removed})

@@ -7,10 +7,10 @@ from typing import Annotated
 import typer
 
 from cinema.catalog.schemas import EntityKind
-from cli.common import JsonOption, output, run
+from cli.common import CinemaTyper, JsonOption, output, run
 
-apps: dict[str, typer.Typer] = {
-    name: typer.Typer(help=f"{name.title()} of the catalog.", no_args_is_help=True)
+apps: dict[str, CinemaTyper] = {
+    name: CinemaTyper(help=f"{name.title()} of the catalog.", no_args_is_help=True)
     for name in ("genres", "stars", "directors", "certifications")
 }
 

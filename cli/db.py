@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import typer
+from cli.common import CinemaTyper, console, run, success
 
-from cli.common import console, run, success
-
-app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app = CinemaTyper(help="Database schema.", no_args_is_help=True)
 
 
 @app.command()

@@ -16,9 +16,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cinema.catalog.schemas import ImportReport, MovieCreate, MovieDetail, MovieFilters, MovieUpdate, SortKey
-from cli.common import JsonOption, console, err_console, output, print_json, run, success
+from cli.common import CinemaTyper, JsonOption, console, err_console, output, print_json, run, success
+from cli.params import id_argument, id_option
 
-app = typer.Typer(help="Movies: import the IMDb CSV, browse, and edit the catalog.", no_args_is_help=True)
+app = CinemaTyper(help="Movies: import the IMDb CSV, browse, and edit the catalog.", no_args_is_help=True)
+
+MovieArg = Annotated[int, id_argument("Movie id.", metavar="MOVIE_ID")]
 
 
 def _decimal(value: str | None) -> Decimal | None:
@@ -123,10 +126,14 @@ def list_(
     imdb_max: Annotated[float | None, typer.Option()] = None,
     price_min: Annotated[str | None, typer.Option()] = None,
     price_max: Annotated[str | None, typer.Option()] = None,
-    genre_id: Annotated[int | None, typer.Option()] = None,
-    star_id: Annotated[int | None, typer.Option()] = None,
-    director_id: Annotated[int | None, typer.Option()] = None,
-    certification_id: Annotated[int | None, typer.Option()] = None,
+    genre_id: Annotated[int | None, id_option("--genre-id", help="Only movies with this genre.")] = None,
+    star_id: Annotated[int | None, id_option("--star-id", help="Only movies with this star.")] = None,
+    director_id: Annotated[
+        int | None, id_option("--director-id", help="Only movies with this director.")
+    ] = None,
+    certification_id: Annotated[
+        int | None, id_option("--certification-id", help="Only movies with this certification.")
+    ] = None,
     sort: Annotated[SortKey | None, typer.Option(help="Field, `-` prefix for descending.")] = None,
     page: Annotated[int, typer.Option(min=1)] = 1,
     per_page: Annotated[int, typer.Option(min=1, max=100)] = 20,
@@ -196,7 +203,7 @@ def _show(movie: MovieDetail, as_json: bool) -> None:
 
 
 @app.command()
-def show(movie_id: int, as_json: JsonOption = False) -> None:
+def show(movie_id: MovieArg, as_json: JsonOption = False) -> None:
     """One movie in full, with its counters."""
     from cinema.catalog.movies import get_movie
 
@@ -254,7 +261,7 @@ def create(
 
 @app.command()
 def update(
-    movie_id: int,
+    movie_id: MovieArg,
     name: Annotated[str | None, typer.Option()] = None,
     year: Annotated[int | None, typer.Option()] = None,
     time: Annotated[int | None, typer.Option(help="Runtime in minutes.")] = None,
@@ -306,7 +313,7 @@ def update(
 
 @app.command()
 def delete(
-    movie_id: int,
+    movie_id: MovieArg,
     force: Annotated[bool, typer.Option("--force", help="Also take it out of the carts holding it.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:

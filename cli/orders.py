@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import TypeAdapter, ValidationError
 
-from cinema.commerce import orders
 from cinema.commerce.schemas import OrderOut
 from cinema.commerce.tables import OrderStatus
 from cinema.pagination import PageParams
-from cli.common import JsonOption, console, output, print_json, run, success
+from cli.common import CinemaTyper, JsonOption, console, output, print_json, run, success
+from cli.params import id_argument, parse_user
 
-app = typer.Typer(help="Orders.", no_args_is_help=True)
+app = CinemaTyper(help="Orders.", no_args_is_help=True)
 
-OrderArg = Annotated[int, typer.Argument(help="Order id.", min=1)]
+OrderArg = Annotated[int, id_argument("Order id.", metavar="ORDER_ID")]
 
 _BOUND: TypeAdapter[date | datetime] = TypeAdapter(date | datetime)
 
@@ -45,7 +45,10 @@ def _row(order: OrderOut) -> dict[str, object]:
 @app.command("list")
 def list_(
     user: Annotated[
-        str | None, typer.Option("--user", "-u", help="Only this user's orders: email or id.")
+        Any,
+        typer.Option(
+            "--user", "-u", parser=parse_user, metavar="USER", help="Only this user's orders: email or id."
+        ),
     ] = None,
     status: Annotated[
         OrderStatus | None, typer.Option("--status", "-s", help="pending, paid or canceled.")
@@ -59,10 +62,14 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """List every user's orders, newest first."""
+    from cinema.commerce import orders
+
     start, end = _when(date_from), _when(date_to)
+    # As text, an id is looked up too: an unknown user is an error here, not an empty page.
+    owner = None if user is None else str(user)
     result = run(
         lambda: orders.list_orders(
-            user=user, status=status, date_from=start, date_to=end, params=PageParams(page, per_page)
+            user=owner, status=status, date_from=start, date_to=end, params=PageParams(page, per_page)
         )
     )
     output(
@@ -90,12 +97,16 @@ def _render(order: OrderOut, as_json: bool) -> None:
 @app.command()
 def show(order_id: OrderArg, as_json: JsonOption = False) -> None:
     """Show one order with its items."""
+    from cinema.commerce import orders
+
     _render(run(lambda: orders.get_order(order_id)), as_json)
 
 
 @app.command()
 def cancel(order_id: OrderArg, as_json: JsonOption = False) -> None:
     """Cancel a pending order (a paid one needs a refund: `cinema refunds`)."""
+    from cinema.commerce import orders
+
     order = run(lambda: orders.cancel_order(order_id))
     if as_json:
         print_json(order)

@@ -7,19 +7,19 @@ from typing import Annotated
 
 import typer
 
-from cinema.commerce import payments
 from cinema.commerce.tables import PaymentStatus
 from cinema.pagination import PageParams
-from cli.common import JsonOption, output, print_json, run
+from cli.common import CinemaTyper, JsonOption, output, print_json, run
+from cli.params import id_argument, id_option
 
-app = typer.Typer(help="Payments: list and show.", no_args_is_help=True)
+app = CinemaTyper(help="Payments: list and show.", no_args_is_help=True)
 
 COLUMNS = ["id", "user_id", "order_id", "created_at", "status", "amount", "currency", "external_payment_id"]
 
 
 @app.command("list")
 def list_payments(
-    user_id: Annotated[int | None, typer.Option("--user-id", help="Only this user's payments.")] = None,
+    user_id: Annotated[int | None, id_option("--user-id", help="Only this user's payments.")] = None,
     status: Annotated[
         PaymentStatus | None, typer.Option(help="pending, successful, canceled or refunded.")
     ] = None,
@@ -34,6 +34,8 @@ def list_payments(
     as_json: JsonOption = False,
 ) -> None:
     """Payments, newest first (same filters as GET /payments/admin)."""
+    from cinema.commerce import payments
+
     result = run(
         lambda: payments.list_payments(
             PageParams(page, per_page),
@@ -53,8 +55,12 @@ def list_payments(
 
 
 @app.command("show")
-def show_payment(payment_id: int, as_json: JsonOption = False) -> None:
+def show_payment(
+    payment_id: Annotated[int, id_argument("Payment id.", metavar="PAYMENT_ID")], as_json: JsonOption = False
+) -> None:
     """One payment with its items and failure reason."""
+    from cinema.commerce import payments
+
     payment = run(lambda: payments.get_payment(payment_id, viewer_id=None))
     if as_json:
         print_json(payment)

@@ -6,12 +6,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
-from taskiq import InMemoryBroker
 
-from cinema.commerce import refunds
 from cinema.commerce.tables import RefundStatus
 from cinema.pagination import PageParams
-from cli.common import JsonOption, output, print_json, run, success
+from cli.common import CinemaTyper, JsonOption, output, print_json, run, success
+from cli.params import id_argument, id_option
 
 T = TypeVar("T")
 
@@ -24,6 +23,8 @@ def _sending_emails(make: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[
     """
 
     async def call() -> T:
+        from taskiq import InMemoryBroker
+
         from cinema.tasks import broker
 
         result = await make()
@@ -34,7 +35,9 @@ def _sending_emails(make: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[
     return call
 
 
-app = typer.Typer(help="Refund requests: list, approve, reject.", no_args_is_help=True)
+app = CinemaTyper(help="Refund requests: list, approve, reject.", no_args_is_help=True)
+
+RequestArg = Annotated[int, id_argument("Refund request id.", metavar="REQUEST_ID")]
 
 COLUMNS = ["id", "order_id", "user_id", "payment_id", "status", "reason", "created_at", "decided_at"]
 
@@ -42,12 +45,14 @@ COLUMNS = ["id", "order_id", "user_id", "payment_id", "status", "reason", "creat
 @app.command("list")
 def list_requests(
     status: Annotated[RefundStatus | None, typer.Option(help="requested, refunded or rejected.")] = None,
-    user_id: Annotated[int | None, typer.Option("--user-id", help="Only this user's requests.")] = None,
+    user_id: Annotated[int | None, id_option("--user-id", help="Only this user's requests.")] = None,
     page: Annotated[int, typer.Option(min=1)] = 1,
     per_page: Annotated[int, typer.Option("--per-page", min=1, max=100)] = 20,
     as_json: JsonOption = False,
 ) -> None:
     """Refund requests, oldest first."""
+    from cinema.commerce import refunds
+
     result = run(lambda: refunds.list_requests(PageParams(page, per_page), status=status, user_id=user_id))
     output(
         result.items,
@@ -59,8 +64,10 @@ def list_requests(
 
 
 @app.command("approve")
-def approve(request_id: int, as_json: JsonOption = False) -> None:
+def approve(request_id: RequestArg, as_json: JsonOption = False) -> None:
     """Refund the order's payment through the gateway; the order is canceled and the owner emailed."""
+    from cinema.commerce import refunds
+
     request = run(_sending_emails(lambda: refunds.approve_request(request_id)))
     if as_json:
         print_json(request)
@@ -73,11 +80,13 @@ def approve(request_id: int, as_json: JsonOption = False) -> None:
 
 @app.command("reject")
 def reject(
-    request_id: int,
+    request_id: RequestArg,
     note: Annotated[str, typer.Option("--note", help="Why; sent to the customer.")],
     as_json: JsonOption = False,
 ) -> None:
     """Reject a refund request; the owner is emailed the note."""
+    from cinema.commerce import refunds
+
     request = run(_sending_emails(lambda: refunds.reject_request(request_id, note)))
     if as_json:
         print_json(request)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from cli.common import InfrastructureError
+
 
 def register(app: typer.Typer) -> None:
     """Add the process commands to the root app."""
@@ -21,6 +23,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve the HTTP API (uvicorn)."""
         import uvicorn
+
+        from cinema.config import get_settings
+
+        get_settings()  # invalid settings: one line and exit 3 here, not a traceback from uvicorn
 
         uvicorn.run(
             "cinema.api.app:create_app",
@@ -54,10 +60,7 @@ def _require_redis() -> None:
     from cinema.config import get_settings
 
     if not get_settings().redis_url:
-        typer.secho(
+        raise InfrastructureError(
             "REDIS_URL is not set: without a broker, tasks run inside the API process "
-            "and no separate worker is needed.",
-            fg="red",
-            err=True,
+            "and no separate worker is needed."
         )
-        raise typer.Exit(1)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import typer
+from cli.common import CinemaTyper, JsonOption, output, print_json, run
 
-from cinema.accounts import service
-from cli.common import JsonOption, output, print_json, run
-
-app = typer.Typer(help="Tokens: delete expired ones.", no_args_is_help=True)
+app = CinemaTyper(help="Tokens: delete expired ones.", no_args_is_help=True)
 
 
 @app.command("purge")
@@ -16,6 +13,8 @@ def purge(as_json: JsonOption = False) -> None:
 
     The scheduler (`cinema scheduler`) does the same every hour.
     """
+    from cinema.accounts import service
+
     counts = run(service.purge_tokens)
     if as_json:
         print_json(counts)

@@ -1,7 +1,9 @@
 """`cinema users`: list, show, create, activate, deactivate, set-group, set-password, delete.
 
-A user is named by id or by email (any letter case). Every command calls one
-function of `cinema.accounts.service`; domain errors print in red and exit 1.
+A user is named by id or by email (any letter case), each checked as the API
+checks it (`cli.params`). Every command calls one function of
+`cinema.accounts.service`, imported when it runs (so `--help` reads no
+settings); domain errors print in red and exit 1.
 """
 
 from __future__ import annotations
@@ -10,27 +12,19 @@ from typing import Annotated
 
 import typer
 
-from cinema.accounts import service
 from cinema.accounts.schemas import UserOut
 from cinema.accounts.tables import GroupName
 from cinema.pagination import PageParams
-from cli.common import JsonOption, output, print_json, run, success
+from cli.common import CinemaTyper, JsonOption, output, print_json, run, success
+from cli.params import EmailOption, PasswordOption, PasswordStdinOption, UserArg, read_password
 
-app = typer.Typer(
+app = CinemaTyper(
     help="User accounts: list, show, create, activate, deactivate, set-group, set-password, delete.",
     no_args_is_help=True,
 )
 
 COLUMNS = ["id", "email", "group", "is_active", "created_at"]
 PROFILE_COLUMNS = ["display_name", "first_name", "last_name", "gender", "date_of_birth", "info", "avatar_url"]
-
-UserArg = Annotated[str, typer.Argument(metavar="USER", help="User id or email.", show_default=False)]
-
-
-def user_ref(value: str) -> int | str:
-    """A user id when `value` is all digits, else an email."""
-    value = value.strip()
-    return int(value) if value.isdigit() else value
 
 
 def _show(user: UserOut, as_json: bool, title: str | None = None) -> None:
@@ -54,6 +48,8 @@ def list_users(
     as_json: JsonOption = False,
 ) -> None:
     """Users by id, a page at a time (same filters as GET /accounts/users)."""
+    from cinema.accounts import service
+
     result = run(
         lambda: service.list_users(PageParams(page, per_page), email=email, group=group, is_active=active)
     )
@@ -69,22 +65,16 @@ def list_users(
 @app.command("show")
 def show_user(user: UserArg, as_json: JsonOption = False) -> None:
     """One user with their profile."""
-    _show(run(lambda: service.get_user(user_ref(user))), as_json)
+    from cinema.accounts import service
+
+    _show(run(lambda: service.get_user(user)), as_json)
 
 
 @app.command("create")
 def create_user(
-    email: Annotated[str, typer.Option(help="Email address (the sign-in name).", show_default=False)],
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-            help="Password (asked for when omitted): 8-64 characters with lower, upper, digit and symbol.",
-            show_default=False,
-        ),
-    ],
+    email: EmailOption,
+    password: PasswordOption = None,
+    password_stdin: PasswordStdinOption = False,
     group: Annotated[
         GroupName, typer.Option(help="USER, MODERATOR or ADMIN.", case_sensitive=False)
     ] = GroupName.USER,
@@ -93,8 +83,14 @@ def create_user(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Create an account for scripts and operators; no activation email is sent."""
-    user = run(lambda: service.create_user(email, password, group, active=active))
+    """Create an account for scripts and operators; no activation email is sent.
+
+    The password comes from --password-stdin (scripts), else a hidden prompt on a terminal.
+    """
+    from cinema.accounts import service
+
+    secret = read_password(password, password_stdin)
+    user = run(lambda: service.create_user(email, secret, group, active=active))
     if as_json:
         print_json(user)
         return
@@ -106,7 +102,9 @@ def create_user(
 @app.command("activate")
 def activate_user(user: UserArg, as_json: JsonOption = False) -> None:
     """Activate an account by hand (its pending activation link is dropped)."""
-    result = run(lambda: service.set_active(user_ref(user), True))
+    from cinema.accounts import service
+
+    result = run(lambda: service.set_active(user, True))
     if as_json:
         print_json(result)
         return
@@ -116,7 +114,9 @@ def activate_user(user: UserArg, as_json: JsonOption = False) -> None:
 @app.command("deactivate")
 def deactivate_user(user: UserArg, as_json: JsonOption = False) -> None:
     """Deactivate an account: it cannot sign in and every session ends at once."""
-    result = run(lambda: service.set_active(user_ref(user), False))
+    from cinema.accounts import service
+
+    result = run(lambda: service.set_active(user, False))
     if as_json:
         print_json(result)
         return
@@ -132,7 +132,9 @@ def set_group(
     as_json: JsonOption = False,
 ) -> None:
     """Move a user to another group (role); Piccolo Admin access follows it."""
-    result = run(lambda: service.set_group(user_ref(user), group))
+    from cinema.accounts import service
+
+    result = run(lambda: service.set_group(user, group))
     if as_json:
         print_json(result)
         return
@@ -142,20 +144,18 @@ def set_group(
 @app.command("set-password")
 def set_password(
     user: UserArg,
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt="New password",
-            hide_input=True,
-            confirmation_prompt=True,
-            help="New password (asked for when omitted): 8-64 characters with lower, upper, digit and symbol.",
-            show_default=False,
-        ),
-    ],
+    password: PasswordOption = None,
+    password_stdin: PasswordStdinOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Set a user's password: every session of theirs ends (API and admin) and they are emailed."""
-    result = run(lambda: service.set_password(user_ref(user), password))
+    """Set a user's password: every session of theirs ends (API and admin) and they are emailed.
+
+    The password comes from --password-stdin (scripts), else a hidden prompt on a terminal.
+    """
+    from cinema.accounts import service
+
+    secret = read_password(password, password_stdin)
+    result = run(lambda: service.set_password(user, secret))
     if as_json:
         print_json(result)
         return
@@ -174,7 +174,9 @@ def delete_user(
     """
     if not yes:
         typer.confirm(f"Delete user {user} and everything that belongs to them?", abort=True)
-    deleted = run(lambda: service.delete_user(user_ref(user)))
+    from cinema.accounts import service
+
+    deleted = run(lambda: service.delete_user(user))
     if as_json:
         print_json(deleted)
         return

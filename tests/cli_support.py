@@ -18,8 +18,12 @@ keeps one session-scoped event loop with the pool opened once by the root
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from typer.testing import CliRunner
@@ -59,3 +63,31 @@ def invoke_cli(*args: str, input: str | None = None) -> Any:
 
     with parked_pool():
         return CliRunner().invoke(app, list(args), input=input)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cinema_process(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """The real `cinema` program in a process of its own: fresh imports, real exit code and streams.
+
+    `env` entries override (or, set to "", blank) the suite's environment,
+    which points at the test database.
+    """
+    return subprocess.run(  # noqa: S603 - this interpreter, fixed module, test arguments
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=ROOT,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def flat(text: str) -> str:
+    """`text` with Typer's error box and line wrapping removed, to look for a whole sentence."""
+    return " ".join(text.replace("│", " ").split())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_support import invoke_cli
+from tests.cli_support import flat, invoke_cli
 
 
 def test_demo_refuses_a_busy_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,6 +46,19 @@ def test_demo_keeps_credentials_only_once_accepted(tmp_path: Path, monkeypatch: 
     assert "24 movies already in the catalog" in again.stdout
 
 
+def test_demo_checks_the_staff_emails_by_the_account_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CINEMA_MODERATOR_EMAIL", "mod@localhost")
+
+    refused = invoke_cli("demo", "--no-serve")
+
+    assert refused.exit_code == 2
+    assert "CINEMA_MODERATOR_EMAIL: value is not a valid email address" in flat(refused.stderr)
+    assert not (tmp_path / "var" / "demo-credentials.json").exists()
+
+
 def _cinema(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - this interpreter, fixed module, test arguments
         [sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, check=False
@@ -55,7 +68,7 @@ def _cinema(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 def test_migrate_reports_and_an_unmigrated_database_is_a_clear_error(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/fresh.sqlite"}
     unmigrated = _cinema(env, "users", "list")
-    assert unmigrated.returncode == 1
+    assert unmigrated.returncode == 3  # an infrastructure problem (README.md, "CLI")
     assert "no Cinema schema" in unmigrated.stderr
     assert "Traceback" not in unmigrated.stderr
 

@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from cinema.accounts.tables import ActivationToken, LoginFailure, PasswordResetToken, RefreshToken, User
 from cinema.clock import utcnow
 from cinema.commerce.tables import Order
-from tests.cli_support import in_cli_loop
+from tests.accounts.conftest import register
+from tests.cli_support import ROOT, flat, in_cli_loop, invoke_cli
 from tests.conftest import STRONG_PASSWORD
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _create(cli_runner, email: str, *extra: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -73,17 +74,121 @@ def test_create_and_show(cli_runner) -> None:
     assert "inactive" in plain.stdout
 
 
-def test_create_prompts_for_the_password_when_omitted(cli_runner) -> None:
-    result = cli_runner(
+def _password_matches(email: str, password: str) -> bool:
+    async def check() -> bool:
+        user = await User.objects().where(User.email == email).first().run()
+        assert user is not None, f"no user {email}"
+        return await user.check_password(password)
+
+    return in_cli_loop(check)
+
+
+def test_create_prompts_twice_with_hidden_input_on_a_terminal() -> None:
+    """Without a password option, a terminal is asked (hidden, with confirmation)."""
+    master, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "users", "create", "--email", "tty@example.com", "--active"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=ROOT,
+        env={**os.environ, "NO_COLOR": "1"},
+        # No controlling terminal: getpass reads this pty, never the developer's /dev/tty.
+        start_new_session=True,
+    )
+    os.close(terminal)
+    seen = bytearray()
+
+    def read_until(marker: bytes) -> None:
+        deadline = time.monotonic() + 60
+        while marker not in seen:
+            assert time.monotonic() < deadline, f"no {marker!r} in {bytes(seen)!r}"
+            if select.select([master], [], [], 1)[0]:
+                try:
+                    chunk = os.read(master, 1024)
+                except OSError:  # EIO: the program ended
+                    chunk = b""
+                assert chunk, f"ended before {marker!r}: {bytes(seen)!r}"
+                seen.extend(chunk)
+
+    try:
+        read_until(b"Password: ")
+        os.write(master, STRONG_PASSWORD.encode() + b"\n")
+        read_until(b"Repeat for confirmation: ")
+        os.write(master, STRONG_PASSWORD.encode() + b"\n")
+        read_until(b"Created user")
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+        process.wait()
+        os.close(master)
+    assert STRONG_PASSWORD.encode() not in seen  # never echoed
+    assert _password_matches("tty@example.com", STRONG_PASSWORD)
+
+
+def test_password_from_stdin(cli_runner) -> None:
+    created = cli_runner(
         "users",
         "create",
         "--email",
-        "prompt@example.com",
-        "--active",
-        input=f"{STRONG_PASSWORD}\n{STRONG_PASSWORD}\n",
+        "script@example.com",
+        "--password-stdin",
+        "--json",
+        input=f"{STRONG_PASSWORD}\n",
     )
-    assert result.exit_code == 0, result.output
-    assert STRONG_PASSWORD not in result.output  # hidden input
+    assert created.exit_code == 0, created.output
+    assert json.loads(created.stdout)["email"] == "script@example.com"
+    assert STRONG_PASSWORD not in created.output
+    assert _password_matches("script@example.com", STRONG_PASSWORD)
+
+    # Only the line break goes: a Windows one too, but never the password's own spaces.
+    crlf = cli_runner(
+        "users", "create", "--email", "crlf@example.com", "--password-stdin", input=f" {STRONG_PASSWORD}\r\n"
+    )
+    assert crlf.exit_code == 0, crlf.output
+    assert _password_matches("crlf@example.com", f" {STRONG_PASSWORD}")
+
+    empty = cli_runner("users", "create", "--email", "empty@example.com", "--password-stdin", input="")
+    assert empty.exit_code == 2
+    assert "standard input held no password" in flat(empty.stderr)
+    both = cli_runner(
+        "users",
+        "create",
+        "--email",
+        "both@example.com",
+        "--password",
+        STRONG_PASSWORD,
+        "--password-stdin",
+        input=f"{STRONG_PASSWORD}\n",
+    )
+    assert both.exit_code == 2
+    assert "not both" in flat(both.stderr)
+    assert json.loads(cli_runner("users", "list", "--json").stdout)["total"] == 2
+
+
+def test_a_missing_password_without_a_terminal_fails_at_once() -> None:
+    """Input that stays open but is no terminal: a usage error now, not a wait forever."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "users", "create", "--email", "nopass@example.com"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "NO_COLOR": "1"},
+        start_new_session=True,  # no /dev/tty to fall back on
+        text=True,
+    )
+    try:
+        code = process.wait(timeout=60)
+    finally:
+        process.kill()
+    assert process.stderr is not None
+    stderr = process.stderr.read()
+    process.communicate()  # closes the pipes
+    assert code == 2
+    assert "no terminal to ask for it. Pipe it in with --password-stdin." in flat(stderr)
+    assert "Traceback" not in stderr
+    assert in_cli_loop(lambda: User.count().run()) == 0
 
 
 def test_create_errors_are_red_on_stderr_with_exit_1(cli_runner) -> None:
@@ -103,6 +208,66 @@ def test_create_errors_are_red_on_stderr_with_exit_1(cli_runner) -> None:
         "users", "create", "--email", "g@example.com", "--password", STRONG_PASSWORD, "--group", "ROOT"
     )
     assert bad_group.exit_code == 2  # a usage error, reported by Typer
+
+
+BAD_EMAILS = ["not-an-email", "ann@", "ann@localhost", "two@signs@example.com", "ann@exa mple.com"]
+
+
+async def test_a_bad_email_is_refused_with_the_apis_sentence(client) -> None:
+    """One rule for an account's email: the CLI refuses what registration refuses, in the same words."""
+    for email in BAD_EMAILS:
+        api = await register(client, email)
+        assert api.status_code == 422, email
+        [error] = api.json()["detail"]
+        assert error["loc"] == ["body", "email"]
+        sentence = error["msg"]
+        assert sentence.startswith("value is not a valid email address: ")
+
+        created = invoke_cli("users", "create", "--email", email, "--password", STRONG_PASSWORD)
+        assert created.exit_code == 2, (email, created.output)
+        assert sentence in flat(created.stderr)
+        assert "Traceback" not in created.output
+        # Where a user may be named by email, the same rule and words.
+        for command in (
+            ("users", "show", email),
+            ("carts", "show", email),
+            ("orders", "list", "--user", email),
+        ):
+            named = invoke_cli(*command)
+            assert named.exit_code == 2, (command, named.output)
+            assert sentence in flat(named.stderr)
+    assert await User.count().run() == 0
+
+
+async def test_private_mail_domains_are_accounts_in_every_door(client) -> None:
+    """`.local` and `.test` (the demo's staff accounts) register through the API as through the CLI."""
+    for email in ("dev@cinema.local", "qa@films.test"):
+        response = await register(client, email)
+        assert response.status_code == 201, response.text
+        assert response.json()["email"] == email
+
+
+def test_the_cli_creates_and_finds_private_domain_accounts(cli_runner) -> None:
+    created = _create(cli_runner, "Ops@Cinema.Local", "--active")
+    assert created["email"] == "ops@cinema.local"
+    found = cli_runner("users", "show", "ops@cinema.local", "--json")
+    assert found.exit_code == 0, found.output
+    assert json.loads(found.stdout)["id"] == created["id"]
+    assert _create(cli_runner, "qa@films.test")["email"] == "qa@films.test"
+
+
+@pytest.mark.parametrize("user", ["0", "-1", str(2**31), "99999999999999999999"])
+@pytest.mark.parametrize(
+    "command", [("show",), ("activate",), ("delete", "--yes"), ("set-group", "{user}", "USER")]
+)
+def test_a_user_id_out_of_range_is_refused_clearly(cli_runner, command: tuple[str, ...], user: str) -> None:
+    args = [user if part == "{user}" else part for part in command]
+    if "{user}" not in command:
+        args.insert(1, user)
+    result = cli_runner("users", *args)
+    assert result.exit_code == 2, result.output
+    assert f"{int(user)} is out of range: ids are whole numbers from 1 to 2147483647." in flat(result.stderr)
+    assert "Traceback" not in result.output
 
 
 def test_list_with_filters(cli_runner) -> None:

@@ -24,6 +24,7 @@ import pytest
 from cinema.accounts.tables import GroupName
 from cinema.commerce.tables import RefundRequest
 from cinema.config import get_settings
+from tests.cli_support import cinema_process
 from tests.commerce.payments_helpers import (
     movie_counters,
     order_state,
@@ -242,6 +243,28 @@ async def test_cli_rejects_a_request_with_a_note(client, paid, outbox):
     # A rejected request no longer blocks a new one.
     new = await client.post(f"/orders/{p.order_id}/refund", json={"reason": "Again"}, headers=p.user.headers)
     assert new.status_code == 202
+
+
+async def test_cli_with_redis_unreachable_is_one_line_and_exit_3(client, paid):
+    p = await paid()
+    request_id = (
+        await client.post(f"/orders/{p.order_id}/refund", json={"reason": "Meh"}, headers=p.user.headers)
+    ).json()["id"]
+
+    result = cinema_process(
+        "refunds",
+        "reject",
+        str(request_id),
+        "--note",
+        "No.",
+        env={"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"},
+    )
+
+    assert result.returncode == 3, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: cannot reach Redis at redis://127.0.0.1:")
+    assert "REDIS_URL" in line
+    assert "Traceback" not in result.stderr
 
 
 async def test_cli_payments_list_and_show(paid):
