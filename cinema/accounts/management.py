@@ -1,6 +1,8 @@
-"""Staff operations on accounts: list, show, create, change group, (de)activate, delete.
+"""Staff operations on accounts: list, show, create, change group, (de)activate,
+set email or password, delete.
 
-Used by the ADMIN endpoints of the API and by `cinema users` / `cinema groups`.
+Used by the ADMIN endpoints of the API, by `cinema users` / `cinema groups` and
+by the admin UI (docs/admin.md).
 `users.admin` and `users.superuser` (what Piccolo Admin checks) always follow
 the group: `admin` for MODERATOR and ADMIN, `superuser` for ADMIN only. The
 last active ADMIN cannot be demoted, deactivated or deleted (409 `last_admin`),
@@ -13,17 +15,36 @@ from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
+from pydantic import EmailStr, TypeAdapter, ValidationError
 
-from cinema.accounts import maintenance, onetime, sessions
+from cinema.accounts import maintenance, onetime, passwords, sessions
 from cinema.accounts.queries import UserRef, resolve, user_out, users_out
-from cinema.accounts.registration import create_account, group_id
+from cinema.accounts.registration import create_account, email_taken, group_id
 from cinema.accounts.schemas import GroupOut, PurgeOut, UserOut
 from cinema.accounts.tables import ActivationToken, GroupName, User, UserGroup
 from cinema.catalog.sql import like_pattern
 from cinema.clock import utcnow
-from cinema.db import is_foreign_key_violation, is_postgres, transaction
-from cinema.errors import Conflict
+from cinema.db import is_foreign_key_violation, is_postgres, is_unique_violation, transaction
+from cinema.errors import Conflict, ValidationFailed
 from cinema.pagination import Page, PageParams
+from cinema.tasks import enqueue_email
+
+#: The API's email rule (`RegisterIn.email`): staff-given addresses meet it too.
+_EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
+
+
+def checked_email(email: str) -> str:
+    """`email` normalised (trimmed, lower-cased) once it passes the API's `EmailStr` rule.
+
+    Raises `ValidationFailed` (422 `invalid_email`).
+    """
+    try:
+        _EMAIL.validate_python(email.strip())
+    except ValidationError:
+        raise ValidationFailed(
+            f"{email.strip()!r} is not a valid email address.", code="invalid_email"
+        ) from None
+    return User.normalize_email(email)
 
 
 async def list_users(
@@ -147,11 +168,53 @@ async def set_active(ref: UserRef, active: bool) -> UserOut:
 async def create_user(
     email: str, password: str, group: GroupName = GroupName.USER, *, active: bool
 ) -> UserOut:
-    """Create an account directly (operators, scripts): no activation email.
+    """Create an account directly (operators, scripts, the admin UI): no activation email.
 
-    Raises `ValidationFailed` (422 `weak_password`), `Conflict` (409 `email_taken`).
+    Raises `ValidationFailed` (422 `invalid_email`, `weak_password`), `Conflict` (409 `email_taken`).
     """
-    user_id = await create_account(email, password, group, active=active, send_activation=False)
+    user_id = await create_account(
+        checked_email(email), password, group, active=active, send_activation=False
+    )
+    return await user_out(user_id)
+
+
+async def set_email(ref: UserRef, email: str) -> UserOut:
+    """Give a user another email address (it is also their sign-in name).
+
+    Raises `NotFound` (404), `ValidationFailed` (422 `invalid_email`) and
+    `Conflict` (409 `email_taken`, case-insensitive).
+    """
+    address = checked_email(email)
+    try:
+        async with transaction():
+            user_id = await resolve(ref)
+            if await User.exists().where((User.email == address) & (User.id != user_id)).run():
+                raise email_taken()
+            await User.update({User.email: address, User.username: address}).where(User.id == user_id).run()
+    except Exception as exc:  # two accounts renamed to one address at once: the unique index decides
+        if is_unique_violation(exc):
+            raise email_taken() from exc
+        raise
+    return await user_out(user_id)
+
+
+async def set_password(ref: UserRef, password: str) -> UserOut:
+    """Set a user's password by hand (staff): the password rules apply, every session ends.
+
+    The owner is emailed `password_changed` (like a change or a reset), so a
+    password set behind their back does not go unnoticed. Raises `NotFound`
+    (404) and `ValidationFailed` (422 `weak_password`).
+    """
+    passwords.validate(password)
+    # Hashed before the transaction: bcrypt is slow on purpose and must not hold the write lock.
+    hashed = await passwords.hash_password(password)
+    async with transaction() as hooks:
+        user_id = await resolve(ref)
+        await User.update({User.password: hashed}).where(User.id == user_id).run()
+        await sessions.end_all_sessions(user_id)
+        row = await User.select(User.email).where(User.id == user_id).first().run()
+        assert row is not None
+        hooks.add(enqueue_email("password_changed", str(row["email"])))
     return await user_out(user_id)
 
 

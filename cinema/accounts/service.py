@@ -7,7 +7,8 @@ rules live in the small modules re-exported here:
 - `auth`: login (rate limited), refresh (rotation, reuse detection), logout;
 - `recovery`: password change, forgot, reset;
 - `profiles`: `/accounts/me` and the profile;
-- `management`: staff operations (list, show, create, group, (de)activate, delete, groups, purge).
+- `management`: staff operations (list, show, create, group, (de)activate, email, password,
+  delete, groups, purge).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from cinema.accounts.management import (
     list_users,
     purge_tokens,
     set_active,
+    set_email,
     set_group,
+    set_password,
 )
 from cinema.accounts.profiles import get_me, get_profile, update_profile
 from cinema.accounts.queries import UserRef
@@ -48,6 +51,8 @@ __all__ = [
     "resend_activation",
     "reset_password",
     "set_active",
+    "set_email",
     "set_group",
+    "set_password",
     "update_profile",
 ]
