@@ -38,6 +38,7 @@ from piccolo.columns import UUID, Column, Date, Timestamp, Timestamptz
 from piccolo.table import Table
 from piccolo.utils.pydantic import create_pydantic_model
 from piccolo_api.crud.endpoints import OrderBy, ParamException, Params, PiccoloCRUD
+from piccolo_api.crud.exceptions import MalformedQuery
 from piccolo_api.crud.validators import Validators, apply_validators
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -192,6 +193,13 @@ class CinemaCRUD(PiccoloCRUD):
         split.operators = _rekeyed(split.operators, self._attribute)
         split.match_types = _rekeyed(split.match_types, self._attribute)
         return split
+
+    def _apply_filters(self, query: Any, params: Params) -> Any:
+        try:
+            return super()._apply_filters(query, params)
+        except pydantic.ValidationError as exc:  # `?year=abc`: piccolo_api let it through as a 500
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise MalformedQuery(f"Bad filter value ({problems}).") from None
 
     def _attribute(self, key: str) -> str:
         column = self._by_name.get(key)
