@@ -35,6 +35,7 @@ from typing import Any
 
 import pydantic
 from piccolo.columns import UUID, Column, Date, Timestamp, Timestamptz
+from piccolo.columns.defaults.base import Default
 from piccolo.table import Table
 from piccolo.utils.pydantic import create_pydantic_model
 from piccolo_api.crud.endpoints import OrderBy, ParamException, Params, PiccoloCRUD
@@ -105,6 +106,12 @@ def _same(posted: Any, current: Any) -> bool:
     if isinstance(posted, datetime) and isinstance(current, datetime):
         return _utc(posted).replace(microsecond=0) == _utc(current).replace(microsecond=0)
     return bool(posted == current)
+
+
+def _default(column: Column) -> Any:
+    """The value a new row gets for `column` (piccolo's `Default` objects evaluated)."""
+    value = column.get_default_value()
+    return value.python() if isinstance(value, Default) else value
 
 
 def _utc(value: datetime) -> datetime:
@@ -269,7 +276,7 @@ class CinemaCRUD(PiccoloCRUD):
     async def get_new(self, request: Request) -> Response:
         """Defaults for the "add row" form (never a hidden column)."""
         values = {
-            column._meta.name: column.get_default_value()
+            column._meta.name: _default(column)
             for column in self.served_columns
             if column is not self.table._meta.primary_key
         }
@@ -377,7 +384,7 @@ class CinemaCRUD(PiccoloCRUD):
             elif _is_generated(column):
                 continue
             elif current is None:
-                if value not in (None, "") and not _same(value, column.get_default_value()):
+                if value not in (None, "") and not _same(value, _default(column)):
                     kept.append(name)
             elif not _same(value, current.get(name)):
                 kept.append(name)
