@@ -269,8 +269,16 @@ class CinemaCRUD(PiccoloCRUD):
 
     @apply_validators  # type: ignore[untyped-decorator]
     async def get_schema(self, request: Request) -> JSONResponse:
-        """The form schema keyed by attribute name, like the rows the same API returns."""
-        return JSONResponse(self.pydantic_model.model_json_schema(by_alias=False))
+        """The form schema keyed by attribute name, like the rows the same API returns.
+
+        The forms show every column; those the system keeps say so in their tooltip.
+        """
+        schema = self.pydantic_model.model_json_schema(by_alias=False)
+        if self.door.editable:
+            for name, prop in schema.get("properties", {}).items():
+                if name not in self.door.editable and isinstance(prop.get("extra"), dict):
+                    prop["extra"]["help_text"] = "Kept by the system: leave it as it is."
+        return JSONResponse(schema)
 
     @apply_validators  # type: ignore[untyped-decorator]
     async def get_new(self, request: Request) -> Response:

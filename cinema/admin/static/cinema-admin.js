@@ -43,8 +43,8 @@
       banner.id = BANNER_ID;
       banner.setAttribute("role", "alert");
       banner.style.cssText =
-        "position:fixed;top:0;left:50%;transform:translateX(-50%);z-index:10000;" +
-        "margin-top:0.5rem;padding:0.75rem 2.5rem 0.75rem 1rem;max-width:40rem;" +
+        "position:fixed;top:4.5rem;left:50%;transform:translateX(-50%);z-index:10000;" +
+        "margin:0;padding:0.75rem 2.75rem 0.75rem 1rem;max-width:40rem;" +
         "background:#b3261e;color:#fff;border-radius:4px;font:15px/1.4 sans-serif;" +
         "box-shadow:0 2px 8px rgba(0,0,0,0.3)";
       var text = document.createElement("span");
@@ -54,8 +54,9 @@
       close.textContent = "\u00d7";
       close.setAttribute("aria-label", "Close");
       close.style.cssText =
-        "position:absolute;top:0.35rem;right:0.5rem;background:none;border:0;" +
-        "color:#fff;font-size:1.25rem;cursor:pointer";
+        "position:absolute;top:0.5rem;right:0.5rem;width:auto;height:auto;margin:0;" +
+        "padding:0 0.25rem;background:none;border:0;color:#fff;font-size:1.25rem;" +
+        "line-height:1;cursor:pointer";
       close.addEventListener("click", hide);
       banner.appendChild(text);
       banner.appendChild(close);
