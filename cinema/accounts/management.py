@@ -155,11 +155,13 @@ async def set_active(ref: UserRef, active: bool) -> UserOut:
 async def create_user(
     email: str, password: str, group: GroupName = GroupName.USER, *, active: bool
 ) -> UserOut:
-    """Create an account directly (operators, scripts): no activation email.
+    """Create an account directly (operators, scripts, the admin UI): no activation email.
 
-    Raises `ValidationFailed` (422 `weak_password`), `Conflict` (409 `email_taken`).
+    Raises `ValidationFailed` (422 `invalid_email`, `weak_password`), `Conflict` (409 `email_taken`).
     """
-    user_id = await create_account(email, password, group, active=active, send_activation=False)
+    user_id = await create_account(
+        valid_email(email), password, group, active=active, send_activation=False
+    )
     return await user_out(user_id)
 
 

@@ -21,11 +21,12 @@ from cinema.tasks import enqueue_email
 
 
 async def change_password(
-    user_id: int, session_id: str, old_password: str, new_password: str, client_ip: str | None
+    user_id: int, session_id: str | None, old_password: str, new_password: str, client_ip: str | None
 ) -> None:
     """Replace the password after checking the current one; other sessions end.
 
-    `session_id` is the caller's session key: that API session stays signed in.
+    `session_id` is the key of the API session making the change, which stays open; None
+    (the admin UI's change-password page, which has no API session) ends them all.
 
     Wrong old passwords count as failed sign-ins (a stolen access token must not
     allow guessing the password). Raises `ValidationFailed` (422

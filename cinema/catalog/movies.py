@@ -5,6 +5,9 @@ Rules:
   that would collide;
 - certification, genres, directors and stars are given by name and created
   when missing; a list given to an update replaces the movie's list, in order;
+- one genre, star or director can also be added (at the end) or removed by id
+  (`link_entity`, `unlink_entity`: the admin UI's link tables): an entry is on
+  a movie's list once (409 `already_linked`);
 - delete is refused with 409 `movie_purchased` when someone owns the movie
   (a `purchases` row) or it is in a pending order, with 409 `movie_in_orders`
   when it is only in past (canceled) orders, which are financial records kept
@@ -185,6 +188,57 @@ async def _set_relation(movie_id: int, relation: str, names: list[str], *, repla
     for name in ordered:
         args += [movie_id, ids[name]]
     await sql.fetch(f"INSERT INTO {join_table} (movie_id, {fk}) VALUES {values}", *args)  # noqa: S608
+
+
+#: The join table and entity column of each list, by entity kind.
+_LINKS: dict[EntityKind, tuple[str, str]] = {kind: (table, fk) for table, fk, kind in RELATIONS.values()}
+
+
+async def link_entity(movie_id: int, kind: EntityKind, entity_id: int) -> int:
+    """Add one genre, star or director (by id) at the end of a movie's list; returns the link's id.
+
+    Raises NotFound (movie or entity), Conflict `already_linked`.
+    """
+    join_table, fk = _LINKS[kind]
+    async with transaction():
+        if not await sql.lock_row("movies", movie_id):
+            raise NotFound("No such movie.")
+        # Locked too: a concurrent `delete_entity` either sees this link or finds the entity gone here.
+        if not await sql.lock_row(SPECS[kind].table, entity_id):
+            raise NotFound(f"No such {SPECS[kind].label}.")
+        linked = await sql.fetch(
+            f"SELECT id FROM {join_table} WHERE movie_id = {{}} AND {fk} = {{}}",  # noqa: S608
+            movie_id,
+            entity_id,
+        )
+        if linked:
+            raise Conflict(f"The movie already has this {SPECS[kind].label}.", code="already_linked")
+        rows = await sql.fetch(
+            f"INSERT INTO {join_table} (movie_id, {fk}) VALUES ({{}}, {{}}) RETURNING id",  # noqa: S608
+            movie_id,
+            entity_id,
+        )
+        await Movie.update({Movie.updated_at: utcnow()}).where(Movie.id == movie_id)
+    return int(rows[0]["id"])
+
+
+async def unlink_entity(movie_id: int, kind: EntityKind, entity_id: int) -> None:
+    """Remove one genre, star or director (by id) from a movie's list.
+
+    Raises NotFound (the movie, or `not_linked` when the entry is not on its list).
+    """
+    join_table, fk = _LINKS[kind]
+    async with transaction():
+        if not await sql.lock_row("movies", movie_id):
+            raise NotFound("No such movie.")
+        deleted = await sql.fetch(
+            f"DELETE FROM {join_table} WHERE movie_id = {{}} AND {fk} = {{}} RETURNING id",  # noqa: S608
+            movie_id,
+            entity_id,
+        )
+        if not deleted:
+            raise NotFound(f"The movie has no such {SPECS[kind].label}.", code="not_linked")
+        await Movie.update({Movie.updated_at: utcnow()}).where(Movie.id == movie_id)
 
 
 async def create_movie(data: MovieCreate) -> MovieDetail:

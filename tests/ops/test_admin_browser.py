@@ -1,17 +1,21 @@
 """Piccolo Admin in a real browser: headless Chromium (Debian's package) driven by Playwright.
 
-A moderator signs in with their normal account, opens the movies table, edits
-a price and saves; the change is then read back through the public API
-(`GET /movies/{id}`). A USER's sign-in is refused. Screenshots are written to
-`screenshots/` (git-ignored). Skips when Chromium or Playwright is missing,
-unless CINEMA_REQUIRE_SERVICES=1 (CI), where it fails instead.
+A moderator signs in with their normal account (the form asks for an email),
+opens the movies table, edits a price and saves; the change is then read back
+through the public API (`GET /movies/{id}`). A moderator who opens a table
+their role may not use is told so. A USER's sign-in is refused. An ADMIN
+approves a refund with the "Approve refund" action, against localstripe: the
+buyer loses the movie, the payment is refunded and Stripe holds the refund.
+Screenshots are written to `screenshots/` (git-ignored). Skips when Chromium
+or Playwright is missing, unless CINEMA_REQUIRE_SERVICES=1 (CI), where it
+fails instead.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,7 @@ import pytest
 from cinema.accounts.tables import GroupName
 from tests.conftest import REQUIRE_SERVICES
 from tests.ops.conftest import ROOT, make_movie
+from tests.stripe_stack import StripeStack, confirm, eventually, run_stripe_stack
 
 #: Debian's chromium by default; CHROMIUM_PATH selects another build (e.g. on GitHub runners).
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -67,6 +72,8 @@ async def browser() -> AsyncIterator[Any]:
 async def _sign_in(page: Any, base: str, email: str, password: str) -> None:
     await page.goto(f"{base}/admin/")
     await page.wait_for_selector("input[name=username]")
+    labels = await page.locator("form label").all_inner_texts()
+    assert labels[:2] == ["Email", "Password"]
     await page.fill("input[name=username]", email)
     await page.fill("input[name=password]", password)
     await page.click("button[data-uitest=login_button]")
@@ -93,7 +100,7 @@ async def test_moderator_edits_a_price_and_the_api_shows_it(browser, make_user, 
     await row.wait_for()
     assert "9.99" in await row.inner_text()
     # The sidebar lists the catalog and commerce tables, not the account tables.
-    await page.locator(".sidebar a", has_text="Payments").first.wait_for()
+    await page.locator(".sidebar a", has_text="Orders").first.wait_for()
     sidebar = await page.inner_text(".sidebar")
     assert "Movies" in sidebar
     assert "Orders" in sidebar
@@ -105,6 +112,11 @@ async def test_moderator_edits_a_price_and_the_api_shows_it(browser, make_user, 
     price = page.locator("input[name=price]")
     await price.wait_for()
     await page.wait_for_function("document.querySelector('input[name=price]').value === '9.99'")
+    # A price the catalog service refuses: its sentence is shown, nothing is saved.
+    await price.fill("0.00")
+    await page.click("form button:has-text('Save')")
+    await page.locator("text=A movie's price must be at least 0.01.").wait_for()
+    await page.screenshot(path=str(SCREENSHOTS / "admin-movie-refused.png"), full_page=True)
     await price.fill("14.25")
     await page.click("form button:has-text('Save')")
     await page.wait_for_selector("text=Successfully saved row")
@@ -139,3 +151,85 @@ async def test_a_users_sign_in_is_refused(browser, make_user, serve) -> None:
     cookies = {c["name"] for c in await context.cookies()}
     assert "id" not in cookies  # no admin session was opened
     await context.close()
+
+
+async def test_a_moderator_is_told_why_a_table_stays_closed(browser, make_user, serve) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    moderator = await make_user(group=GroupName.MODERATOR)
+    server = serve()
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+
+    await _sign_in(page, server.url, moderator.email, moderator.password)
+    await page.wait_for_selector("[data-uitest=nav_dropdown_button]")
+    await page.goto(f"{server.url}/admin/#/users")
+    notice = page.locator("#cinema-admin-notice")
+    await notice.wait_for()
+    assert await notice.get_attribute("role") == "alert"
+    assert "Your role may not view users." in await notice.inner_text()
+    await page.screenshot(path=str(SCREENSHOTS / "admin-moderator-refused-table.png"))
+
+    # Moving on to a table they may open clears it.
+    await page.goto(f"{server.url}/admin/#/movies")
+    await page.locator("h1", has_text="Movies").first.wait_for()
+    assert await notice.count() == 0
+    await context.close()
+
+
+@pytest.fixture(scope="module")
+def stripe_stack() -> Iterator[StripeStack]:
+    with run_stripe_stack("cinema-admin-browser-") as running:
+        yield running
+
+
+async def test_an_admin_approves_a_refund_and_stripe_refunds_it(browser, make_user, stripe_stack) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    stack = stripe_stack
+    admin = await make_user(group=GroupName.ADMIN)
+    buyer = await make_user()
+    movie_id = await make_movie(name="Heat", price="14.20")
+    async with httpx.AsyncClient(base_url=stack.app_base, timeout=30) as api:
+        added = await api.post("/cart/items", json={"movie_id": movie_id}, headers=buyer.headers)
+        assert added.status_code == 201, added.text
+        order = (await api.post("/orders/", headers=buyer.headers)).json()["order"]
+        payment = (await api.post(f"/payments/{order['id']}", headers=buyer.headers)).json()
+        intent_id = payment["external_payment_id"]
+        await confirm(stack, intent_id, "pm_card_visa")
+
+        async def owned() -> bool:
+            mine = await api.get("/purchases", headers=buyer.headers)
+            return [m["id"] for m in mine.json()["items"]] == [movie_id]
+
+        await eventually(owned, "the webhook to pay the order")
+        asked = await api.post(
+            f"/orders/{order['id']}/refund", json={"reason": "Bought twice"}, headers=buyer.headers
+        )
+        assert asked.status_code == 202, asked.text
+        request_id = asked.json()["id"]
+
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await _sign_in(page, stack.app_base, admin.email, admin.password)
+        await page.wait_for_selector("[data-uitest=nav_dropdown_button]")
+        await page.locator("a", has_text="Approve refund").first.click()
+        field = page.locator("input[name=refund_request_id]")
+        await field.wait_for()
+        await field.fill(str(request_id))
+        await page.click("form button:has-text('Submit')")
+        await page.locator("text=approved").first.wait_for()
+        await page.screenshot(path=str(SCREENSHOTS / "admin-refund-approved.png"), full_page=True)
+        assert (
+            f"Refund request #{request_id} approved: order #{order['id']} refunded"
+            in await page.inner_text("body")
+        )
+        assert errors == []
+        await context.close()
+
+        assert (await api.get("/purchases", headers=buyer.headers)).json()["items"] == []
+        paid = await api.get(f"/payments/{payment['payment_id']}", headers=buyer.headers)
+        assert paid.json()["status"] == "refunded"
+        assert (await api.get(f"/orders/{order['id']}", headers=buyer.headers)).json()["status"] == "canceled"
+    refunds = (await stack.stripe().v1.refunds.list_async({"limit": 100})).data
+    assert [(r.amount, r.status) for r in refunds if r.payment_intent == intent_id] == [(1420, "succeeded")]

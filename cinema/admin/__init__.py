@@ -1,0 +1,47 @@
+"""Piccolo Admin at `/admin`: a front door for staff, like the API and the CLI (docs/admin.md).
+
+Staff sign in with their normal account (ARCHITECTURE.md, "One account
+store"): `cinema.accounts.tables.User.login` takes the email and admits only
+active MODERATOR and ADMIN accounts; browser sessions live in `admin_sessions`.
+
+- access.py: who is acting, and their role, read fresh on every request;
+- tables.py: every table's menu, roles, door and hidden columns (`TableSpec`);
+- crud.py: the table API (`CinemaCRUD`): role checks, secrets never served,
+  filters by attribute name, writes handed to the doors;
+- doors.py: each table's writes, through the same services as the API and CLI;
+- actions.py: the forms that change money state (refunds, orders) and the like;
+- router.py: `CinemaAdminRouter`, the piccolo_admin app tying them together.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from cinema.admin.actions import actions
+from cinema.admin.router import CinemaAdminRouter
+from cinema.accounts.tables import AdminSession
+from cinema.admin.tables import specs
+from cinema.config import Settings, get_settings
+
+ADMIN_PATH = "/admin"
+SITE_NAME = "Cinema Admin"
+
+__all__ = ["ADMIN_PATH", "SITE_NAME", "AdminSession", "CinemaAdminRouter", "create_admin_app"]
+
+
+def create_admin_app(settings: Settings | None = None) -> CinemaAdminRouter:
+    """The Piccolo Admin ASGI app, to mount at `ADMIN_PATH`."""
+    from cinema.accounts.tables import User
+
+    settings = settings or get_settings()
+    public = urlsplit(settings.public_base_url)
+    return CinemaAdminRouter(
+        specs(),
+        actions(),
+        auth_table=User,
+        session_table=AdminSession,
+        site_name=SITE_NAME,
+        production=settings.environment == "production" or public.scheme == "https",
+        allowed_hosts=[public.hostname] if public.hostname else [],
+        page_size=25,
+    )
