@@ -159,9 +159,7 @@ async def create_user(
 
     Raises `ValidationFailed` (422 `invalid_email`, `weak_password`), `Conflict` (409 `email_taken`).
     """
-    user_id = await create_account(
-        valid_email(email), password, group, active=active, send_activation=False
-    )
+    user_id = await create_account(valid_email(email), password, group, active=active, send_activation=False)
     return await user_out(user_id)
 
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from cinema.accounts.tables import AdminSession
 from cinema.admin.actions import actions
 from cinema.admin.router import CinemaAdminRouter
-from cinema.accounts.tables import AdminSession
 from cinema.admin.tables import specs
 from cinema.config import Settings, get_settings
 
