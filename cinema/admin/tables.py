@@ -42,7 +42,7 @@ def _read_only(what: str) -> Door:
 
 
 def specs() -> list[TableSpec]:
-    """One `TableSpec` per table of the app (`TABLES`) and the admin sessions."""
+    """The admin's tables: one `TableSpec` per table of the app (`TABLES`), and the admin sessions."""
     User, Movie, Comment = accounts.User, catalog.Movie, interactions.Comment
     Order, Payment, RefundRequest = commerce.Order, commerce.Payment, commerce.RefundRequest
     token_columns = ("id", "user", "created_at", "expires_at")
@@ -211,8 +211,14 @@ def specs() -> list[TableSpec]:
         ),
         TableSpec(commerce.PaymentEvent, "Commerce", door=_read_only(f"Payment events {_MONEY}")),
     ]
-    covered = {spec.table for spec in found}
-    missing = [table._meta.tablename for table in TABLES if table not in covered]
-    if missing:  # a new table must be given a spec (who may use it, how it is written)
-        raise RuntimeError(f"admin: no TableSpec for {', '.join(missing)}")
     return found
+
+
+def unlisted() -> list[str]:
+    """Tables of the app without a `TableSpec`: not in the admin at all (a test keeps this empty).
+
+    A new table is left out until someone decides who may use it, how it is
+    written and what it must never show.
+    """
+    covered = {spec.table for spec in specs()}
+    return [table._meta.tablename for table in TABLES if table not in covered]
