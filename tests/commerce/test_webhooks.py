@@ -356,6 +356,7 @@ async def test_sandbox_is_owner_only_and_off_with_stripe(client, pending, make_u
     ).status_code == 422
     assert (await client.post(f"/payments/{p.payment_id}/sandbox/succeed")).status_code == 401
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_configured")
+    monkeypatch.setenv("PAYMENT_GATEWAY", "stripe")
     get_settings.cache_clear()
     assert (
         await client.post(f"/payments/{p.payment_id}/sandbox/succeed", headers=p.user.headers)
