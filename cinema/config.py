@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     #: Failed logins allowed per account (and per client address) in the window.
     login_max_failures: int = Field(5, ge=1)
     login_failure_window_minutes: int = Field(15, ge=1)
+    #: Anonymous email requests (forgot password, resend activation) per target address
+    #: and per client address in the window; beyond, nothing is sent (same 202 answer).
+    email_max_per_address: int = Field(3, ge=1)
+    email_max_per_client: int = Field(10, ge=1)
+    email_throttle_window_minutes: int = Field(60, ge=1)
 
     smtp_host: str | None = None
     smtp_port: int = 25

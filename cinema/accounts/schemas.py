@@ -175,3 +175,4 @@ class PurgeOut(BaseModel):
     password_reset_tokens: int
     refresh_tokens: int
     login_failures: int
+    mail_requests: int

@@ -116,9 +116,13 @@ async def activate_link(
     response_model=MessageOut,
     summary="Send the activation email again",
 )
-async def resend_activation(body: EmailIn) -> MessageOut:
-    """Always 202: a fresh 24 h token is emailed only if the account exists and is not active yet."""
-    await service.resend_activation(body.email)
+async def resend_activation(body: EmailIn, request: Request) -> MessageOut:
+    """Always 202: a fresh 24 h token is emailed only if the account exists and is not active yet.
+
+    At most 3 such emails per address and 10 requests per client an hour (settings `EMAIL_*`);
+    beyond, nothing is sent and the answer is the same.
+    """
+    await service.resend_activation(body.email, _client_ip(request))
     return MessageOut(
         detail="If this account exists and is not active yet, a new activation email is on its way."
     )
@@ -199,9 +203,13 @@ async def change_password(body: PasswordChangeIn, user: User, request: Request) 
     response_model=MessageOut,
     summary="Email a password reset token",
 )
-async def forgot_password(body: EmailIn) -> MessageOut:
-    """Always 202: the reset email (token valid 1 h) goes out only if the account exists and is active."""
-    await service.forgot_password(body.email)
+async def forgot_password(body: EmailIn, request: Request) -> MessageOut:
+    """Always 202: the reset email (token valid 1 h) goes out only if the account exists and is active.
+
+    At most 3 such emails per address and 10 requests per client an hour (settings `EMAIL_*`);
+    beyond, nothing is sent and the answer is the same.
+    """
+    await service.forgot_password(body.email, _client_ip(request))
     return MessageOut(detail="If this account exists and is active, a password reset email is on its way.")
 
 
