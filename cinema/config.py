@@ -176,6 +176,20 @@ def settings_error_line(exc: ValidationError) -> str:
     return "Invalid settings: " + "; ".join(problems)
 
 
+def settings_or_exit() -> Settings:
+    """`get_settings()`, or exit the process with one line saying what is wrong.
+
+    For the code that runs when a process starts (the app factory, the task
+    broker and the Piccolo engine, built at import): unsafe or invalid
+    settings stop the API, the CLI and the workers with that line and exit
+    code 1, not a traceback.
+    """
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        raise SystemExit(f"Cinema cannot start. {settings_error_line(exc)}") from None
+
+
 @lru_cache
 def get_settings() -> Settings:
     """The process-wide settings, read once. Tests call `get_settings.cache_clear()`."""

@@ -23,7 +23,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,7 +32,7 @@ from cinema.api.bodylimit import BodySizeLimit
 from cinema.api.middleware import RequestContextMiddleware
 from cinema.api.routers import accounts, avatars, cart, catalog, interactions, ops, orders, payments
 from cinema.api.routing import TrailingSlash
-from cinema.config import Settings, get_settings, settings_error_line
+from cinema.config import Settings, settings_or_exit
 from cinema.db import close_pool, open_pool
 from cinema.logging import configure_logging
 from cinema.storage import MEDIA_URL_PATH
@@ -138,21 +137,13 @@ def _mount_admin(app: FastAPI, settings: Settings) -> None:
     app.mount(ADMIN_PATH, create_admin_app(settings), name="admin")
 
 
-def _settings_or_exit() -> Settings:
-    """The settings, or exit with one line saying what is wrong (uvicorn prints it, no traceback)."""
-    try:
-        return get_settings()
-    except ValidationError as exc:
-        raise SystemExit(f"Cinema cannot start. {settings_error_line(exc)}") from None
-
-
 def create_app() -> FastAPI:
     """Build the ASGI app from the current settings.
 
     Refuses to start (`SystemExit` with one line) when the settings are unsafe,
     e.g. `ENVIRONMENT=production` without Stripe keys (`cinema.config`).
     """
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     configure_logging()
     app = FastAPI(
         title="Cinema API",
