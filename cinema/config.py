@@ -2,8 +2,14 @@
 
 Every switch between the embedded default and production is one of these
 variables (ARCHITECTURE.md, "Environment variables"). Unset means the embedded
-default: SQLite file, in-process tasks, `.eml` outbox, local media, sandbox
-payments.
+default: SQLite file, in-process tasks, `.eml` outbox, local media. Payments
+are the exception: the sandbox gateway (which lets a customer mark their own
+payment successful) runs only when chosen with `PAYMENT_GATEWAY=sandbox`, and
+never in production (`cinema demo`, what `dev.py run` starts, chooses it).
+
+Settings that cannot run safely are refused when they are read
+(`ValidationError`); `settings_error_line` turns that into the one line the
+API and the CLI print before exiting.
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: The JWT secret shipped for local development. Production refuses it.
 PLACEHOLDER_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
+
+PaymentGatewayName = Literal["stripe", "sandbox"]
 
 
 class Settings(BaseSettings):
@@ -44,6 +52,11 @@ class Settings(BaseSettings):
     #: Failed logins allowed per account (and per client address) in the window.
     login_max_failures: int = Field(5, ge=1)
     login_failure_window_minutes: int = Field(15, ge=1)
+    #: Anonymous email requests (forgot password, resend activation) per target address
+    #: and per client address in the window; beyond, nothing is sent (same 202 answer).
+    email_max_per_address: int = Field(3, ge=1)
+    email_max_per_client: int = Field(10, ge=1)
+    email_throttle_window_minutes: int = Field(60, ge=1)
 
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -54,6 +67,9 @@ class Settings(BaseSettings):
     mail_outbox_dir: Path = Path("var/outbox")
     public_base_url: str = "http://127.0.0.1:8000"
 
+    #: `stripe` or `sandbox`; unset means Stripe when STRIPE_API_KEY is set, else no gateway
+    #: (payments answer 503). The sandbox must be chosen by name and is refused in production.
+    payment_gateway: PaymentGatewayName | None = None
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
@@ -69,6 +85,8 @@ class Settings(BaseSettings):
     s3_public_endpoint_url: str | None = None
     media_dir: Path = Path("var/media")
 
+    #: Largest request body in bytes (413 `payload_too_large` beyond); uploads have their own caps.
+    max_request_body_bytes: int = Field(1024 * 1024, ge=1024)
     docs_public: bool = False
     #: Comma-separated origins allowed by CORS (`https://a.example,https://b.example`).
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -107,14 +125,69 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _refuse_unsafe_payments(self) -> Settings:
+        # The sandbox marks payments successful on the customer's word: a production
+        # shop on it would give movies away, so production needs real Stripe keys.
+        if self.payment_gateway == "stripe" and not self.stripe_api_key:
+            raise ValueError("PAYMENT_GATEWAY=stripe needs STRIPE_API_KEY.")
+        if self.environment == "production":
+            if self.payment_gateway == "sandbox":
+                raise ValueError(
+                    "PAYMENT_GATEWAY=sandbox is refused in production: set STRIPE_API_KEY "
+                    "and STRIPE_WEBHOOK_SECRET instead."
+                )
+            if not (self.stripe_api_key and self.stripe_webhook_secret):
+                raise ValueError(
+                    "Production needs Stripe: set STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET "
+                    "(the sandbox gateway is for development only)."
+                )
+        return self
+
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgresql://", "postgres://"))
 
     @property
+    def gateway(self) -> PaymentGatewayName | None:
+        """The payment gateway in use: `PAYMENT_GATEWAY`, else Stripe when keyed, else None (none)."""
+        if self.payment_gateway is not None:
+            return self.payment_gateway
+        return "stripe" if self.stripe_api_key else None
+
+    @property
     def uses_stripe(self) -> bool:
-        """True when real Stripe (or an emulator) is configured, else the sandbox gateway."""
-        return bool(self.stripe_api_key)
+        """True when payments go through Stripe (or an emulator at STRIPE_API_BASE)."""
+        return self.gateway == "stripe"
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """True only when the sandbox gateway was chosen explicitly (never in production)."""
+        return self.gateway == "sandbox"
+
+
+def settings_error_line(exc: ValidationError) -> str:
+    """One line saying which settings are wrong and why (for a refusal to start)."""
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error.get("loc", ()))
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append(f"{field.upper()}: {message}" if field else message)
+    return "Invalid settings: " + "; ".join(problems)
+
+
+def settings_or_exit() -> Settings:
+    """`get_settings()`, or exit the process with one line saying what is wrong.
+
+    For the code that runs when a process starts (the app factory, the task
+    broker and the Piccolo engine, built at import): unsafe or invalid
+    settings stop the API, the CLI and the workers with that line and exit
+    code 1, not a traceback.
+    """
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        raise SystemExit(f"Cinema cannot start. {settings_error_line(exc)}") from None
 
 
 @lru_cache

@@ -233,3 +233,28 @@ async def migrate() -> list[str]:
         for line in printed.getvalue().splitlines()
         if "[forwards]" in line
     ]
+
+
+@functools.cache
+def shipped_migrations() -> frozenset[str]:
+    """IDs of the migrations shipped with this code (`piccolo_migrations/`), read once per process."""
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+
+    from cinema.piccolo_app import APP_CONFIG
+
+    return frozenset(BaseMigrationManager().get_migration_modules(str(APP_CONFIG.migrations_folder_path)))
+
+
+async def pending_migrations() -> list[str]:
+    """Shipped migrations the database has not applied yet, oldest first (all of them on an empty database).
+
+    Piccolo records each applied migration in its `migration` table. Migrations
+    applied by a newer release do not count: expand-first migrations keep an
+    older release working on a newer schema.
+    """
+    from piccolo.apps.migrations.tables import Migration
+
+    if not await Migration.table_exists().run():
+        return sorted(shipped_migrations())
+    applied = set(await Migration.get_migrations_which_ran(app_name="cinema"))
+    return sorted(shipped_migrations() - applied)

@@ -46,23 +46,32 @@ SECRET_KEY_PARTS = (
     "csrf",
 )
 
+#: A field name (a run of word characters and dashes) holding one of the secret words.
+#: The lookahead finds the word, then the run is taken whole and never given back
+#: (`++`): backtracking through a run once per occurrence of the word was quadratic.
 _SENSITIVE_FIELD = (
-    r"(?:[\w-]*(?:password|passwd|secret|token|api[_-]?key|authorization|cookie|signature|csrf)[\w-]*)"
+    r"(?:(?=[\w-]*?(?:password|passwd|secret|token|api[_-]?key|authorization|cookie|signature|csrf))[\w-]++)"
 )
+#: Each pattern may start a match only where a run of the characters it scans begins
+#: (the `(?<!...)` lookbehinds): a pattern that could start anywhere inside a long run
+#: rescans the rest of the run from every position, and a client-chosen path or query
+#: string of 20 kB (`a-a-a-...password`) then held the event loop for seconds.
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # Authorization: Bearer xxx / Basic xxx (header dumps, f-strings)
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
     # JSON Web Tokens anywhere (three base64url segments, the first a JSON header)
-    (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),
-    # "password": "value" (JSON or Python reprs)
+    (re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),
+    # "password": "value" (JSON or Python reprs). A backslash is matched only as the start of
+    # an escape and the value is never given back: with both `\\.` and `.` able to take a
+    # backslash, an unclosed value of 40 backslashes took minutes (exponential backtracking).
     (
-        re.compile(rf"""(?i)(["']{_SENSITIVE_FIELD}["']\s*:\s*)(["'])(?:\\.|(?!\2).)*\2"""),
+        re.compile(rf"""(?i)(["']{_SENSITIVE_FIELD}["']\s*:\s*)(["'])(?:\\.|(?!\2)[^\\\n])*+\2"""),
         rf"\1\2{REDACTED}\2",
     ),
     # password=value (query strings, key=value logs)
-    (re.compile(rf"(?i)\b({_SENSITIVE_FIELD})=([^&\s,;'\"]+)"), rf"\1={REDACTED}"),
+    (re.compile(rf"(?i)(?<![\w-])({_SENSITIVE_FIELD})=([^&\s,;'\"]+)"), rf"\1={REDACTED}"),
     # user:password@ in URLs (database, Redis, SMTP DSNs)
-    (re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@"), rf"\1{REDACTED}@"),
+    (re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@"), rf"\1{REDACTED}@"),
     # Stripe secret keys and webhook secrets
     (re.compile(r"\b(sk|rk|whsec)_(live|test)?_?[A-Za-z0-9]{8,}"), REDACTED),
 ]

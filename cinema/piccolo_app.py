@@ -19,6 +19,7 @@ TABLES: list[type[Table]] = [
     accounts.PasswordResetToken,
     accounts.RefreshToken,
     accounts.LoginFailure,
+    accounts.MailRequest,
     catalog.Certification,
     catalog.Genre,
     catalog.Star,

@@ -2,9 +2,9 @@
 
 from piccolo.conf.apps import AppRegistry
 
-from cinema.config import get_settings
+from cinema.config import settings_or_exit
 from cinema.db import build_engine
 
-DB = build_engine(get_settings().database_url)
+DB = build_engine(settings_or_exit().database_url)
 
 APP_REGISTRY = AppRegistry(apps=["cinema.piccolo_app"])

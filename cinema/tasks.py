@@ -24,7 +24,7 @@ from taskiq import (
 )
 from taskiq.schedule_sources import LabelScheduleSource
 
-from cinema.config import get_settings
+from cinema.config import get_settings, settings_or_exit
 from cinema.mail import messages, transport
 
 log = logging.getLogger("cinema.tasks")
@@ -101,7 +101,7 @@ def _reclaiming_stream_broker(url: str, redelivery_seconds: float, poll_seconds:
 
 
 def _make_broker() -> AsyncBroker:
-    settings = get_settings()
+    settings = settings_or_exit()  # built at import: invalid settings end the process with one line
     made: AsyncBroker
     if settings.redis_url:
         made = _reclaiming_stream_broker(

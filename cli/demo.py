@@ -50,6 +50,26 @@ def _port_is_free(host: str, port: int) -> bool:
     return True
 
 
+def _choose_sandbox_unless_configured() -> None:
+    """The demo pays through the sandbox gateway unless a gateway is configured (env or .env).
+
+    The sandbox is never a silent default (it lets customers mark their own
+    payments successful): the demo chooses it by name, for itself and the
+    server it starts. Invalid settings (e.g. production) are left to fail as usual.
+    """
+    from pydantic import ValidationError
+
+    from cinema.config import get_settings
+
+    try:
+        settings = get_settings()
+    except ValidationError:
+        return
+    if settings.gateway is None and settings.environment != "production":
+        os.environ["PAYMENT_GATEWAY"] = "sandbox"
+        get_settings.cache_clear()
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
@@ -88,6 +108,7 @@ def register(app: typer.Typer) -> None:
         from cinema.db import migrate
 
         get_settings.cache_clear()
+        _choose_sandbox_unless_configured()
         creds = _credentials()
         for group_name, given in creds.items():
             # The staff emails follow the account rule of every door (cli.params).
@@ -121,7 +142,11 @@ def register(app: typer.Typer) -> None:
             *(f"  {g.title():<10} {c['email']}  password: {c['password']}" for g, c in creds.items()),
             f"  Catalog    {catalog_note}",
             f"  Emails     written to {settings.mail_outbox_dir}/ as .eml files (activation tokens inside)",
-            "  Payments   sandbox gateway: POST /payments/{id}/sandbox/succeed completes a payment",
+            (
+                "  Payments   sandbox gateway: POST /payments/{id}/sandbox/succeed completes a payment"
+                if settings.uses_sandbox
+                else f"  Payments   {settings.gateway or 'not configured (payments answer 503)'}"
+            ),
             f"  Database   {settings.database_url}  (credentials kept in {CREDENTIALS_FILE})",
         ]
         for line in lines:

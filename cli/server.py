@@ -24,9 +24,7 @@ def register(app: typer.Typer) -> None:
         """Serve the HTTP API (uvicorn)."""
         import uvicorn
 
-        from cinema.config import get_settings
-
-        get_settings()  # invalid settings: one line and exit 3 here, not a traceback from uvicorn
+        _require_valid_settings()
 
         uvicorn.run(
             "cinema.api.app:create_app",
@@ -54,6 +52,19 @@ def register(app: typer.Typer) -> None:
         """Run the taskiq scheduler (needs REDIS_URL): enqueues the hourly token purge."""
         _require_redis()
         os.execvp(sys.executable, [sys.executable, "-m", "taskiq", "scheduler", "cinema.tasks:scheduler"])
+
+
+def _require_valid_settings() -> None:
+    """Refuse to serve unsafe settings (e.g. production without Stripe keys) with one red line."""
+    from pydantic import ValidationError
+
+    from cinema.config import get_settings, settings_error_line
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        typer.secho(f"Cinema cannot start. {settings_error_line(exc)}", fg="red", err=True)
+        raise typer.Exit(1) from None
 
 
 def _require_redis() -> None:

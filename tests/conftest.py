@@ -36,6 +36,8 @@ os.environ.update(
         "MEDIA_DIR": str(_TMP / "media"),
         "PUBLIC_BASE_URL": "http://cinema.test",
         "JWT_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        # Chosen by name, as the sandbox must be; tests of Stripe set PAYMENT_GATEWAY=stripe.
+        "PAYMENT_GATEWAY": "sandbox",
     }
 )
 for _var in (

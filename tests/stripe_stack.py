@@ -124,6 +124,7 @@ def run_stripe_stack(log_prefix: str = "cinema-stripe-") -> Iterator[StripeStack
         **os.environ,
         "DATABASE_URL": os.environ["DATABASE_URL"],
         "STRIPE_API_KEY": STRIPE_KEY,
+        "PAYMENT_GATEWAY": "stripe",
         "STRIPE_API_BASE": stripe_base,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "SMTP_HOST": "127.0.0.1",

@@ -41,6 +41,7 @@ async def test_sandbox_route_is_mounted_only_without_stripe(
     assert "/payments/{payment_id}/sandbox/{outcome}" in routes_of(create_app())
 
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_123")
+    monkeypatch.setenv("PAYMENT_GATEWAY", "stripe")
     get_settings.cache_clear()
     stripe_app = create_app()
     assert "/payments/{payment_id}/sandbox/{outcome}" not in routes_of(stripe_app)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cinema.accounts import onetime, passwords, ratelimit, sessions
+from cinema.accounts import mailthrottle, onetime, passwords, ratelimit, sessions
 from cinema.accounts.security import no_sooner_than
 from cinema.accounts.tables import PasswordResetToken, User
 from cinema.config import get_settings
@@ -54,15 +54,19 @@ async def change_password(
         hooks.add(enqueue_email("password_changed", email))
 
 
-async def forgot_password(email: str) -> None:
+async def forgot_password(email: str, client_ip: str | None = None) -> None:
     """Email a reset token (replacing any earlier one) if the account exists and is active.
 
     Does nothing otherwise and never says which (no account enumeration),
     not even by its timing: both paths take at least `no_sooner_than`'s floor.
+    Throttled per address and per client (`mailthrottle`): over the limit,
+    nothing is sent either, and that does not show.
     """
     email = User.normalize_email(email)
     ttl = get_settings().reset_token_ttl_hours
     async with no_sooner_than(), transaction() as hooks:
+        if not await mailthrottle.admit("password_reset", email, client_ip):
+            return
         row = await User.select(User.id).where((User.email == email) & User.active.eq(True)).first().run()
         if row is None:
             return

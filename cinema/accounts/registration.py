@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cinema.accounts import onetime, passwords
+from cinema.accounts import mailthrottle, onetime, passwords
 from cinema.accounts.guestcart import merge_cart_best_effort
 from cinema.accounts.queries import user_out
 from cinema.accounts.schemas import UserOut
@@ -112,17 +112,20 @@ async def activate(email: str, token: str) -> UserOut:
     return await user_out(user_id)
 
 
-async def resend_activation(email: str) -> None:
+async def resend_activation(email: str, client_ip: str | None = None) -> None:
     """Send a fresh activation email (replacing the old token) if the account exists and is inactive.
 
     Does nothing otherwise, and says nothing either way (no account
     enumeration). Accounts deactivated by staff get nothing: only staff may
     activate them again. Both paths take at least `no_sooner_than`'s floor,
-    so the timing does not tell either.
+    so the timing does not tell either. Throttled per address and per client
+    (`mailthrottle`): over the limit, nothing is sent either, and that does not show.
     """
     email = User.normalize_email(email)
     ttl = get_settings().activation_token_ttl_hours
     async with no_sooner_than(), transaction() as hooks:
+        if not await mailthrottle.admit("activation", email, client_ip):
+            return
         row = (
             await User.select(User.id)
             .where((User.email == email) & User.active.eq(False) & User.deactivated_at.is_null())

@@ -30,6 +30,7 @@ from cinema.accounts import passwords
 from cinema.accounts.tables import Gender, GroupName
 from cinema.clock import utcnow
 from cinema.errors import ValidationFailed
+from cinema.text import NoControlCharacters
 
 #: Most guest-cart ids accepted at register/login.
 MAX_GUEST_CART = 100
@@ -101,9 +102,11 @@ def _display_name(value: str | None) -> str | None:
 DisplayName = Annotated[str | None, AfterValidator(_display_name)]
 
 
-#: A new password: 8..64 characters, <= 72 UTF-8 bytes, lower, upper, digit and symbol.
-NewPassword = Annotated[str, AfterValidator(_strong)]
-#: A password being checked (login, old password): any string of sane length.
+#: A new password: 8..64 characters, <= 72 UTF-8 bytes, lower, upper, digit and symbol,
+#: no control characters (bcrypt cannot hash a NUL; none can be typed in a form).
+NewPassword = Annotated[str, AfterValidator(_strong), NoControlCharacters()]
+#: A password being checked (login, old password): any string of sane length. Never stored
+#: nor echoed; a NUL simply never matches (`passwords.verify_password`), on every engine.
 GivenPassword = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 # An account's email follows one rule in every door (API registration, CLI,
 # admin): email-validator's syntax check through pydantic's `EmailStr`, without
@@ -137,9 +140,13 @@ def account_email(value: str) -> str:
 
 
 #: An email used to look an account up. Not syntax-checked: an unknown one simply matches nothing.
-LookupEmail = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=255)]
+LookupEmail = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=255), NoControlCharacters()
+]
 #: An emailed one-time token (43 URL-safe characters when we issue it).
-EmailToken = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+EmailToken = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), NoControlCharacters()
+]
 MovieId = Annotated[int, Field(gt=0, le=MAX_ID)]
 #: Guest cart: positive movie ids, at most 100, duplicates dropped (first occurrence kept).
 GuestCart = Annotated[
@@ -148,7 +155,7 @@ GuestCart = Annotated[
     AfterValidator(_unique_ids),
 ]
 Name = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None,
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), NoControlCharacters()] | None,
     AfterValidator(_blank_to_none),
 ]
 
@@ -183,7 +190,7 @@ class EmailIn(BaseModel):
 
 
 class RefreshIn(BaseModel):
-    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=4096), NoControlCharacters()]
 
 
 class PasswordChangeIn(BaseModel):
@@ -217,7 +224,9 @@ class ProfileUpdate(BaseModel):
     last_name: Name = None
     gender: Gender | None = None
     date_of_birth: Annotated[date | None, AfterValidator(_not_in_future)] = None
-    info: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    info: Annotated[str, StringConstraints(max_length=5000), NoControlCharacters(multiline=True)] | None = (
+        None
+    )
 
 
 class ProfileOut(BaseModel):
@@ -268,3 +277,4 @@ class PurgeOut(BaseModel):
     password_reset_tokens: int
     refresh_tokens: int
     login_failures: int
+    mail_requests: int

@@ -298,3 +298,19 @@ class LoginFailure(Table, tablename="login_failures"):
     email = Varchar(length=255, index=True)
     client_ip = Varchar(length=64, index=True)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class MailRequest(Table, tablename="mail_requests"):
+    """Anonymous requests that may send an email (password reset, activation resend), for throttling.
+
+    One row per request that was let through, by target address and client
+    address (see `cinema.accounts.mailthrottle`). In the database so every API
+    replica counts the same; rows older than the window are purged by the cleanup task.
+    """
+
+    id: Serial
+
+    kind = Varchar(length=32)
+    email = Varchar(length=255, index=True)
+    client_ip = Varchar(length=64, index=True)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)

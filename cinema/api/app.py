@@ -5,8 +5,8 @@ The process keeps no state of its own: sessions, rate-limit counters and
 idempotency records live in the database (or Redis), so replicas can scale out.
 
 Layers from the outside in: request id + request log (`middleware`), CORS
-(only for `CORS_ORIGINS`), trailing-slash folding (`routing`), the error
-handlers (`errors`), then the routes:
+(only for `CORS_ORIGINS`), trailing-slash folding (`routing`), the request
+body size limit (`bodylimit`), the error handlers (`errors`), then the routes:
 the JSON API, the guarded docs (`docs`), `/media` (local avatars, when S3 is
 not configured) and Piccolo Admin at `/admin`.
 """
@@ -28,10 +28,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cinema import __version__
 from cinema.api import docs, errors
+from cinema.api.bodylimit import BodySizeLimit
 from cinema.api.middleware import RequestContextMiddleware
 from cinema.api.routers import accounts, avatars, cart, catalog, interactions, ops, orders, payments
 from cinema.api.routing import TrailingSlash
-from cinema.config import Settings, get_settings
+from cinema.config import Settings, settings_or_exit
 from cinema.db import close_pool, open_pool
 from cinema.logging import configure_logging
 from cinema.storage import MEDIA_URL_PATH
@@ -137,8 +138,12 @@ def _mount_admin(app: FastAPI, settings: Settings) -> None:
 
 
 def create_app() -> FastAPI:
-    """Build the ASGI app from the current settings."""
-    settings = get_settings()
+    """Build the ASGI app from the current settings.
+
+    Refuses to start (`SystemExit` with one line) when the settings are unsafe,
+    e.g. `ENVIRONMENT=production` without Stripe keys (`cinema.config`).
+    """
+    settings = settings_or_exit()
     configure_logging()
     app = FastAPI(
         title="Cinema API",
@@ -156,13 +161,21 @@ def create_app() -> FastAPI:
     # the catalog, the cart) come first, so they are matched after the fewest misses.
     for module in (catalog, cart, orders, payments, interactions, accounts, avatars, ops):
         app.include_router(module.router)
-    if not settings.uses_stripe:
+    # The sandbox routes mark payments successful on the customer's word: mounted
+    # only when the sandbox was chosen by name (never in production, see cinema.config).
+    if settings.uses_sandbox:
         app.include_router(payments.sandbox_router)
+    elif settings.gateway is None:
+        log.warning("no payment gateway configured: payments answer 503 (set STRIPE_API_KEY)")
     docs.install(app)
     _mount_media(app, settings)
     _mount_admin(app, settings)
     from cinema.admin import ADMIN_PATH
 
+    # Innermost of the middlewares: CORS headers and the request log also cover its 413s.
+    app.add_middleware(
+        BodySizeLimit, limit=settings.max_request_body_bytes, overrides={**avatars.BODY_LIMITS}
+    )
     app.add_middleware(TrailingSlash, keep=(ADMIN_PATH, MEDIA_URL_PATH))
     if settings.cors_origins:
         app.add_middleware(

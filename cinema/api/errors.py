@@ -1,7 +1,10 @@
 """One mapping from domain errors (and framework errors) to JSON responses.
 
 Body shape: `{"detail": "<sentence>", "code": "<snake_case>"}` (API.md). 422s keep
-FastAPI's shape, but submitted values of secret fields are never echoed.
+FastAPI's shape, but submitted values of secret fields are never echoed, and
+echoed inputs are cut short (`ECHO_MAX_CHARS` characters per string,
+`ECHO_MAX_ITEMS` items per list or object, `ECHO_MAX_DEPTH` levels; at most
+`MAX_ERRORS` errors): a 1 MB body is not sent back.
 
 A database that cannot be reached (PostgreSQL stopped or unreachable, the
 SQLite file unopenable) is a 503 `database_unavailable` with `Retry-After`,
@@ -164,12 +167,38 @@ async def _maybe_database_error(request: Request, exc: Exception) -> JSONRespons
     )
 
 
-def _mask(value: Any) -> Any:
-    """`value` with every secret field's value replaced, at any depth."""
+#: Bounds of what a 422 echoes back of the submitted input.
+ECHO_MAX_CHARS = 100
+ECHO_MAX_ITEMS = 10
+ECHO_MAX_DEPTH = 3
+MAX_ERRORS = 20
+#: Stands in for what was cut.
+CUT = "..."
+
+
+def _short_text(text: str) -> str:
+    return text if len(text) <= ECHO_MAX_CHARS else text[:ECHO_MAX_CHARS] + CUT
+
+
+def _mask(value: Any, depth: int = 0) -> Any:
+    """`value` with every secret field's value replaced, cut to the echo bounds."""
+    if isinstance(value, dict | list) and depth >= ECHO_MAX_DEPTH:
+        return CUT
     if isinstance(value, dict):
-        return {k: ("***" if k in SECRET_FIELDS else _mask(v)) for k, v in value.items()}
+        items = list(value.items())
+        masked = {
+            _short_text(str(k)): ("***" if k in SECRET_FIELDS else _mask(v, depth + 1))
+            for k, v in items[:ECHO_MAX_ITEMS]
+        }
+        if len(items) > ECHO_MAX_ITEMS:
+            masked[CUT] = CUT
+        return masked
     if isinstance(value, list):
-        return [_mask(v) for v in value]
+        return [_mask(v, depth + 1) for v in value[:ECHO_MAX_ITEMS]] + (
+            [CUT] if len(value) > ECHO_MAX_ITEMS else []
+        )
+    if isinstance(value, str):
+        return _short_text(value)
     return value
 
 
@@ -180,13 +209,15 @@ def _scrub(error: dict[str, Any]) -> dict[str, Any]:
     else:
         # The input may be the whole body (with a password) when the error is about its shape.
         error = {**error, "input": _mask(error.get("input"))} if "input" in error else dict(error)
+    # A location names the client's own keys (an unknown field of 100 kB, say).
+    error["loc"] = [_short_text(part) if isinstance(part, str) else part for part in loc]
     error.pop("url", None)
     return error
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = jsonable_encoder([_scrub(e) for e in exc.errors()])
+    errors = jsonable_encoder([_scrub(e) for e in exc.errors()[:MAX_ERRORS]])
     try:
         return JSONResponse({"detail": errors, "code": "validation_error"}, status_code=422)
     except (ValueError, UnicodeError):

@@ -6,7 +6,8 @@ the `X-Request-ID` response header and set in `cinema.logging.request_id_var`,
 so every log line written while serving the request carries it.
 
 When the response finishes, one line is logged on `cinema.request`:
-`method`, `path` (no query string values that look secret), `status`,
+`method`, `path` (no query string values that look secret; path and query
+cut at `MAX_LOGGED_CHARS`), `status`,
 `duration_ms`, `client`, `user_id` (when a Bearer token was accepted) and
 `request_id`. Headers and bodies are never logged.
 """
@@ -27,6 +28,8 @@ from cinema.logging import REDACTED, is_secret_key, redact, request_id_var
 log = logging.getLogger("cinema.request")
 
 REQUEST_ID_HEADER = "x-request-id"
+#: Longest path and query string written to the log; the client chooses them, a person reads them.
+MAX_LOGGED_CHARS = 2048
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -43,7 +46,7 @@ def _incoming_id(scope: Scope) -> str:
 def _safe_query(raw: bytes) -> str | None:
     if not raw:
         return None
-    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+    pairs = parse_qsl(raw[:MAX_LOGGED_CHARS].decode("latin-1"), keep_blank_values=True)
     # Values are redacted decoded, before re-encoding: `Bearer%20x` must meet the patterns as `Bearer x`.
     return urlencode([(k, REDACTED if is_secret_key(k) else redact(v)) for k, v in pairs], safe="[]")
 
@@ -81,7 +84,7 @@ class RequestContextMiddleware:
             client = scope.get("client")
             extra: dict[str, Any] = {
                 "method": scope.get("method"),
-                "path": scope.get("path"),
+                "path": str(scope.get("path", ""))[:MAX_LOGGED_CHARS],
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "client": client[0] if client else None,

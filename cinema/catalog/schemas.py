@@ -15,23 +15,16 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from cinema.commerce.money import Money
+from cinema.text import NoControlCharacters
 
-
-def no_nul(text: str) -> str:
-    """Refuse NUL characters (PostgreSQL text cannot hold them): a 422, not a database error."""
-    if "\x00" in text:
-        raise ValueError("must not contain NUL characters")
-    return text
-
-
-#: A catalog entity name: trimmed, 1..255 characters (the columns are VARCHAR(255)).
+#: A catalog entity name: trimmed, 1..255 characters (the columns are VARCHAR(255)), one line.
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(no_nul)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), NoControlCharacters()
 ]
-Description = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(no_nul)]
+Description = Annotated[str, StringConstraints(max_length=10_000), NoControlCharacters(multiline=True)]
 
 #: Bounds shared by the API, the importer and the CLI.
 YEAR_MIN, YEAR_MAX = 1870, 2100

@@ -105,12 +105,17 @@ async def handle_stripe_webhook(payload: bytes, signature: str | None) -> Webhoo
     return await apply_event(parse_webhook(payload, signature, secret))
 
 
-async def apply_event(event: GatewayEvent) -> WebhookReceipt:
+async def apply_event(event: GatewayEvent, *, sandbox: bool = False) -> WebhookReceipt:
     """Apply one verified gateway event once; returns what it did.
 
     Safe under concurrent and repeated delivery: the event id is inserted with
     ON CONFLICT DO NOTHING in the transaction that applies it, and the order
-    and payment rows are locked (order first) while it runs.
+    and payment rows are locked (order first) while it runs. Every outcome is
+    judged under those locks, so an order canceled (or paid) meanwhile is seen.
+    `sandbox` events are the sandbox customer's outcomes: like Stripe, the
+    sandbox refuses to confirm an intent canceled meanwhile (a canceled order
+    cancels its intents), raising `Conflict` (409, `intent_canceled`) and
+    recording nothing.
     """
     if event.type not in HANDLED_EVENT_TYPES:
         log.info("ignoring gateway event %s of type %s", event.id, event.type)
@@ -144,6 +149,12 @@ async def apply_event(event: GatewayEvent) -> WebhookReceipt:
         payment = await lock_payment(int(found["id"]))
         assert order is not None  # restricted foreign keys: never deleted
         assert payment is not None
+        if sandbox and event.intent_id and await intent_canceled(event.intent_id):
+            # Checked under the order lock: a cancel that committed a moment ago is seen here.
+            raise Conflict(
+                f"Payment #{payment['id']} was canceled at the gateway; it can no longer be paid or declined.",
+                code="intent_canceled",
+            )
         if event.type == PAYMENT_SUCCEEDED:
             outcome = await _succeeded(event, order, payment, hooks)
         elif event.type == PAYMENT_FAILED:
@@ -302,22 +313,18 @@ async def _refunded(
 async def sandbox_outcome(user_id: int, payment_id: int, succeed: bool) -> PaymentOut:
     """Play the sandbox customer: succeed or decline the payment, through `apply_event`.
 
-    Only without `STRIPE_API_KEY`; only the payment's owner. Raises `NotFound`
-    (`payment_not_found`) otherwise, including when Stripe is configured, and
-    `Conflict` (409, `intent_canceled`) when the intent was canceled (replaced
-    by a newer payment, the order paid by another one, or the order canceled),
-    as Stripe refuses to confirm a canceled intent.
+    Only with `PAYMENT_GATEWAY=sandbox`; only the payment's owner. Raises
+    `NotFound` (`payment_not_found`) otherwise, including when the sandbox is
+    not the configured gateway, and `Conflict` (409, `intent_canceled`) when
+    the intent was canceled (replaced by a newer payment, the order paid by
+    another one, or the order canceled), as Stripe refuses to confirm a
+    canceled intent. That is judged in `apply_event`, under the order lock.
     """
-    if get_settings().uses_stripe:
-        raise NotFound("The sandbox gateway is off: payments go through Stripe.", code="not_found")
+    if not get_settings().uses_sandbox:
+        raise NotFound("The sandbox gateway is off.", code="not_found")
     payment = await payment_out(payment_id)
     if payment.user_id != user_id or payment.external_payment_id is None:
         raise NotFound("Payment not found.", code="payment_not_found")
-    if await intent_canceled(payment.external_payment_id):
-        raise Conflict(
-            f"Payment #{payment_id} was canceled at the gateway; it can no longer be paid or declined.",
-            code="intent_canceled",
-        )
     await apply_event(
         GatewayEvent(
             id="evt_sandbox_" + secrets.token_hex(12),
@@ -327,6 +334,7 @@ async def sandbox_outcome(user_id: int, payment_id: int, succeed: bool) -> Payme
             currency=payment.currency,
             failure_code=None if succeed else "card_declined",
             failure_message=None if succeed else "Your card was declined.",
-        )
+        ),
+        sandbox=True,
     )
     return await payment_out(payment_id)

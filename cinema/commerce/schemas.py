@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from cinema.commerce.money import Money
 from cinema.commerce.tables import OrderStatus, PaymentStatus, RefundStatus
 from cinema.db import MAX_ID
+from cinema.text import NoControlCharacters
 
 # --- Cart ---------------------------------------------------------------------
 
@@ -138,9 +139,11 @@ class RefundRequestIn(BaseModel):
     """Body of `POST /orders/{order_id}/refund`."""
 
     #: Stripped first, so a reason of only spaces is too short (422).
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = Field(
-        description="Why the owner wants the money back (surrounding whitespace removed)."
-    )
+    reason: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+        NoControlCharacters(multiline=True),
+    ] = Field(description="Why the owner wants the money back (surrounding whitespace removed).")
 
 
 class RefundRequestOut(BaseModel):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from cinema.db import MAX_ID
 from cinema.interactions.tables import NotificationKind, ReactionKind
+from cinema.text import NoControlCharacters
 
 #: A row id in a body: 1..MAX_ID, so an out-of-range number is a 422, not a database error.
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -20,7 +21,9 @@ RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 MAX_COMMENT_LENGTH = 5000
 
 CommentText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_COMMENT_LENGTH)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_COMMENT_LENGTH),
+    NoControlCharacters(multiline=True),
 ]
 
 

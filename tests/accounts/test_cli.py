@@ -19,7 +19,14 @@ from datetime import timedelta
 
 import pytest
 
-from cinema.accounts.tables import ActivationToken, LoginFailure, PasswordResetToken, RefreshToken, User
+from cinema.accounts.tables import (
+    ActivationToken,
+    LoginFailure,
+    MailRequest,
+    PasswordResetToken,
+    RefreshToken,
+    User,
+)
 from cinema.clock import utcnow
 from cinema.commerce.tables import Order
 from tests.accounts.conftest import register
@@ -393,6 +400,10 @@ def test_tokens_purge_deletes_only_expired_rows(cli_runner) -> None:
             email="x@example.com", client_ip="10.0.0.1", created_at=now - timedelta(hours=1)
         ).save()
         await LoginFailure(email="x@example.com", client_ip="10.0.0.1", created_at=now).save()
+        for age in (timedelta(hours=2), timedelta(minutes=1)):  # the window is 60 minutes
+            await MailRequest(
+                kind="password_reset", email="x@example.com", client_ip="10.0.0.1", created_at=now - age
+            ).save()
 
     in_cli_loop(seed)
 
@@ -404,6 +415,7 @@ def test_tokens_purge_deletes_only_expired_rows(cli_runner) -> None:
         "password_reset_tokens": 0,
         "refresh_tokens": 1,
         "login_failures": 1,
+        "mail_requests": 1,
     }
 
     async def left() -> list[int]:
@@ -412,9 +424,10 @@ def test_tokens_purge_deletes_only_expired_rows(cli_runner) -> None:
             await PasswordResetToken.count().run(),
             await RefreshToken.count().run(),
             await LoginFailure.count().run(),
+            await MailRequest.count().run(),
         ]
 
-    assert in_cli_loop(left) == [0, 1, 1, 1]
+    assert in_cli_loop(left) == [0, 1, 1, 1, 1]
     again = cli_runner("tokens", "purge")
     assert again.exit_code == 0
     assert "activation_tokens" in again.stdout

@@ -115,5 +115,6 @@ async def test_the_scheduled_cleanup_task_purges_expired_rows(make_user) -> None
         "password_reset_tokens": 0,
         "refresh_tokens": 1,
         "login_failures": 0,
+        "mail_requests": 0,
     }
     assert await RefreshToken.count().run() == 1

@@ -163,6 +163,7 @@ async def test_gateway_failure_is_502_and_writes_nothing(
     await _set_price(movie.id, "9.00")
     # A Stripe client pointed at a port where nothing listens: every attempt fails to connect.
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_unreachable")
+    monkeypatch.setenv("PAYMENT_GATEWAY", "stripe")
     monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{free_port()}")
     get_settings.cache_clear()
 

@@ -74,6 +74,7 @@ def fake_stripe(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_recorded")
+    monkeypatch.setenv("PAYMENT_GATEWAY", "stripe")
     monkeypatch.setenv("STRIPE_API_BASE", state.url)
     get_settings.cache_clear()
     yield state

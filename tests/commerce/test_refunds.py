@@ -178,6 +178,7 @@ async def test_refund_gateway_failure_changes_nothing(client, make_user, paid, m
     p = await paid()
     before = len(await outbox())
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_unreachable")
+    monkeypatch.setenv("PAYMENT_GATEWAY", "stripe")
     monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{free_port()}")
     get_settings.cache_clear()
 

@@ -356,6 +356,7 @@ async def test_sandbox_is_owner_only_and_off_with_stripe(client, pending, make_u
     ).status_code == 422
     assert (await client.post(f"/payments/{p.payment_id}/sandbox/succeed")).status_code == 401
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_configured")
+    monkeypatch.setenv("PAYMENT_GATEWAY", "stripe")
     get_settings.cache_clear()
     assert (
         await client.post(f"/payments/{p.payment_id}/sandbox/succeed", headers=p.user.headers)
@@ -512,3 +513,39 @@ async def test_signed_body_that_is_not_utf8_json_is_400(client):
         assert response.status_code == 400, response.text
         assert response.json()["code"] in ("invalid_event", "invalid_signature")
     assert await event_count() == 0
+
+
+async def test_sandbox_outcome_for_an_order_canceled_meanwhile_changes_nothing(
+    client, pending, outbox, monkeypatch
+):
+    """The cancel commits after the sandbox read the payment, before its outcome is applied.
+
+    The outcome is judged under the order lock, so the canceled intent is seen
+    there: 409, and the order, payment, purchases, counters, cart and mailbox
+    stay as the cancel left them.
+    """
+    from cinema.commerce import events
+    from cinema.commerce.orders import cancel_order
+
+    p = await pending()
+    real_apply_event = events.apply_event
+
+    async def cancel_then_apply(event: Any, **options: Any) -> Any:
+        await cancel_order(p.order_id)
+        return await real_apply_event(event, **options)
+
+    monkeypatch.setattr(events, "apply_event", cancel_then_apply)
+    recorded_before = await event_count()
+
+    response = await client.post(f"/payments/{p.payment_id}/sandbox/succeed", headers=p.user.headers)
+
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "intent_canceled"
+    row = await payment_row(p.payment_id)
+    assert (row["status"], row["failure_reason"]) == ("canceled", "The order was canceled.")
+    assert (await order_state(p.order_id))[0] == "canceled"
+    assert await purchased_movie_ids(p.user.id) == []
+    assert [await movie_counters(m) for m in p.movie_ids] == [(0, 0), (0, 0)]
+    assert await cart_size(p.cart_id) == 3
+    assert await outbox() == []
+    assert await event_count() == recorded_before + 1  # the intent's cancellation, not the outcome

@@ -99,7 +99,11 @@ async def test_health_is_ok_without_auth(client) -> None:
 async def test_ready_checks_the_database(client) -> None:
     response = await client.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "skipped"}, "failed": []}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "schema": "ok", "redis": "skipped"},
+        "failed": [],
+    }
 
 
 async def test_ready_checks_redis_when_configured(client, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -107,7 +111,7 @@ async def test_ready_checks_redis_when_configured(client, monkeypatch: pytest.Mo
     get_settings.cache_clear()
     response = await client.get("/ready")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "schema": "ok", "redis": "ok"}
 
 
 async def test_ready_is_503_when_redis_is_down(client, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,7 +123,7 @@ async def test_ready_is_503_when_redis_is_down(client, monkeypatch: pytest.Monke
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
-        "checks": {"database": "ok", "redis": "failed"},
+        "checks": {"database": "ok", "schema": "ok", "redis": "failed"},
         "failed": ["redis"],
     }
 

@@ -170,7 +170,9 @@ def product_env(url: str, workdir: Path) -> dict[str, str]:
     env.update(
         {
             "CINEMA_ENV_FILE": "",
-            "ENVIRONMENT": "production",
+            # Not `production`: production refuses the sandbox gateway the purchases use.
+            "ENVIRONMENT": "development",
+            "PAYMENT_GATEWAY": "sandbox",
             "DATABASE_URL": url,
             "JWT_SECRET_KEY": JWT_SECRET,
             "ACCESS_TOKEN_TTL_MINUTES": "240",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from cinema.accounts import service
@@ -16,6 +16,7 @@ from cinema.accounts.schemas import (
     ActivateIn,
     EmailIn,
     EmailToken,
+    GivenPassword,
     GroupIn,
     LoginIn,
     LookupEmail,
@@ -33,6 +34,7 @@ from cinema.accounts.schemas import (
 from cinema.accounts.tables import GroupName
 from cinema.api.deps import Admin, Paging, User
 from cinema.pagination import Page
+from cinema.text import NoControlCharacters
 
 router = APIRouter(tags=["accounts"])
 
@@ -42,6 +44,29 @@ UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="User id")]
 def _client_ip(request: Request) -> str | None:
     """The caller's address (the proxy's client when uvicorn runs with `--proxy-headers`)."""
     return request.client.host if request.client else None
+
+
+class TokenForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password form, with `username` checked like `LoginIn.email` and `password` like its password."""
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        username: Annotated[LookupEmail, Form()],
+        password: Annotated[GivenPassword, Form(json_schema_extra={"format": "password"})],
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form(json_schema_extra={"format": "password"})] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
 
 
 def _errors(*pairs: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
@@ -92,9 +117,13 @@ async def activate_link(
     response_model=MessageOut,
     summary="Send the activation email again",
 )
-async def resend_activation(body: EmailIn) -> MessageOut:
-    """Always 202: a fresh 24 h token is emailed only if the account exists and is not active yet."""
-    await service.resend_activation(body.email)
+async def resend_activation(body: EmailIn, request: Request) -> MessageOut:
+    """Always 202: a fresh 24 h token is emailed only if the account exists and is not active yet.
+
+    At most 3 such emails per address and 10 requests per client an hour (settings `EMAIL_*`);
+    beyond, nothing is sent and the answer is the same.
+    """
+    await service.resend_activation(body.email, _client_ip(request))
     return MessageOut(
         detail="If this account exists and is not active yet, a new activation email is on its way."
     )
@@ -126,7 +155,7 @@ async def login(body: LoginIn, request: Request) -> TokenOut:
         (401, "`invalid_credentials`"), (403, "`inactive_account`"), (429, "Too many attempts")
     ),
 )
-async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request) -> TokenOut:
+async def token(form: Annotated[TokenForm, Depends()], request: Request) -> TokenOut:
     """The OAuth2 password flow used by the docs' Authorize button: `username` is the email."""
     return await service.login(form.username, form.password, _client_ip(request))
 
@@ -175,9 +204,13 @@ async def change_password(body: PasswordChangeIn, user: User, request: Request) 
     response_model=MessageOut,
     summary="Email a password reset token",
 )
-async def forgot_password(body: EmailIn) -> MessageOut:
-    """Always 202: the reset email (token valid 1 h) goes out only if the account exists and is active."""
-    await service.forgot_password(body.email)
+async def forgot_password(body: EmailIn, request: Request) -> MessageOut:
+    """Always 202: the reset email (token valid 1 h) goes out only if the account exists and is active.
+
+    At most 3 such emails per address and 10 requests per client an hour (settings `EMAIL_*`);
+    beyond, nothing is sent and the answer is the same.
+    """
+    await service.forgot_password(body.email, _client_ip(request))
     return MessageOut(detail="If this account exists and is active, a password reset email is on its way.")
 
 
@@ -213,7 +246,10 @@ async def update_profile(body: ProfileUpdate, user: User) -> ProfileOut:
 async def list_users(
     admin: Admin,
     paging: Paging,
-    email: Annotated[str | None, Query(max_length=255, description="Part of the email, any case")] = None,
+    email: Annotated[
+        Annotated[str, NoControlCharacters()] | None,
+        Query(max_length=255, description="Part of the email, any case"),
+    ] = None,
     group: GroupName | None = None,
     is_active: bool | None = None,
 ) -> Page[UserOut]:

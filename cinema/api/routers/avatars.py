@@ -27,6 +27,8 @@ router = APIRouter(tags=["accounts"])
 #: Room for the multipart boundaries and part headers around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
 MAX_BODY_BYTES = storage.MAX_AVATAR_BYTES + MULTIPART_OVERHEAD
+#: This router's request body caps by path, above the app-wide MAX_REQUEST_BODY_BYTES (`cinema.api.bodylimit`).
+BODY_LIMITS = {"/accounts/me/avatar": MAX_BODY_BYTES}
 
 _TOO_LARGE = f"The avatar must be at most {storage.MAX_AVATAR_BYTES // (1024 * 1024)} MB."
 

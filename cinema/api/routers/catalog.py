@@ -30,6 +30,7 @@ from cinema.catalog.schemas import (
 )
 from cinema.errors import ValidationFailed
 from cinema.pagination import Page
+from cinema.text import NoControlCharacters
 
 router = APIRouter(tags=["catalog"])
 
@@ -42,8 +43,8 @@ YearQ = Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)]
 ImdbQ = Annotated[float | None, Query(ge=0, le=10, allow_inf_nan=False)]
 PriceQ = Annotated[Decimal | None, Query(ge=0, le=PRICE_MAX, allow_inf_nan=False)]
 SearchQ = Annotated[
-    str | None,
-    Query(max_length=200, pattern=r"^[^\x00]*$", description="Substring of a name (case-insensitive)"),
+    Annotated[str, NoControlCharacters()] | None,
+    Query(max_length=200, description="Substring of a name (case-insensitive)"),
 ]
 
 _RESPONSES_MOD: dict[int | str, dict[str, Any]] = {
@@ -54,10 +55,9 @@ _RESPONSES_MOD: dict[int | str, dict[str, Any]] = {
 
 async def movie_filters(
     search: Annotated[
-        str | None,
+        Annotated[str, NoControlCharacters()] | None,
         Query(
             max_length=200,
-            pattern=r"^[^\x00]*$",
             description="Case-insensitive substring of the title, description, a star's or a director's name",
         ),
     ] = None,

@@ -26,7 +26,7 @@ from cinema.db import MAX_ID
 from cinema.pagination import Page
 
 router = APIRouter(tags=["payments"])
-#: Mounted by the app factory only without Stripe keys (API.md: the sandbox gateway).
+#: Mounted by the app factory only with `PAYMENT_GATEWAY=sandbox` (API.md: the sandbox gateway).
 sandbox_router = APIRouter(tags=["payments"])
 
 
@@ -79,7 +79,7 @@ async def refund_payment(payment_id: PathId, admin: Admin) -> PaymentOut:
 @sandbox_router.post(
     "/payments/{payment_id}/sandbox/{outcome}",
     summary="Sandbox gateway only: make the payment succeed or fail (owner)",
-    description="Only mounted when Stripe is not configured (no `STRIPE_API_KEY`). Runs the webhook's event handling.",
+    description="Only mounted with `PAYMENT_GATEWAY=sandbox` (never in production). Runs the webhook's event handling.",
 )
 async def sandbox_outcome(payment_id: PathId, outcome: Literal["succeed", "fail"], user: User) -> PaymentOut:
     return await events.sandbox_outcome(user.id, payment_id, succeed=outcome == "succeed")

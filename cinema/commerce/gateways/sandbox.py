@@ -1,4 +1,4 @@
-"""The local sandbox gateway: the embedded default when no `STRIPE_API_KEY` is set.
+"""The local sandbox gateway: only when chosen with `PAYMENT_GATEWAY=sandbox`, never in production.
 
 It makes fake PaymentIntent ids and client secrets without any network call;
 a person then drives the outcome through
