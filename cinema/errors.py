@@ -9,13 +9,33 @@ from __future__ import annotations
 
 from typing import Any
 
+#: Every error class with its own `code`, in declaration order: the source of the
+#: error-code table (docs/errors.md) and of the routes' OpenAPI `responses=`.
+REGISTRY: dict[str, type[CinemaError]] = {}
+
 
 class CinemaError(Exception):
-    """Base of all domain errors. `detail` is a sentence for a person."""
+    """Base of all domain errors. `detail` is a sentence for a person.
+
+    Each condition is one class, declared once in its domain's `errors.py`
+    with its `code`, HTTP `status_code` and `default_detail` (for example
+    `MovieNotFound(NotFound)`, `code = "movie_not_found"`). A class that sets
+    its own `code` is registered; two classes may not claim one code.
+    """
 
     status_code: int = 400
     code: str = "bad_request"
     default_detail: str = "The request could not be processed."
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" in cls.__dict__:
+            claimed = REGISTRY.get(cls.code)
+            if claimed is not None and claimed.__qualname__ != cls.__qualname__:
+                raise TypeError(
+                    f"error code {cls.code!r} is declared twice: {claimed.__qualname__}, {cls.__qualname__}"
+                )
+            REGISTRY[cls.code] = cls
 
     def __init__(self, detail: str | None = None, *, code: str | None = None, **extra: Any) -> None:
         self.detail = detail or self.default_detail

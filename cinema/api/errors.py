@@ -54,6 +54,25 @@ class ErrorBody(BaseModel):
     code: str
 
 
+def error_responses(*errors: type[CinemaError]) -> dict[int | str, dict[str, Any]]:
+    """A route's OpenAPI `responses=` built from the error classes it can raise.
+
+    One entry per HTTP status, listing each class's `code` and sentence, so the
+    documented errors are the declared ones (docs/errors.md) and never drift
+    into hand-written strings.
+    """
+    by_status: dict[int, list[type[CinemaError]]] = {}
+    for error in errors:
+        by_status.setdefault(error.status_code, []).append(error)
+    return {
+        status: {
+            "model": ErrorBody,
+            "description": "; ".join(f"`{e.code}`: {e.default_detail}" for e in classes),
+        }
+        for status, classes in sorted(by_status.items())
+    }
+
+
 def error_response(
     status_code: int, detail: str, code: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
