@@ -29,7 +29,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cinema import __version__
 from cinema.api import docs, errors
 from cinema.api.middleware import RequestContextMiddleware
-from cinema.api.routers import accounts, avatars, cart, catalog, interactions, ops, orders, payments
+from cinema.api.routers import (
+    accounts,
+    avatars,
+    cart,
+    catalog,
+    interactions,
+    media,
+    ops,
+    orders,
+    payments,
+)
 from cinema.api.routing import TrailingSlash
 from cinema.config import Settings, get_settings
 from cinema.db import close_pool, open_pool
@@ -154,7 +164,7 @@ def create_app() -> FastAPI:
     errors.install(app)
     # FastAPI tries routes one by one, in this order: the busiest reads (browsing
     # the catalog, the cart) come first, so they are matched after the fewest misses.
-    for module in (catalog, cart, orders, payments, interactions, accounts, avatars, ops):
+    for module in (catalog, cart, orders, payments, interactions, media, accounts, avatars, ops):
         app.include_router(module.router)
     if not settings.uses_stripe:
         app.include_router(payments.sandbox_router)

@@ -131,7 +131,9 @@ async def _delete_quietly(key: str) -> None:
         log.warning("could not delete media object %s", key, exc_info=True)
 
 
-async def _make_ready(asset_id: int | None, movie_id: int, kind: MediaKind, values: dict[str, Any]) -> AssetOut:
+async def _make_ready(
+    asset_id: int | None, movie_id: int, kind: MediaKind, values: dict[str, Any]
+) -> AssetOut:
     """Make the asset the movie's ready one of its kind, replacing the previous one (see the rules)."""
     previous_key: str | None = None
     async with transaction() as hooks:
@@ -291,9 +293,17 @@ async def start_upload(movie_id: int, kind: MediaKind, size: int, *, uploaded_by
 
 async def _fail(asset_id: int, key: str, reason: str) -> None:
     await _delete_quietly(key)
-    await MediaAsset.update(
-        {MediaAsset.status: AssetStatus.FAILED.value, MediaAsset.error: reason, MediaAsset.upload_id: None}
-    ).where(MediaAsset.id == asset_id).run()
+    await (
+        MediaAsset.update(
+            {
+                MediaAsset.status: AssetStatus.FAILED.value,
+                MediaAsset.error: reason,
+                MediaAsset.upload_id: None,
+            }
+        )
+        .where(MediaAsset.id == asset_id)
+        .run()
+    )
 
 
 async def complete_upload(movie_id: int, upload_id: int) -> AssetOut:
@@ -372,3 +382,39 @@ async def cleanup_abandoned(now: datetime | None = None) -> int:
         )
         removed += len(deleted)
     return removed
+
+
+async def receive_local_upload(
+    key: str, max_bytes: int, expires: int, signature: str, chunks: AsyncIterator[bytes]
+) -> int:
+    """Write the body of a local signed upload URL (`start_upload` in local mode); the bytes received.
+
+    403 `invalid_signature` for a tampered or expired URL; 413 past the size
+    announced when the upload was opened (what was written is removed).
+    """
+    from cinema.media import signing
+    from cinema.media.errors import InvalidSignature
+
+    if not signing.valid(signature, "put", key, 0, expires, utcnow(), str(max_bytes)):
+        raise InvalidSignature()
+    store = storage.get_media_store()
+    if not key.startswith("uploads/") or not isinstance(store, storage.LocalMediaStore):
+        raise InvalidSignature()
+    target = store.path(key)
+    await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+    received = 0
+    handle = await asyncio.to_thread(target.open, "wb")
+    try:
+        async for chunk in chunks:
+            received += len(chunk)
+            if received > max_bytes:
+                raise PayloadTooLarge(
+                    f"The upload was opened for {max_bytes} bytes; more arrived.", code="payload_too_large"
+                )
+            await asyncio.to_thread(handle.write, chunk)
+    except BaseException:
+        handle.close()
+        await asyncio.to_thread(target.unlink, missing_ok=True)
+        raise
+    handle.close()
+    return received

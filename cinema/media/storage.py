@@ -18,6 +18,7 @@ kept out of the public prefix until its content is checked).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import math
 import os
@@ -46,7 +47,9 @@ MAX_PARTS = 10_000
 #: Bytes read from a local file at a time when hashing or copying.
 CHUNK_BYTES = 1024 * 1024
 
-_KEY = re.compile(r"^(videos|posters)/[0-9]{1,10}/[0-9a-f]{32}\.(mp4|webm|jpg|png|webp)$|^uploads/[0-9a-f]{32}$")
+_KEY = re.compile(
+    r"^(videos|posters)/[0-9]{1,10}/[0-9a-f]{32}\.(mp4|webm|jpg|png|webp)$|^uploads/[0-9a-f]{32}$"
+)
 
 #: Called with the number of bytes sent since the last call.
 Progress = Callable[[int], None]
@@ -83,7 +86,9 @@ class UploadTarget:
 
 
 class MediaStore(Protocol):
-    async def put_file(self, key: str, path: Path, content_type: str, progress: Progress | None = None) -> None:
+    async def put_file(
+        self, key: str, path: Path, content_type: str, progress: Progress | None = None
+    ) -> None:
         """Store a local file under `key`, streamed (never read whole into memory)."""
 
     async def delete(self, key: str) -> None: ...
@@ -96,7 +101,9 @@ class MediaStore(Protocol):
     async def signed_get(self, key: str, *, user_id: int, expires: datetime, content_type: str) -> str:
         """A URL that reads the object until `expires`."""
 
-    async def start_upload(self, key: str, content_type: str, size: int, expires: datetime) -> UploadTarget: ...
+    async def start_upload(
+        self, key: str, content_type: str, size: int, expires: datetime
+    ) -> UploadTarget: ...
 
     async def finish_upload(self, key: str, upload_id: str | None) -> None:
         """Assemble a multipart upload (S3); nothing to do locally."""
@@ -128,7 +135,9 @@ class LocalMediaStore:
         root = self.public_root if check_key(key).startswith(PUBLIC_MEDIA_PREFIX) else self.private_root
         return root / key
 
-    async def put_file(self, key: str, path: Path, content_type: str, progress: Progress | None = None) -> None:
+    async def put_file(
+        self, key: str, path: Path, content_type: str, progress: Progress | None = None
+    ) -> None:
         target = self.path(key)
 
         def write() -> None:
@@ -165,13 +174,19 @@ class LocalMediaStore:
 
     async def signed_get(self, key: str, *, user_id: int, expires: datetime, content_type: str) -> str:
         stamp = int(expires.timestamp())
-        query = urlencode({"u": user_id, "e": stamp, "s": signing.sign("get", key, user_id, stamp)})
+        query = urlencode(
+            {"user": user_id, "expires": stamp, "signature": signing.sign("get", key, user_id, stamp)}
+        )
         return f"{self.base_url.rstrip('/')}{STREAM_PATH}/{quote(check_key(key))}?{query}"
 
     async def start_upload(self, key: str, content_type: str, size: int, expires: datetime) -> UploadTarget:
         stamp = int(expires.timestamp())
-        query = urlencode({"m": size, "e": stamp, "s": signing.sign("put", key, 0, stamp, str(size))})
-        return UploadTarget(None, size, [f"{self.base_url.rstrip('/')}{UPLOAD_PATH}/{check_key(key)}?{query}"])
+        query = urlencode(
+            {"max_bytes": size, "expires": stamp, "signature": signing.sign("put", key, 0, stamp, str(size))}
+        )
+        return UploadTarget(
+            None, size, [f"{self.base_url.rstrip('/')}{UPLOAD_PATH}/{check_key(key)}?{query}"]
+        )
 
     async def finish_upload(self, key: str, upload_id: str | None) -> None:
         return None
@@ -184,8 +199,10 @@ class LocalMediaStore:
 class S3MediaStore(S3Store):
     """The avatars' S3 backend, with streamed multipart writes, presigned GETs and part URLs."""
 
-    async def put_file(self, key: str, path: Path, content_type: str, progress: Progress | None = None) -> None:
-        size = path.stat().st_size
+    async def put_file(
+        self, key: str, path: Path, content_type: str, progress: Progress | None = None
+    ) -> None:
+        size = (await asyncio.to_thread(path.stat)).st_size
         chunk = part_size(size)
         async with self._client() as s3:
             created = await s3.create_multipart_upload(
@@ -254,7 +271,11 @@ class S3MediaStore(S3Store):
             return str(
                 await s3.generate_presigned_url(
                     "get_object",
-                    Params={"Bucket": self.bucket, "Key": check_key(key), "ResponseContentType": content_type},
+                    Params={
+                        "Bucket": self.bucket,
+                        "Key": check_key(key),
+                        "ResponseContentType": content_type,
+                    },
                     ExpiresIn=seconds,
                 )
             )
@@ -274,7 +295,12 @@ class S3MediaStore(S3Store):
                 urls.append(
                     await s3.generate_presigned_url(
                         "upload_part",
-                        Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": number},
+                        Params={
+                            "Bucket": self.bucket,
+                            "Key": key,
+                            "UploadId": upload_id,
+                            "PartNumber": number,
+                        },
                         ExpiresIn=seconds,
                     )
                 )
@@ -290,7 +316,9 @@ class S3MediaStore(S3Store):
                 listing = await s3.list_parts(
                     Bucket=self.bucket, Key=check_key(key), UploadId=upload_id, PartNumberMarker=marker
                 )
-                parts += [{"ETag": p["ETag"], "PartNumber": p["PartNumber"]} for p in listing.get("Parts", [])]
+                parts += [
+                    {"ETag": p["ETag"], "PartNumber": p["PartNumber"]} for p in listing.get("Parts", [])
+                ]
                 if not listing.get("IsTruncated"):
                     break
                 marker = int(listing["NextPartNumberMarker"])
@@ -301,10 +329,8 @@ class S3MediaStore(S3Store):
     async def abort_upload(self, key: str, upload_id: str | None) -> None:
         async with self._client() as s3:
             if upload_id is not None:
-                try:
+                with contextlib.suppress(s3.exceptions.NoSuchUpload):
                     await self._abort(s3, check_key(key), upload_id)
-                except s3.exceptions.NoSuchUpload:
-                    pass
             await s3.delete_object(Bucket=self.bucket, Key=check_key(key))
 
 
