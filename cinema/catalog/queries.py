@@ -150,7 +150,7 @@ def poster_key_sql(movie_ref: str) -> str:
     signing anything (`cinema.storage.public_media_url`, docs/media.md).
     """
     return (
-        "(SELECT pa.storage_key FROM media_assets pa "
+        "(SELECT pa.storage_key FROM media_assets pa "  # noqa: S608 - fixed fragments only
         f"WHERE pa.movie_id = {movie_ref} AND pa.kind = 'poster' AND pa.status = 'ready')"
     )
 
