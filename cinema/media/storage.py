@@ -266,7 +266,7 @@ class S3MediaStore(S3Store):
 
     async def signed_get(self, key: str, *, user_id: int, expires: datetime, content_type: str) -> str:
         # The signature binds bucket, key and lifetime; S3 itself answers Range requests.
-        seconds = max(1, int((expires - utcnow()).total_seconds()))
+        seconds = max(1, math.ceil((expires - utcnow()).total_seconds()))
         async with self._client(self.public_endpoint_url) as s3:
             return str(
                 await s3.generate_presigned_url(
@@ -283,7 +283,7 @@ class S3MediaStore(S3Store):
     async def start_upload(self, key: str, content_type: str, size: int, expires: datetime) -> UploadTarget:
         chunk = part_size(size)
         count = max(1, math.ceil(size / chunk))
-        seconds = max(1, int((expires - utcnow()).total_seconds()))
+        seconds = max(1, math.ceil((expires - utcnow()).total_seconds()))
         async with self._client() as s3:
             created = await s3.create_multipart_upload(
                 Bucket=self.bucket, Key=check_key(key), ContentType=content_type

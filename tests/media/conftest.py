@@ -19,7 +19,7 @@ from cinema.media import assets
 from cinema.media.samples import write_poster, write_sample
 from cinema.media.schemas import AssetOut
 from cinema.media.tables import MediaKind
-from tests.ops.conftest import make_movie
+from tests.ops.conftest import MotoS3, make_movie, moto_s3, moto_server, serve
 
 
 @pytest.fixture(autouse=True)
@@ -92,4 +92,4 @@ async def buy(user_id: int, movie_id: int) -> int:
     return int(order.id)
 
 
-__all__ = ["Samples", "buy", "make_movie"]
+__all__ = ["MotoS3", "Samples", "buy", "make_movie", "moto_s3", "moto_server", "serve"]
