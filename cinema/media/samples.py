@@ -9,6 +9,7 @@ is made for the tests of the other accepted container.
 from __future__ import annotations
 
 import math
+import os
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,9 @@ def write_sample(
     container: str = "webm",
     hue: int = 0,
     audio: bool = True,
+    keyframe_every: int | None = None,
+    bit_rate: int | None = None,
+    noise: bool = False,
 ) -> Path:
     """Encode a `seconds`-long test pattern (and a tone) to `path`; returns `path`.
 
@@ -88,16 +92,21 @@ def write_sample(
     with av.open(str(path), mode="w", format=fmt) as output:
         video: Any = output.add_stream(video_codec, rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        # Quick, small and with a key frame every second, so a seek lands near its target.
-        video.options = {"deadline": "realtime", "cpu-used": "8", "g": str(fps)}
+        # Quick, small and with a key frame every second (by default), so a seek lands near its target.
+        gop = str(keyframe_every or fps)
+        video.options = {"deadline": "realtime", "cpu-used": "8", "g": gop}
         if container == "mp4":
-            video.options = {"preset": "ultrafast", "g": str(fps)}
+            video.options = {"preset": "ultrafast", "g": gop}
+        if bit_rate:
+            video.bit_rate = bit_rate
         sound: Any = None
         if audio:
             sound = output.add_stream(audio_codec, rate=AUDIO_RATE)
             sound.layout = "mono"
         for index in range(frames):
-            frame = _rgb_frame(width, height, _pattern(width, height, index, hue))
+            # Noise does not compress: a large file from a few seconds (the tests' seeks need one).
+            picture = os.urandom(width * height * 3) if noise else _pattern(width, height, index, hue)
+            frame = _rgb_frame(width, height, picture)
             frame.pts = index
             frame.time_base = Fraction(1, fps)
             for packet in video.encode(frame.reformat(format="yuv420p")):

@@ -20,6 +20,7 @@ from cinema.media.samples import write_poster, write_sample
 from cinema.media.schemas import AssetOut
 from cinema.media.tables import MediaKind
 from tests.ops.conftest import MotoS3, make_movie, moto_s3, moto_server, serve
+from tests.ops.test_admin_browser import browser
 
 
 @pytest.fixture(autouse=True)
@@ -92,4 +93,13 @@ async def buy(user_id: int, movie_id: int) -> int:
     return int(order.id)
 
 
-__all__ = ["MotoS3", "Samples", "buy", "make_movie", "moto_s3", "moto_server", "serve"]
+__all__ = [
+    "MotoS3",
+    "Samples",
+    "browser",
+    "buy",
+    "make_movie",
+    "moto_s3",
+    "moto_server",
+    "serve",
+]
