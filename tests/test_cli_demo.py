@@ -61,6 +61,6 @@ def test_migrate_reports_and_an_unmigrated_database_is_a_clear_error(tmp_path: P
 
     first = _cinema(env, "db", "migrate")
     assert first.returncode == 0, first.stderr
-    assert "Applied 5 migration(s)" in first.stdout
+    assert "Applied 6 migration(s)" in first.stdout
     second = _cinema(env, "db", "migrate")
     assert second.stdout.strip() == "Database is up to date."

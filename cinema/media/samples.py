@@ -1,7 +1,7 @@
 """Small playable sample media made locally with PyAV: a moving test pattern and a tone.
 
 The embedded demo attaches these to sample movies (nothing is downloaded), and
-the tests use them as real, decodable files. WebM (VP8 + Opus) plays in every
+the tests use them as real, decodable files. WebM (VP9 + Opus) plays in every
 browser, Debian's Chromium included (which has no H.264); MP4 (H.264 + AAC)
 is made for the tests of the other accepted container.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 #: container -> (PyAV format, video encoder, audio encoder)
 FORMATS = {
-    "webm": ("webm", "libvpx", "libopus"),
+    "webm": ("webm", "libvpx-vp9", "libopus"),
     "mp4": ("mp4", "libx264", "aac"),
 }
 
@@ -94,7 +94,7 @@ def write_sample(
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         # Quick, small and with a key frame every second (by default), so a seek lands near its target.
         gop = str(keyframe_every or fps)
-        video.options = {"deadline": "realtime", "cpu-used": "8", "g": gop}
+        video.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "g": gop}
         if container == "mp4":
             video.options = {"preset": "ultrafast", "g": gop}
         if bit_rate:

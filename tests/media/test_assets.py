@@ -116,7 +116,7 @@ async def test_a_silent_video_is_accepted(client, moderator, samples) -> None:
     movie = await make_movie()
     answer = await _upload(client, movie, "trailer", samples.silent_webm, moderator.headers)
     assert answer.status_code == 201, answer.text
-    assert answer.json()["asset"]["codecs"] == "vp8"
+    assert answer.json()["asset"]["codecs"] == "vp9"
 
 
 async def test_bad_requests(client, moderator, make_user, samples) -> None:

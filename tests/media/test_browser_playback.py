@@ -4,7 +4,7 @@ The app runs in uvicorn on loopback (local media, the suite's database). A
 page whose `<video>` points at the buyer's signed playback URL plays (the
 element reaches HAVE_FUTURE_DATA and its clock advances); seeking far ahead
 is served by a Range request answered 206; a tampered or an expired URL fails
-to load (403). WebM (VP8/Opus): Debian's Chromium has no H.264 decoder.
+to load (403). WebM (VP9/Opus): Debian's Chromium has no H.264 decoder.
 Skips when Chromium or Playwright is missing, unless CINEMA_REQUIRE_SERVICES=1.
 """
 

@@ -25,7 +25,7 @@ def test_upload_list_remove(samples) -> None:
     body = json.loads(first.stdout)
     assert body["unchanged"] is False
     assert body["asset"]["kind"] == "feature"
-    assert body["asset"]["codecs"] == "vp8,opus"
+    assert body["asset"]["codecs"] == "vp9,opus"
 
     again = invoke_cli("movies", "media", "upload", str(movie), str(samples.webm), "--kind", "feature")
     assert again.exit_code == 0, again.output
