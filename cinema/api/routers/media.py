@@ -50,7 +50,13 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         416: "Range not satisfiable.",
         422: "Invalid input.",
     }
-    return {code: {"model": ErrorBody, "description": described[code]} for code in codes}
+    # 422 keeps FastAPI's validation schema (the docs add the `{"detail", "code"}` shape).
+    return {
+        code: {"description": described[code]}
+        if code == 422
+        else {"model": ErrorBody, "description": described[code]}
+        for code in codes
+    }
 
 
 _UPLOAD_BODY = {
@@ -244,9 +250,8 @@ class MediaFileResponse(FileResponse):
     chunk_size = 256 * 1024
 
 
-@router.api_route(
+@router.get(
     STREAM_PATH + "/{key:path}",
-    methods=["GET", "HEAD"],
     summary="A video behind a signed playback URL (local mode)",
     response_class=MediaFileResponse,
     responses=_errors(403, 404, 416),
@@ -266,6 +271,9 @@ async def stream(
         headers={"Cache-Control": "private"},
         content_disposition_type="inline",
     )
+
+
+router.add_api_route(STREAM_PATH + "/{key:path}", stream, methods=["HEAD"], include_in_schema=False)
 
 
 @router.put(
