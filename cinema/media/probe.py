@@ -88,11 +88,14 @@ def probe_video(path: Path) -> MediaInfo:
             if not videos:
                 raise _refuse(what, "it has no video stream.")
             video = videos[0].codec_context
-            if video.name not in video_codecs:
-                raise _refuse(what, f"its video codec is {video.name}.")
-            for audio in audios:
-                if audio.codec_context.name not in audio_codecs:
-                    raise _refuse(what, f"its audio codec is {audio.codec_context.name}.")
+            # The codec's own name (`av1`), not the decoder FFmpeg picked for it (`libdav1d`).
+            video_name = _codec_name(video)
+            if video_name not in video_codecs:
+                raise _refuse(what, f"its video codec is {video_name}.")
+            audio_names = [_codec_name(audio.codec_context) for audio in audios]
+            for name in audio_names:
+                if name not in audio_codecs:
+                    raise _refuse(what, f"its audio codec is {name}.")
             width, height = int(video.width or 0), int(video.height or 0)
             if not (0 < width <= MAX_VIDEO_SIDE and 0 < height <= MAX_VIDEO_SIDE):
                 raise _refuse(what, f"its picture size {width}x{height} is not supported.")
@@ -108,8 +111,12 @@ def probe_video(path: Path) -> MediaInfo:
     except Exception as exc:  # FFmpeg refused the bytes: whatever it says, they are not a video we take.
         log.info("video probe failed: %s", exc)
         raise _refuse(what, "the file could not be read as one.") from None
-    codecs = ",".join([video.name, *(a.codec_context.name for a in audios[:1])])
+    codecs = ",".join([video_name, *audio_names[:1]])
     return MediaInfo(mime, EXTENSIONS[mime], codecs, width, height, round(duration, 3))
+
+
+def _codec_name(context: Any) -> str:
+    return str(context.codec.canonical_name)
 
 
 def _duration(container: Any, stream: Any) -> float | None:
@@ -131,7 +138,7 @@ def probe_poster(path: Path) -> MediaInfo:
     try:
         with av.open(str(path), mode="r") as container:
             videos = list(container.streams.video)
-            if len(videos) != 1 or videos[0].codec_context.name != IMAGE_TYPES[mime]:
+            if len(videos) != 1 or _codec_name(videos[0].codec_context) != IMAGE_TYPES[mime]:
                 raise _refuse(what, "its content does not match its type.")
             declared = videos[0].codec_context
             if int(declared.width or 0) * int(declared.height or 0) > MAX_POSTER_PIXELS:

@@ -79,14 +79,19 @@ def write_sample(
     keyframe_every: int | None = None,
     bit_rate: int | None = None,
     noise: bool = False,
+    encoders: tuple[str, str | None] | None = None,
 ) -> Path:
     """Encode a `seconds`-long test pattern (and a tone) to `path`; returns `path`.
 
-    Raises KeyError for a container other than `webm` or `mp4`.
+    `container` is `webm` or `mp4` (or another PyAV format with `encoders`);
+    `encoders` = (video encoder, audio encoder or None) overrides the defaults.
     """
     import av
 
-    fmt, video_codec, audio_codec = FORMATS[container]
+    fmt, video_codec, audio_codec = FORMATS.get(container, (container, "", ""))
+    if encoders is not None:  # the tests' other codecs (and refused combinations)
+        video_codec, audio_codec = encoders[0], encoders[1] or ""
+        audio = audio and encoders[1] is not None
     path.parent.mkdir(parents=True, exist_ok=True)
     frames = max(1, round(seconds * fps))
     with av.open(str(path), mode="w", format=fmt) as output:
@@ -95,8 +100,10 @@ def write_sample(
         # Quick, small and with a key frame every second (by default), so a seek lands near its target.
         gop = str(keyframe_every or fps)
         video.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "g": gop}
-        if container == "mp4":
+        if video_codec == "libx264":
             video.options = {"preset": "ultrafast", "g": gop}
+        elif video_codec == "libsvtav1":
+            video.options = {"preset": "12", "g": gop}
         if bit_rate:
             video.bit_rate = bit_rate
         sound: Any = None
@@ -130,10 +137,12 @@ def write_sample(
 
 
 def write_poster(path: Path, *, width: int = 200, height: int = 300, hue: int = 0, kind: str = "png") -> Path:
-    """A test-pattern poster as a PNG (`kind="png"`) or JPEG (`kind="jpeg"`) image; returns `path`."""
+    """A test-pattern poster as a PNG, JPEG or WebP image (`kind`: png, jpeg, webp); returns `path`."""
     import av
 
-    codec, pix_fmt = {"png": ("png", "rgb24"), "jpeg": ("mjpeg", "yuvj420p")}[kind]
+    codec, pix_fmt = {"png": ("png", "rgb24"), "jpeg": ("mjpeg", "yuvj420p"), "webp": ("libwebp", "yuv420p")}[
+        kind
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), mode="w", format="image2pipe") as output:
         stream: Any = output.add_stream(codec, rate=1)
