@@ -5,8 +5,10 @@
   order is paid, deleted by a refund, so a refund ends it at once).
 
 Inactive and deleted accounts never get here: authentication refuses them
-(`cinema.accounts.sessions.authenticate`). Playback, watch progress and the
-movie detail ask this module; nothing else repeats the rule.
+(`cinema.accounts.sessions.authenticate`). Playback and watch progress ask this
+module; nothing else repeats the rule. A service that reads other rows of the
+same movie in one statement embeds `owns_sql` there and lets `entitled` decide
+(one round trip instead of two on every playback request).
 """
 
 from __future__ import annotations
@@ -22,14 +24,34 @@ class NotEntitled(PermissionDenied):
     default_detail = "You may not watch this movie: buy it first."
 
 
-_OWNS = "SELECT 1 AS owned FROM purchases WHERE user_id = {} AND movie_id = {}"
+def owns_sql(user_ref: str, movie_ref: str) -> str:
+    """A boolean SQL expression: the user (`user_ref`, a column or `{}`) owns the movie (`movie_ref`)."""
+    return (
+        f"EXISTS (SELECT 1 FROM purchases own WHERE own.user_id = {user_ref} "  # noqa: S608 - refs are code
+        f"AND own.movie_id = {movie_ref})"
+    )
+
+
+def entitled(actor: CurrentUser, owns: object) -> bool:
+    """The rule itself, given whether `actor` owns the movie (`owns_sql`'s value)."""
+    return actor.has_group(GroupName.MODERATOR) or bool(owns)
+
+
+def require(actor: CurrentUser, owns: object) -> None:
+    """Raise `NotEntitled` (403 `not_entitled`) unless `entitled(actor, owns)`."""
+    if not entitled(actor, owns):
+        raise NotEntitled()
+
+
+_OWNS = f"SELECT {owns_sql('{}', '{}')} AS owned"
 
 
 async def may_watch(actor: CurrentUser, movie_id: int) -> bool:
     """True when `actor` may watch the movie's feature (one indexed lookup, none for staff)."""
     if actor.has_group(GroupName.MODERATOR):
         return True
-    return bool(await fetch(_OWNS, actor.id, movie_id))
+    rows = await fetch(_OWNS, actor.id, movie_id)
+    return entitled(actor, rows[0]["owned"])
 
 
 async def require_watch(actor: CurrentUser, movie_id: int) -> None:

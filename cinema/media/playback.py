@@ -20,7 +20,7 @@ from cinema.accounts.sessions import CurrentUser
 from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import fetch
-from cinema.entitlements.access import require_watch
+from cinema.entitlements import access
 from cinema.errors import NotFound
 from cinema.media import signing, storage
 from cinema.media.errors import InvalidSignature, NoMedia
@@ -28,15 +28,16 @@ from cinema.media.schemas import PlaybackOut
 from cinema.media.tables import MediaKind
 
 _ASSET = (
-    "SELECT m.id, a.storage_key, a.content_type, a.duration_seconds{progress} FROM movies m "
+    "SELECT m.id, a.storage_key, a.content_type, a.duration_seconds{viewer} FROM movies m "
     "LEFT JOIN media_assets a ON a.movie_id = m.id AND a.kind = {{}} AND a.status = 'ready' "
     "WHERE m.id = {{}}"
 )
+# The caller's ownership (the entitlement rule's input) and position, in the same statement.
 _FEATURE_SQL = _ASSET.format(
-    progress=", (SELECT w.position_seconds FROM watch_progress w "
+    viewer=f", {access.owns_sql('{}', 'm.id')} AS owned, (SELECT w.position_seconds FROM watch_progress w "  # noqa: S608
     "WHERE w.user_id = {} AND w.movie_id = m.id) AS position"
 )
-_TRAILER_SQL = _ASSET.format(progress="")
+_TRAILER_SQL = _ASSET.format(viewer="")
 
 #: Content type of a stored video by its key's extension (keys are made by the server).
 CONTENT_TYPES = {"mp4": "video/mp4", "webm": "video/webm"}
@@ -58,11 +59,11 @@ async def playback(actor: CurrentUser, movie_id: int) -> PlaybackOut:
     404 `not_found` for an unknown movie, 403 `not_entitled` when the caller may
     not watch it, 404 `no_media` when it has no ready feature.
     """
-    rows = await fetch(_FEATURE_SQL, actor.id, MediaKind.FEATURE.value, movie_id)
+    rows = await fetch(_FEATURE_SQL, actor.id, actor.id, MediaKind.FEATURE.value, movie_id)
     if not rows:
         raise NotFound("No such movie.")
-    await require_watch(actor, movie_id)
     row = rows[0]
+    access.require(actor, row["owned"])
     if row["storage_key"] is None:
         raise NoMedia()
     url, expires = await _url(row, actor.id)

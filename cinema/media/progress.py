@@ -21,7 +21,7 @@ from cinema.accounts.sessions import CurrentUser
 from cinema.catalog.sql import as_datetime
 from cinema.clock import utcnow
 from cinema.db import fetch
-from cinema.entitlements.access import require_watch
+from cinema.entitlements import access
 from cinema.errors import NotFound, ValidationFailed
 from cinema.media.errors import NoMedia
 from cinema.pagination import PageParams, envelope
@@ -31,8 +31,8 @@ from cinema.storage import public_media_url
 FINISHED_SHARE = 0.95
 
 _FEATURE = (
-    "SELECT m.id, a.duration_seconds FROM movies m LEFT JOIN media_assets a "
-    "ON a.movie_id = m.id AND a.kind = 'feature' AND a.status = 'ready' WHERE m.id = {}"
+    f"SELECT m.id, a.duration_seconds, {access.owns_sql('{}', 'm.id')} AS owned FROM movies m "  # noqa: S608
+    "LEFT JOIN media_assets a ON a.movie_id = m.id AND a.kind = 'feature' AND a.status = 'ready' WHERE m.id = {}"
 )
 _UPSERT = (
     "INSERT INTO watch_progress (user_id, movie_id, position_seconds, started_at, updated_at) "
@@ -47,10 +47,10 @@ async def save_progress(actor: CurrentUser, movie_id: int, position: float) -> f
     404 for an unknown movie, 403 `not_entitled`, 404 `no_media` without a
     ready feature, 422 `invalid_position` outside 0..duration.
     """
-    rows = await fetch(_FEATURE, movie_id)
+    rows = await fetch(_FEATURE, actor.id, movie_id)
     if not rows:
         raise NotFound("No such movie.")
-    await require_watch(actor, movie_id)
+    access.require(actor, rows[0]["owned"])
     duration = rows[0]["duration_seconds"]
     if duration is None:
         raise NoMedia()

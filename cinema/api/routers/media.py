@@ -20,8 +20,9 @@ from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from cinema.api.deps import Moderator, OptionalUser, Paging, PathId, User
+from cinema.api.deps import Moderator, Paging, PathId, User
 from cinema.api.errors import ErrorBody
+from cinema.api.responses import json_model
 from cinema.config import get_settings
 from cinema.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from cinema.media import assets, playback, progress
@@ -193,9 +194,9 @@ async def complete_upload(movie_id: PathId, upload_id: PathId, user: Moderator) 
     response_model=PlaybackOut,
     responses=_errors(401, 403, 404),
 )
-async def get_playback(movie_id: PathId, user: User) -> PlaybackOut:
+async def get_playback(movie_id: PathId, user: User) -> Response:
     """The URL lives `PLAYBACK_URL_TTL_SECONDS`; ask again once `expires_at` has passed."""
-    return await playback.playback(user, movie_id)
+    return json_model(await playback.playback(user, movie_id))
 
 
 @router.get(
@@ -204,8 +205,8 @@ async def get_playback(movie_id: PathId, user: User) -> PlaybackOut:
     response_model=PlaybackOut,
     responses=_errors(404),
 )
-async def get_trailer(movie_id: PathId, user: OptionalUser) -> PlaybackOut:
-    return await playback.trailer(movie_id)
+async def get_trailer(movie_id: PathId) -> Response:
+    return json_model(await playback.trailer(movie_id))
 
 
 @router.put(
