@@ -99,6 +99,29 @@ class Settings(BaseSettings):
     #: How long a worker blocks for new messages before checking for abandoned ones.
     task_poll_seconds: float = Field(2.0, gt=0)
 
+    # Media (docs/media.md). Caps are checked before a body is read (413).
+    media_max_feature_bytes: int = Field(20 * 1024**3, ge=1)
+    media_max_trailer_bytes: int = Field(2 * 1024**3, ge=1)
+    media_max_poster_bytes: int = Field(10 * 1024**2, ge=1)
+    #: Largest file `POST /movies/{id}/media` takes in its body; bigger ones go
+    #: through `POST /movies/{id}/media/uploads` and never pass through the API.
+    media_direct_upload_max_bytes: int = Field(200 * 1024**2, ge=1)
+    #: Lifetime of a playback URL (S3 presigned GET or local signed URL); a
+    #: player asks `/playback` again when it expires. S3 allows at most 7 days.
+    playback_url_ttl_seconds: int = Field(3600, ge=10, le=7 * 24 * 3600)
+    #: How long an upload may stay unfinished before the scheduler removes it.
+    media_upload_ttl_seconds: int = Field(24 * 3600, ge=60)
+    #: Cron schedule (UTC) of the abandoned-upload cleanup task.
+    media_cleanup_cron: str = "23 * * * *"
+    #: HMAC key of local signed media URLs; unset derives one from JWT_SECRET_KEY.
+    media_url_secret: str | None = None
+    #: Local mode: where videos and uploads live, outside MEDIA_DIR (which the app
+    #: serves publicly). Unset: MEDIA_DIR's sibling `<name>-private`.
+    media_private_dir: Path | None = None
+    #: Base URL of the public poster prefix (a CDN or a public-read bucket); unset:
+    #: `PUBLIC_BASE_URL/media` locally, `<S3 public endpoint>/<bucket>` on S3.
+    media_public_base_url: str | None = None
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -154,6 +177,11 @@ class Settings(BaseSettings):
         if self.payment_gateway is not None:
             return self.payment_gateway
         return "stripe" if self.stripe_api_key else None
+
+    @property
+    def private_media_dir(self) -> Path:
+        """Local folder of videos and uploads (never served as static files)."""
+        return self.media_private_dir or self.media_dir.with_name(f"{self.media_dir.name}-private")
 
     @property
     def uses_stripe(self) -> bool:

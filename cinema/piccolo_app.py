@@ -10,6 +10,7 @@ from cinema.accounts import tables as accounts
 from cinema.catalog import tables as catalog
 from cinema.commerce import tables as commerce
 from cinema.interactions import tables as interactions
+from cinema.media import tables as media
 
 TABLES: list[type[Table]] = [
     accounts.UserGroup,
@@ -43,6 +44,8 @@ TABLES: list[type[Table]] = [
     commerce.PaymentItem,
     commerce.RefundRequest,
     commerce.PaymentEvent,
+    media.MediaAsset,
+    media.WatchProgress,
 ]
 
 APP_CONFIG = AppConfig(

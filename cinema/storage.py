@@ -249,3 +249,30 @@ async def remove_avatar(user_id: int) -> None:
     previous: str = row["avatar"]
     if previous.startswith(f"avatars/{int(user_id)}/"):
         await _delete_quietly(get_store(), previous)
+
+
+# --- Public media URLs (posters) -------------------------------------------
+# Used on the catalog's hot read path (every list item's `poster_url`), so it
+# signs nothing and does no I/O: posters live under the public-read `posters/`
+# prefix (the app's `/media` folder locally, a public-read prefix or CDN on S3;
+# docs/media.md). Video objects live elsewhere and are only reached by signed URLs.
+
+#: Key prefix whose objects anyone may read.
+PUBLIC_MEDIA_PREFIX = "posters/"
+
+
+def public_media_base(settings: Settings) -> str:
+    """Base URL of the public poster prefix: `MEDIA_PUBLIC_BASE_URL`, else derived from the store."""
+    if settings.media_public_base_url:
+        return settings.media_public_base_url.rstrip("/")
+    if settings.s3_endpoint_url:
+        endpoint = settings.s3_public_endpoint_url or settings.s3_endpoint_url
+        return f"{endpoint.rstrip('/')}/{settings.s3_bucket}"
+    return f"{settings.public_base_url.rstrip('/')}{MEDIA_URL_PATH}"
+
+
+def public_media_url(key: str | None) -> str | None:
+    """The public URL of a poster key (None for no key, or a key outside the public prefix)."""
+    if not key or not key.startswith(PUBLIC_MEDIA_PREFIX):
+        return None
+    return f"{public_media_base(get_settings())}/{key}"

@@ -154,6 +154,16 @@ async def purge_expired_tokens() -> dict[str, int]:
     return counts
 
 
+@broker.task(task_name="cinema.cleanup_media_uploads", schedule=[{"cron": get_settings().media_cleanup_cron}])
+async def cleanup_media_uploads() -> int:
+    """Hourly cleanup: media uploads never completed within `MEDIA_UPLOAD_TTL_SECONDS`."""
+    from cinema.media.assets import cleanup_abandoned
+
+    removed = await cleanup_abandoned()
+    log.info("removed %d abandoned media uploads", removed)
+    return removed
+
+
 def enqueue_email(kind: str, to: str, **context: Any) -> Callable[[], Awaitable[Any]]:
     """A callback for `AfterCommit.add` that enqueues one email."""
     if kind not in MAIL_BUILDERS:

@@ -85,6 +85,14 @@ def register(app: typer.Typer) -> None:
                 dir_okay=False,
             ),
         ] = None,
+        media: Annotated[
+            int,
+            typer.Option(
+                min=0,
+                help="How many top-rated movies get a generated feature, trailer and poster "
+                "(made locally with PyAV; movies that have a feature are skipped).",
+            ),
+        ] = 3,
     ) -> None:
         """Migrate, seed staff accounts and a catalog, and serve: the embedded default, ready to try.
 
@@ -131,7 +139,16 @@ def register(app: typer.Typer) -> None:
                 f"{report.unchanged} unchanged, {report.rejected} rejected"
             )
 
+        async def prepare_media() -> str:
+            from cinema.media.demo import attach_demo_media
+
+            added = await attach_demo_media(media)
+            return (
+                f"feature, trailer and poster generated for movies {added}" if added else "already attached"
+            )
+
         catalog_note = run(prepare)
+        media_note = run(prepare_media) if media else "none (--media 0)"
         _save_credentials(creds)  # only once they were accepted
         settings = get_settings()
         base = f"http://{host}:{port}"
@@ -141,6 +158,7 @@ def register(app: typer.Typer) -> None:
             f"  Admin UI   {base}/admin/  (staff accounts below)",
             *(f"  {g.title():<10} {c['email']}  password: {c['password']}" for g, c in creds.items()),
             f"  Catalog    {catalog_note}",
+            f"  Media      {media_note}; GET /movies/{{id}}/trailer plays for anyone",
             f"  Emails     written to {settings.mail_outbox_dir}/ as .eml files (activation tokens inside)",
             (
                 "  Payments   sandbox gateway: POST /payments/{id}/sandbox/succeed completes a payment"

@@ -11,7 +11,21 @@ from typing import Annotated
 
 import typer
 
-from cli import carts, catalog, db, demo, groups, movies, orders, payments, refunds, server, tokens, users
+from cli import (
+    carts,
+    catalog,
+    db,
+    demo,
+    groups,
+    media,
+    movies,
+    orders,
+    payments,
+    refunds,
+    server,
+    tokens,
+    users,
+)
 from cli.common import CinemaGroup, CinemaTyper
 
 app = CinemaTyper(
@@ -46,6 +60,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(groups.app, name="groups")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(movies.app, name="movies")
+movies.app.add_typer(media.app, name="media")
 for name, sub in catalog.apps.items():
     app.add_typer(sub, name=name)
 app.add_typer(carts.app, name="carts")

@@ -217,7 +217,7 @@ class UserProfile(Table, tablename="user_profiles"):
     id: Serial
 
     user = ForeignKey(User, unique=True, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
-    #: Migration 0007; validated by `schemas.DisplayName`.
+    #: Migration 0008; validated by `schemas.DisplayName`.
     display_name = Varchar(length=50, null=True, default=None)
     # `default=None`: Piccolo's defaults would otherwise be "" and *today* for the date.
     first_name = Varchar(length=100, null=True, default=None)
@@ -263,7 +263,7 @@ class RefreshToken(Table, tablename="refresh_tokens"):
     id: Serial
 
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="user_id")
-    #: Unique index `refresh_tokens_session_key` (migration 0006).
+    #: Unique index `refresh_tokens_session_key` (migration 0007).
     session_key = Varchar(length=64, unique=True, secret=True)
     token = Varchar(length=64, unique=True, secret=True)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -275,7 +275,7 @@ class AdminSession(SessionsBase, tablename="admin_sessions"):
 
     An account's sessions, like its API sessions, end through
     `sessions.revoke_all_sessions`. `user_id` is a foreign key that deletes
-    the rows with their user (migration 0006): piccolo_api looks the signed-in
+    the rows with their user (migration 0007): piccolo_api looks the signed-in
     person up by this id, and SQLite reuses a deleted user's id, so a
     surviving row would sign its cookie in as the next account created.
     """

@@ -30,7 +30,17 @@ from cinema import __version__
 from cinema.api import docs, errors
 from cinema.api.bodylimit import BodySizeLimit
 from cinema.api.middleware import RequestContextMiddleware
-from cinema.api.routers import accounts, avatars, cart, catalog, interactions, ops, orders, payments
+from cinema.api.routers import (
+    accounts,
+    avatars,
+    cart,
+    catalog,
+    interactions,
+    media,
+    ops,
+    orders,
+    payments,
+)
 from cinema.api.routing import TrailingSlash
 from cinema.config import Settings, settings_or_exit
 from cinema.db import close_pool, open_pool
@@ -159,7 +169,7 @@ def create_app() -> FastAPI:
     errors.install(app)
     # FastAPI tries routes one by one, in this order: the busiest reads (browsing
     # the catalog, the cart) come first, so they are matched after the fewest misses.
-    for module in (catalog, cart, orders, payments, interactions, accounts, avatars, ops):
+    for module in (catalog, cart, orders, payments, interactions, media, accounts, avatars, ops):
         app.include_router(module.router)
     # The sandbox routes mark payments successful on the customer's word: mounted
     # only when the sandbox was chosen by name (never in production, see cinema.config).

@@ -24,7 +24,7 @@ from pydantic import TypeAdapter
 
 from cinema.catalog import sql
 from cinema.catalog.entities import SPECS, ensure_names
-from cinema.catalog.queries import movie_card
+from cinema.catalog.queries import movie_card, poster_key_sql
 from cinema.catalog.schemas import EntityKind, MovieCreate, MovieDetail, MovieUpdate
 from cinema.catalog.tables import Movie
 from cinema.clock import utcnow
@@ -48,6 +48,8 @@ def _detail_sql(with_user: bool) -> str:
             ", (SELECT ra.score FROM ratings ra WHERE ra.movie_id = m.id AND ra.user_id = {}) AS my_rating"
             ", (SELECT count(*) FROM favorites f WHERE f.movie_id = m.id AND f.user_id = {}) AS is_favorite"
             ", (SELECT count(*) FROM purchases pu WHERE pu.movie_id = m.id AND pu.user_id = {}) AS is_purchased"
+            ", (SELECT wp.position_seconds FROM watch_progress wp WHERE wp.movie_id = m.id AND wp.user_id = {})"
+            " AS resume_position"
         )
     return (
         "SELECT m.id, CAST(m.uuid AS TEXT) AS uuid, m.name, m.year, m.time, "  # noqa: S608
@@ -57,7 +59,8 @@ def _detail_sql(with_user: bool) -> str:
         "m.created_at, m.updated_at, "
         f"{sql.refs_sql('movie_genres', 'genres', 'genre_id', 'm.id')} AS genres, "
         f"{sql.refs_sql('movie_directors', 'directors', 'director_id', 'm.id')} AS directors, "
-        f"{sql.refs_sql('movie_stars', 'stars', 'star_id', 'm.id')} AS stars"
+        f"{sql.refs_sql('movie_stars', 'stars', 'star_id', 'm.id')} AS stars, "
+        f"{poster_key_sql('m.id')} AS poster_key"
         f"{mine} FROM movies m JOIN certifications c ON c.id = m.certification_id WHERE m.id = {{}}"
     )
 
@@ -67,7 +70,13 @@ def _detail_sql(with_user: bool) -> str:
 _DETAIL_SQL: dict[tuple[bool, bool], str] = {}
 
 #: The caller's own state in a detail: null for an anonymous caller (API.md).
-_ANONYMOUS = {"my_reaction": None, "my_rating": None, "is_favorite": None, "is_purchased": None}
+_ANONYMOUS = {
+    "my_reaction": None,
+    "my_rating": None,
+    "is_favorite": None,
+    "is_purchased": None,
+    "resume_position_seconds": None,
+}
 
 
 async def get_movie_data(movie_id: int, user_id: int | None = None) -> dict[str, Any]:
@@ -81,7 +90,7 @@ async def get_movie_data(movie_id: int, user_id: int | None = None) -> dict[str,
     statement = _DETAIL_SQL.get(key)
     if statement is None:
         statement = _DETAIL_SQL[key] = _detail_sql(with_user)
-    args: list[Any] = [user_id] * 4 if with_user else []
+    args: list[Any] = [user_id] * 5 if with_user else []
     rows = await sql.fetch(statement, *args, movie_id)
     if not rows:
         raise NotFound("No such movie.")
@@ -102,6 +111,8 @@ async def get_movie_data(movie_id: int, user_id: int | None = None) -> dict[str,
         values["my_rating"] = row["my_rating"]
         values["is_favorite"] = bool(row["is_favorite"])
         values["is_purchased"] = bool(row["is_purchased"])
+        resume = row["resume_position"]
+        values["resume_position_seconds"] = float(resume) if resume else None
     else:
         values.update(_ANONYMOUS)
     return values

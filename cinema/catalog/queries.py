@@ -30,6 +30,7 @@ from cinema.catalog.schemas import PRICE_MAX, ListScope, MovieFilters, MovieList
 from cinema.commerce.money import CENT, ZERO
 from cinema.db import Row
 from cinema.pagination import Page, PageParams, envelope
+from cinema.storage import public_media_url
 
 #: sort key -> column of `movies` (a fixed whitelist: the only identifiers formatted into SQL).
 SORT_COLUMNS = {
@@ -141,6 +142,19 @@ def order_by(sort: SortKey | None, alias: str) -> str:
     return f"ORDER BY {alias}.{column} {direction}, {alias}.id {direction}"
 
 
+def poster_key_sql(movie_ref: str) -> str:
+    """A scalar subquery: the storage key of the movie's ready poster, or NULL.
+
+    Served by the partial unique index `media_assets_ready` (movie_id, kind), so
+    it is one index probe per page row; the URL is made from the key without
+    signing anything (`cinema.storage.public_media_url`, docs/media.md).
+    """
+    return (
+        "(SELECT pa.storage_key FROM media_assets pa "  # noqa: S608 - fixed fragments only
+        f"WHERE pa.movie_id = {movie_ref} AND pa.kind = 'poster' AND pa.status = 'ready')"
+    )
+
+
 def movie_card(row: Row) -> dict[str, Any]:
     """A movie row as the JSON-ready `MovieListItem` shape (values as the API serialises them).
 
@@ -166,6 +180,7 @@ def movie_card(row: Row) -> dict[str, Any]:
         "ratings_count": row["ratings_count"],
         "comments_count": row["comments_count"],
         "popularity": row["popularity"],
+        "poster_url": public_media_url(row["poster_key"]),
     }
 
 
@@ -202,7 +217,8 @@ def list_sql(filters: MovieFilters, params: PageParams) -> tuple[str, list[Any]]
         f"WITH {ctes} "  # noqa: S608 - fixed fragments only
         "SELECT t.n AS total, p.*, c.name AS certification_name, "
         f"{sql.real('p.imdb')} AS imdb_shown, {sql.real('p.meta_score')} AS meta_score_shown, "
-        f"{sql.refs_sql('movie_genres', 'genres', 'genre_id', 'p.id')} AS genres "
+        f"{sql.refs_sql('movie_genres', 'genres', 'genre_id', 'p.id')} AS genres, "
+        f"{poster_key_sql('p.id')} AS poster_key "
         "FROM total t LEFT JOIN page p ON 1 = 1 "
         "LEFT JOIN certifications c ON c.id = p.certification_id "
         f"{order_by(filters.sort, 'p')}"

@@ -158,6 +158,7 @@ class MovieListItem(BaseModel):
     ratings_count: int
     comments_count: int
     popularity: int = Field(description="Likes + favorites + purchases.")
+    poster_url: str | None = Field(None, description="Public URL of the poster; null when there is none.")
 
 
 class MovieDetail(MovieListItem):
@@ -174,6 +175,9 @@ class MovieDetail(MovieListItem):
     my_rating: int | None = None
     is_favorite: bool | None = None
     is_purchased: bool | None = None
+    resume_position_seconds: float | None = Field(
+        None, description="Where the signed-in caller stopped watching; null when not started."
+    )
 
 
 Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]

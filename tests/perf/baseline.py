@@ -11,6 +11,9 @@ machine, the yardstick of issue 7's bars.
   filter, the matching ids are found once (a MATERIALIZED CTE) and both counted
   and paged from there; without one, the count and an index-ordered page;
 - `GET /movies/{id}`: the anonymous detail, with genres, directors and stars;
+- `GET /movies/{id}/playback`: verifies the token, then ONE statement checks the
+  session, the active user, ownership (or a staff group) and reads the ready
+  feature and the caller's position; the URL is signed like the product's;
 - `GET /cart`: verifies the Bearer access token (signature, expiry, type, like
   the product), then ONE statement checks the session and the active user and
   reads the cart with its genres.
@@ -22,11 +25,17 @@ Run: `uvicorn --factory tests.perf.baseline:create_app`.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg  # type: ignore[import-untyped]
 import jwt
@@ -83,6 +92,20 @@ _CART_SQL = (
     "WHERE u.id = $1 AND u.is_active AND EXISTS (SELECT 1 FROM refresh_tokens rt "
     "WHERE rt.session_key = $2 AND rt.user_id = u.id AND rt.expires_at > now()) "
     "ORDER BY ci.added_at, ci.id"
+)
+
+# The playback checks in one statement: session and active user, the caller's group,
+# ownership, the ready feature and the caller's position (docs/media.md).
+_PLAYBACK_SQL = (
+    "SELECT g.name AS group_name, "
+    "EXISTS (SELECT 1 FROM purchases p WHERE p.user_id = u.id AND p.movie_id = m.id) AS owned, "
+    "a.storage_key, a.content_type, a.duration_seconds, "
+    "(SELECT w.position_seconds FROM watch_progress w WHERE w.user_id = u.id AND w.movie_id = m.id) AS position "
+    "FROM users u JOIN user_groups g ON g.id = u.group_id "
+    "JOIN refresh_tokens rt ON rt.user_id = u.id AND rt.id = $2 AND rt.expires_at > now() "
+    "JOIN movies m ON m.id = $3 "
+    "LEFT JOIN media_assets a ON a.movie_id = m.id AND a.kind = 'feature' AND a.status = 'ready' "
+    "WHERE u.id = $1 AND u.is_active"
 )
 
 _TWO_PLACES = Decimal("0.01")
@@ -199,6 +222,11 @@ class Baseline:
     def __init__(self) -> None:
         self.dsn = os.environ["DATABASE_URL"]
         self.secret = os.environ["JWT_SECRET_KEY"]
+        # The product's local media URLs (cinema.media.signing): key derived from the JWT secret.
+        media_secret = os.environ.get("MEDIA_URL_SECRET") or self.secret
+        self.media_key = hmac.new(media_secret.encode(), b"cinema media url v1", hashlib.sha256).digest()
+        self.ttl = int(os.environ.get("PLAYBACK_URL_TTL_SECONDS", "3600"))
+        self.base_url = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
         self.pool_size = int(os.environ.get("BENCH_POOL_SIZE", "20"))
         self._pool: asyncpg.Pool | None = None
 
@@ -289,6 +317,57 @@ class Baseline:
             }
         )
 
+    def _claims(self, request: Request) -> tuple[int, int] | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=["HS256"],
+                options={"require": ["sub", "sid", "type", "exp", "iat", "jti"]},
+            )
+            if claims["type"] != "access":
+                return None
+            return int(claims["sub"]), int(claims["sid"])
+        except (jwt.PyJWTError, ValueError, KeyError):
+            return None
+
+    async def playback(self, request: Request) -> Response:
+        caller = self._claims(request)
+        if caller is None:
+            return _error(401, "The token is invalid.", "invalid_token")
+        try:
+            movie_id = int(request.path_params["movie_id"])
+        except ValueError:
+            return _error(422, "Bad movie id.", "validation_error")
+        r = await self.pool.fetchrow(_PLAYBACK_SQL, caller[0], caller[1], movie_id)
+        if r is None:
+            return _error(404, "No such movie, or the session has ended.", "not_found")
+        if r["group_name"] not in ("MODERATOR", "ADMIN") and not r["owned"]:
+            return _error(403, "You may not watch this movie.", "not_entitled")
+        if r["storage_key"] is None:
+            return _error(404, "No video.", "no_media")
+        expires = int(time.time()) + self.ttl
+        key = r["storage_key"]
+        message = f"get\n{key}\n{caller[0]}\n{expires}\n".encode()
+        signature = base64.urlsafe_b64encode(hmac.new(self.media_key, message, hashlib.sha256).digest())
+        url = (
+            f"{self.base_url}/media-stream/{quote(key)}?user={caller[0]}&expires={expires}"
+            f"&signature={signature.rstrip(b'=').decode()}"
+        )
+        position = r["position"]
+        return _json(
+            {
+                "url": url,
+                "expires_at": datetime.fromtimestamp(expires, UTC),
+                "content_type": r["content_type"],
+                "duration_seconds": r["duration_seconds"],
+                "resume_position_seconds": float(position) if position else None,
+            }
+        )
+
     async def cart(self, request: Request) -> Response:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
@@ -331,6 +410,7 @@ def create_app() -> Starlette:
         Route("/movies", state.movies),
         Route("/movies/", state.movies),
         Route("/movies/{movie_id}", state.movie),
+        Route("/movies/{movie_id}/playback", state.playback),
         Route("/cart", state.cart),
         Route("/cart/", state.cart),
     ]

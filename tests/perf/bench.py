@@ -67,7 +67,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from tests.perf import datagen, load
+from tests.perf import datagen, load, media_bench
 from tests.perf.fixtures import PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
@@ -668,6 +668,19 @@ async def run_size(size: int, opts: Options, workdir: Path) -> SizeRun:
             )
         if "flows" in opts.parts:
             figures["purchase"] = await measure_purchases(product, fixtures["buyers"], opts)
+        if "media" in opts.parts:
+            viewer = fixtures["buyers"][-1]
+            figures["media"] = await media_bench.measure(
+                product,
+                baseline,
+                env,
+                workdir,
+                str(viewer["token"]),
+                int(fixtures["movies"]["detail_id"]),
+                opts,
+                run_cli,
+                free_port,
+            )
 
     if "sql" in opts.parts:
         await count_sql(env, workdir, endpoints, fixtures, figures)
@@ -842,7 +855,9 @@ def parse_args(argv: list[str] | None) -> Options:
         help="Use a kept database that already holds the catalog (no import timing); implies --keep-db.",
     )
     parser.add_argument(
-        "--parts", default="read,burst,flows,sql", help="Any of read,burst,flows,sql (import always runs)."
+        "--parts",
+        default="read,burst,flows,sql,media",
+        help="Any of read,burst,flows,sql,media (import always runs).",
     )
     parser.add_argument("--seed", type=int, default=7, help="Seed of the generated catalog.")
     parser.add_argument(

@@ -30,12 +30,16 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 from collections import Counter
 from pathlib import Path
 
 #: The real file, relative to the repository (never copied into it).
-IMDB_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "imdb_top_1000.csv"
+IMDB_CSV = Path(
+    os.environ.get("IMDB_CSV")
+    or Path(__file__).resolve().parents[3] / "shared" / "data" / "imdb_top_1000.csv"
+)
 
 _ROMAN = ["II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 

@@ -1,0 +1,1 @@
+"""Media: video and poster assets, signed playback and watch progress (docs/media.md)."""
