@@ -31,7 +31,11 @@ class CinemaError(Exception):
         super().__init_subclass__(**kwargs)
         if "code" in cls.__dict__:
             claimed = REGISTRY.get(cls.code)
-            if claimed is not None and claimed.__qualname__ != cls.__qualname__:
+            if claimed is not None:
+                # A subclass may keep its parent's code (the same condition, answered
+                # differently, e.g. with another WWW-Authenticate challenge).
+                if issubclass(cls, claimed) or claimed.__qualname__ == cls.__qualname__:
+                    return
                 raise TypeError(
                     f"error code {cls.code!r} is declared twice: {claimed.__qualname__}, {cls.__qualname__}"
                 )
