@@ -26,6 +26,7 @@ values 422 `{"detail": [{"loc", "msg"}]}`, a write the door does not offer 405
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -97,9 +98,13 @@ def _is_generated(column: Column) -> bool:
 
 
 def _same(posted: Any, current: Any) -> bool:
-    """Whether a posted value (parsed by the table's pydantic model) equals the stored one."""
-    if posted == "":
-        posted = None
+    """Whether a posted value (parsed by the table's pydantic model) equals the stored one.
+
+    An empty form field is both "" and null (piccolo_admin posts "" for an empty
+    non-nullable field), so the two are the same here.
+    """
+    if posted in ("", None) and current in ("", None):
+        return True
     if isinstance(posted, float) and isinstance(current, float):
         # REAL columns come back from PostgreSQL as float4 widened to float8.
         return math.isclose(posted, current, rel_tol=1e-6)
@@ -440,8 +445,6 @@ def _rekeyed(mapping: Any, key: Any) -> Any:
 
 
 def _jsonable(values: dict[str, Any]) -> Any:
-    import json
-
     return json.loads(json.dumps(values, default=_json_default))
 
 

@@ -88,6 +88,24 @@ async def test_a_password_set_in_the_admin_ends_the_users_sessions(client, make_
     assert [m["To"] for m in await outbox()] == ["owner@example.com"]
 
 
+async def test_the_users_edit_form_saves_with_every_field_posted_back(client, make_user) -> None:
+    """The form posts all columns (empty strings, flags, times) with the one changed: only that one counts."""
+    admin = await make_user(group=GroupName.ADMIN)
+    user = await make_user(email="form@example.com")
+    await open_admin_session(client, admin.id)
+    form = (await client.get(f"/admin/api/tables/users/{user.id}/")).json()
+    assert "password" not in form
+    form.pop("id")
+    form.update(password="", active=False)
+
+    response = await client.patch(f"/admin/api/tables/users/{user.id}/", json=form, headers=csrf(client))
+
+    assert response.status_code == 200, response.text
+    assert response.json()["active"] is False
+    assert response.json()["deactivated_at"] is not None
+    assert (await client.get("/accounts/me", headers=user.headers)).status_code == 401
+
+
 async def test_an_email_changed_in_the_admin_is_the_new_sign_in(client, make_user) -> None:
     admin = await make_user(group=GroupName.ADMIN)
     user = await make_user(email="old@example.com")

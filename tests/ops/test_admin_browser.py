@@ -24,6 +24,7 @@ import pytest
 
 from cinema.accounts.tables import GroupName
 from tests.conftest import REQUIRE_SERVICES
+from tests.ops.admin_helpers import build_world
 from tests.ops.conftest import ROOT, make_movie
 from tests.stripe_stack import StripeStack, confirm, eventually, run_stripe_stack
 
@@ -155,13 +156,20 @@ async def test_a_users_sign_in_is_refused(browser, make_user, serve) -> None:
 
 async def test_a_moderator_is_told_why_a_table_stays_closed(browser, make_user, serve) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
-    moderator = await make_user(group=GroupName.MODERATOR)
+    world = await build_world(make_user)
+    moderator = world.moderator
     server = serve()
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
 
     await _sign_in(page, server.url, moderator.email, moderator.password)
     await page.wait_for_selector("[data-uitest=nav_dropdown_button]")
+    # A comment's page is theirs, though its author picker cannot list the users: no banner.
+    await page.goto(f"{server.url}/admin/#/comments/{world.comment_id}/")
+    await page.wait_for_function("document.querySelector('textarea')?.value === 'Great heist.'")
+    await page.wait_for_load_state("networkidle")
+    assert await page.locator("#cinema-admin-notice").count() == 0
+
     await page.goto(f"{server.url}/admin/#/users")
     notice = page.locator("#cinema-admin-notice")
     await notice.wait_for()
@@ -213,6 +221,14 @@ async def test_an_admin_approves_a_refund_and_stripe_refunds_it(browser, make_us
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         await _sign_in(page, stack.app_base, admin.email, admin.password)
         await page.wait_for_selector("[data-uitest=nav_dropdown_button]")
+        # The user edit form saves as it is (every field posted back; the password left empty).
+        await page.goto(f"{stack.app_base}/admin/#/users/{buyer.id}/")
+        await page.wait_for_function(
+            f"document.querySelector('input[name=email]')?.value === '{buyer.email}'"
+        )
+        await page.click("form button:has-text('Save')")
+        await page.wait_for_selector("text=Successfully saved row")
+        await page.goto(f"{stack.app_base}/admin/#/")
         await page.locator("a", has_text="Approve refund").first.click()
         field = page.locator("input[name=refund_request_id]")
         await field.wait_for()
