@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -171,3 +172,30 @@ async def test_secrets_in_query_strings_are_redacted_however_encoded(client, log
     assert len(lines) == len(queries)
     assert secret not in log_lines.getvalue()
     assert all(REDACTED in str(line["query"]) for line in lines)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        '"password":"' + "\\" * 40,  # two ways to take a backslash: exponential
+        "a-" * 10_000 + "password=",  # a match could start at every dash: quadratic
+        "password" * 2_500 + "=",  # the secret word again and again inside one run
+        "a" * 20_000 + ":/x://",  # a URL scheme could start at every letter
+        "eyJ" * 7_000,  # a JWT could start at every repetition
+    ],
+)
+def test_redaction_takes_linear_time_on_hostile_text(hostile: str) -> None:
+    started = time.perf_counter()
+    redact(hostile)
+    assert time.perf_counter() - started < 0.5
+
+
+def test_the_linear_patterns_still_redact_what_they_did() -> None:
+    text = (
+        'x-api-key=abc123 db_password=hunter2 "client_secret": "s\\"x" {\'token\': \'t\'} '
+        "postgres://u:pw@h/db auth=eyJhbGciOi.eyJzdWIi.sig Bearer abcdefghijkl"
+    )
+    assert redact(text) == (
+        f'x-api-key={REDACTED} db_password={REDACTED} "client_secret": "{REDACTED}" '
+        f"{{'token': '{REDACTED}'}} postgres://u:{REDACTED}@h/db auth={REDACTED} Bearer {REDACTED}"
+    )
