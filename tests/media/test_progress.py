@@ -166,3 +166,24 @@ async def test_one_users_progress_is_not_anothers(client, make_user, watched) ->
     rows = await _rows(buyer.id)
     assert [row["position_seconds"] for row in rows] == [2.0]
     assert (await client.get("/me/continue-watching")).status_code == 401
+
+
+async def test_saving_costs_one_write(client, watched, monkeypatch) -> None:
+    """Players send the position every few seconds: one read and one upsert, nothing more."""
+    from cinema.media import progress
+
+    buyer, movie = watched
+    statements: list[str] = []
+    real_fetch = progress.fetch
+
+    async def counting(template: str, *args):
+        statements.append(template.split(None, 1)[0].upper())
+        return await real_fetch(template, *args)
+
+    monkeypatch.setattr(progress, "fetch", counting)
+    for _ in range(3):
+        answer = await client.put(
+            f"/movies/{movie}/progress", json={"position_seconds": 2}, headers=buyer.headers
+        )
+        assert answer.status_code == 204
+    assert statements == ["SELECT", "INSERT"] * 3

@@ -248,7 +248,7 @@ async def watch_history(user: User, paging: Paging) -> dict[str, Any]:
 class MediaFileResponse(FileResponse):
     """Starlette's `FileResponse` (Range, 206, 416, ETag, If-Range, streamed from disk) in larger chunks."""
 
-    chunk_size = 256 * 1024
+    chunk_size = 512 * 1024
 
 
 @router.get(
