@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -210,12 +211,13 @@ def settings_or_exit() -> Settings:
     For the code that runs when a process starts (the app factory, the task
     broker and the Piccolo engine, built at import): unsafe or invalid
     settings stop the API, the CLI and the workers with that line and exit
-    code 1, not a traceback.
+    code 3 (the CLI's code for infrastructure and configuration), not a traceback.
     """
     try:
         return get_settings()
     except ValidationError as exc:
-        raise SystemExit(f"Cinema cannot start. {settings_error_line(exc)}") from None
+        print(f"Error: Cinema cannot start. {settings_error_line(exc)}", file=sys.stderr)
+        raise SystemExit(3) from None
 
 
 @lru_cache

@@ -24,7 +24,9 @@ def register(app: typer.Typer) -> None:
         """Serve the HTTP API (uvicorn)."""
         import uvicorn
 
-        _require_valid_settings()
+        from cinema.config import settings_or_exit
+
+        settings_or_exit()  # unsafe or invalid settings: one line, exit 3, before uvicorn starts
 
         uvicorn.run(
             "cinema.api.app:create_app",
@@ -52,19 +54,6 @@ def register(app: typer.Typer) -> None:
         """Run the taskiq scheduler (needs REDIS_URL): enqueues the hourly token purge."""
         _require_redis()
         os.execvp(sys.executable, [sys.executable, "-m", "taskiq", "scheduler", "cinema.tasks:scheduler"])
-
-
-def _require_valid_settings() -> None:
-    """Refuse to serve unsafe settings (e.g. production without Stripe keys) with one red line."""
-    from pydantic import ValidationError
-
-    from cinema.config import get_settings, settings_error_line
-
-    try:
-        get_settings()
-    except ValidationError as exc:
-        typer.secho(f"Cinema cannot start. {settings_error_line(exc)}", fg="red", err=True)
-        raise typer.Exit(1) from None
 
 
 def _require_redis() -> None:

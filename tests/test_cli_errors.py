@@ -111,7 +111,7 @@ def test_an_unmigrated_database_says_to_migrate(empty_database: str) -> None:
     [
         ({"ACCESS_TOKEN_TTL_MINUTES": "soon"}, "ACCESS_TOKEN_TTL_MINUTES"),
         # Whichever production rule it names first, it is one line about the settings.
-        ({"ENVIRONMENT": "production", "JWT_SECRET_KEY": "short"}, "invalid settings"),
+        ({"ENVIRONMENT": "production", "JWT_SECRET_KEY": "short"}, "Invalid settings"),
         ({"DATABASE_URL": "mysql://db.example/cinema"}, "DATABASE_URL"),
     ],
 )

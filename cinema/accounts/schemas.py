@@ -99,7 +99,7 @@ def _display_name(value: str | None) -> str | None:
 
 #: The name others see on your comments: 1..50 characters after trimming, no control or
 #: invisible characters; blank or null removes it (you then appear as "Member <id>").
-DisplayName = Annotated[str | None, AfterValidator(_display_name)]
+DisplayName = Annotated[Annotated[str, NoControlCharacters()] | None, AfterValidator(_display_name)]
 
 
 #: A new password: 8..64 characters, <= 72 UTF-8 bytes, lower, upper, digit and symbol,

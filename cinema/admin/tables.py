@@ -20,6 +20,7 @@ from cinema.catalog import tables as catalog
 from cinema.catalog.schemas import EntityKind
 from cinema.commerce import tables as commerce
 from cinema.interactions import tables as interactions
+from cinema.media import tables as media
 from cinema.piccolo_app import TABLES
 
 
@@ -107,6 +108,26 @@ def specs() -> list[TableSpec]:
             "Accounts",
             door=_read_only("Admin sessions start at sign-in here and end with logout or expiry."),
             hidden=_only(AdminSession, "id", "user_id", "expiry_date", "max_expiry_date"),
+        ),
+        TableSpec(
+            accounts.MailRequest,
+            "Accounts",
+            door=_read_only("Anonymous email requests are counted by the email throttle (docs/api.md)."),
+        ),
+        TableSpec(
+            media.MediaAsset,
+            "Catalog",
+            moderator=Access.READ,
+            door=_read_only(
+                "Media is uploaded and removed with `cinema movies media` or POST/DELETE /movies/{id}/media"
+                " (docs/media.md): the content is checked before an asset is ready."
+            ),
+            hidden=("upload_id",),
+        ),
+        TableSpec(
+            media.WatchProgress,
+            "Community",
+            door=_read_only("Watch progress is written by the players (PUT /movies/{id}/progress)."),
         ),
         # --- catalog (MODERATOR) ---
         TableSpec(

@@ -24,6 +24,7 @@ from cinema.accounts.tables import (
     ActivationToken,
     GroupName,
     LoginFailure,
+    MailRequest,
     PasswordResetToken,
     RefreshToken,
     User,
@@ -37,6 +38,7 @@ from cinema.commerce import carts, events, orders, payments, refunds
 from cinema.commerce.tables import Payment
 from cinema.interactions import comments, favorites, ratings, reactions
 from cinema.interactions.tables import ReactionKind
+from cinema.media.tables import AssetStatus, MediaAsset, MediaKind, WatchProgress
 from cinema.piccolo_app import TABLES
 
 
@@ -95,6 +97,7 @@ async def build_world(make_user: Any) -> World:
     activation = await onetime.issue(ActivationToken, buyer.id, timedelta(hours=1))
     reset = await onetime.issue(PasswordResetToken, buyer.id, timedelta(hours=1))
     await LoginFailure(email=buyer.email, client_ip="10.0.0.1").save()
+    await MailRequest(kind="password_reset", email=buyer.email, client_ip="10.0.0.1").save()
 
     movie = await movies.create_movie(
         MovieCreate(
@@ -137,6 +140,16 @@ async def build_world(make_user: Any) -> World:
     await events.sandbox_outcome(buyer.id, payment.payment_id, succeed=True)
     request = await refunds.request_refund(buyer.id, order.id, "Bought it twice.")
     await carts.add_to_cart(buyer.id, other.id)
+    await MediaAsset(
+        movie=movie.id,
+        kind=MediaKind.POSTER,
+        status=AssetStatus.READY,
+        storage_key="posters/heat.png",
+        content_type="image/png",
+        size_bytes=68,
+        upload_id="secret-multipart-upload-id",
+    ).save()
+    await WatchProgress(user=buyer.id, movie=movie.id, position_seconds=12.5).save()
 
     world = World(
         admin=admin,

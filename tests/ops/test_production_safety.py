@@ -205,7 +205,7 @@ def test_cinema_serve_refuses_production_without_stripe() -> None:
         check=False,
     )
 
-    assert done.returncode == 1
+    assert done.returncode == 3
     _one_line_refusal(done.stderr)
     assert "Uvicorn running" not in done.stdout + done.stderr
 

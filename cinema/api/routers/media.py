@@ -261,7 +261,7 @@ async def stream(
     key: str,
     user: Annotated[int, Query(ge=0)],
     expires: Annotated[int, Query(ge=0, le=2**40)],
-    signature: Annotated[str, Query(max_length=100)],
+    signature: Annotated[str, Query(max_length=100, pattern=r"^[A-Za-z0-9_=-]*$")],
 ) -> MediaFileResponse:
     """Answers `Range` requests with 206 and `Content-Range`; `Cache-Control: private`."""
     path, content_type = playback.stream_file(key, user, expires, signature)
@@ -287,7 +287,7 @@ async def receive_upload(
     key: str,
     max_bytes: Annotated[int, Query(ge=1)],
     expires: Annotated[int, Query(ge=0, le=2**40)],
-    signature: Annotated[str, Query(max_length=100)],
+    signature: Annotated[str, Query(max_length=100, pattern=r"^[A-Za-z0-9_=-]*$")],
 ) -> dict[str, int]:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
