@@ -28,13 +28,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cinema.catalog.sql import lock_row
+from cinema.catalog.sql import as_datetime, lock_row
 from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import fetch, transaction
 from cinema.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
-from cinema.media import probe, storage
-from cinema.media.errors import NoMedia
+from cinema.media import probe, signing, storage
+from cinema.media.errors import InvalidSignature, NoMedia
 from cinema.media.schemas import AssetOut, IngestOut, UploadOut
 from cinema.media.tables import AssetStatus, MediaAsset, MediaKind
 
@@ -88,8 +88,6 @@ _COLUMNS = (
 
 
 def _asset(row: Any) -> AssetOut:
-    from cinema.catalog.sql import as_datetime
-
     return AssetOut(
         id=row["id"],
         movie_id=row["movie_id"],
@@ -392,9 +390,6 @@ async def receive_local_upload(
     403 `invalid_signature` for a tampered or expired URL; 413 past the size
     announced when the upload was opened (what was written is removed).
     """
-    from cinema.media import signing
-    from cinema.media.errors import InvalidSignature
-
     if not signing.valid(signature, "put", key, 0, expires, utcnow(), str(max_bytes)):
         raise InvalidSignature()
     store = storage.get_media_store()
