@@ -73,6 +73,8 @@ async def browser() -> AsyncIterator[Any]:
 async def _sign_in(page: Any, base: str, email: str, password: str) -> None:
     await page.goto(f"{base}/admin/")
     await page.wait_for_selector("input[name=username]")
+    # The labels are translated once the page has fetched its translation.
+    await page.locator("form label", has_text="Email").wait_for()
     labels = await page.locator("form label").all_inner_texts()
     assert labels[:2] == ["Email", "Password"]
     await page.fill("input[name=username]", email)
