@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from cinema.accounts.tables import GroupName, UserProfile
 from cinema.clock import utcnow
 
@@ -105,3 +107,13 @@ async def test_profile_validation(client, make_user) -> None:
 async def test_profile_needs_a_user(client) -> None:
     assert (await client.get("/accounts/me/profile")).status_code == 401
     assert (await client.patch("/accounts/me/profile", json={"info": "x"})).status_code == 401
+
+
+@pytest.mark.parametrize("value", [0, 1.5, "0", "17.05.1990", True])
+async def test_a_date_of_birth_must_be_iso_text(client, make_user, value) -> None:
+    """Numbers are refused, not read as Unix timestamps (`0` used to store 1970-01-01)."""
+    user = await make_user()
+    response = await client.patch("/accounts/me/profile", headers=user.headers, json={"date_of_birth": value})
+
+    assert response.status_code == 422, response.text
+    assert (await client.get("/accounts/me/profile", headers=user.headers)).json()["date_of_birth"] is None
