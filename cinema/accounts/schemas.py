@@ -28,7 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from cinema.accounts import passwords
 from cinema.accounts.tables import Gender, GroupName
-from cinema.clock import utcnow
+from cinema.clock import IsoDate, utcnow
 from cinema.errors import ValidationFailed
 from cinema.text import NoControlCharacters
 
@@ -223,7 +223,7 @@ class ProfileUpdate(BaseModel):
     first_name: Name = None
     last_name: Name = None
     gender: Gender | None = None
-    date_of_birth: Annotated[date | None, AfterValidator(_not_in_future)] = None
+    date_of_birth: Annotated[IsoDate | None, AfterValidator(_not_in_future)] = None
     info: Annotated[str, StringConstraints(max_length=5000), NoControlCharacters(multiline=True)] | None = (
         None
     )

@@ -185,3 +185,13 @@ async def test_display_name_of_a_wrong_type_is_422(client, make_user) -> None:
             "/accounts/me/profile", headers=user.headers, json={"display_name": value}
         )
         assert response.status_code == 422, value
+
+
+@pytest.mark.parametrize("value", [0, 1.5, "0", "17.05.1990", True])
+async def test_a_date_of_birth_must_be_iso_text(client, make_user, value) -> None:
+    """Numbers are refused, not read as Unix timestamps (`0` used to store 1970-01-01)."""
+    user = await make_user()
+    response = await client.patch("/accounts/me/profile", headers=user.headers, json={"date_of_birth": value})
+
+    assert response.status_code == 422, response.text
+    assert (await client.get("/accounts/me/profile", headers=user.headers)).json()["date_of_birth"] is None

@@ -1,26 +1,34 @@
 """Property-based API test: schemathesis against the app's own OpenAPI document.
 
-One test per operation in the document (taken from `create_app().openapi()`,
-the same document `/openapi.json` serves), each called with generated valid
-and invalid input over real HTTP (a uvicorn process on loopback) with an
-ADMIN's Bearer token, so the guarded operations run too. Checks: no 5xx
-(`not_a_server_error`) and every response matches its declared schema
-(`response_schema_conformance`). `SCHEMATHESIS_MAX_EXAMPLES`
-sets the examples per operation (default 10).
+Two tests per operation in the document (taken from `create_app().openapi()`,
+the same document `/openapi.json` serves), called over real HTTP (a uvicorn
+process on loopback) with an ADMIN's Bearer token, so the guarded operations
+run too:
+
+- valid input (schemathesis's positive mode, with the coverage phase's
+  boundary values): no 5xx (`not_a_server_error`) and every response matches
+  its declared schema (`response_schema_conformance`);
+- invalid input (negative mode: `null`, wrong types, out-of-range numbers,
+  strings too long or with control characters, missing and unknown fields, in
+  bodies, query strings and paths): no 5xx, and a 4xx for what the schema
+  forbids (`negative_data_rejection`).
+
+`SCHEMATHESIS_MAX_EXAMPLES` sets the generated examples per operation and mode
+(default 10), on top of the coverage phase's fixed cases.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.generation.modes import GenerationMode
+from schemathesis.specs.openapi.checks import negative_data_rejection, response_schema_conformance
 
 from cinema.accounts.tables import GroupName
 from cinema.api.app import create_app
@@ -28,58 +36,26 @@ from tests.ops.conftest import Server, make_movie, start_server, stop_server
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10"))
 
-schema = schemathesis.openapi.from_dict(create_app().openapi())
-
-INT32_MAX = 2**31 - 1
+DOCUMENT = create_app().openapi()
 
 
-def _huge(value: Any) -> bool:
-    try:
-        return abs(int(value)) > INT32_MAX
-    except (TypeError, ValueError):
-        return False
+def _schema(mode: GenerationMode) -> Any:
+    loaded = schemathesis.openapi.from_dict(DOCUMENT)
+    loaded.config.generation.update(modes=[mode])
+    return loaded
 
 
-def _huge_path_id(case: Any) -> bool:
-    return any(_huge(value) for value in (case.path_parameters or {}).values())
-
-
-class KnownFailure(UserWarning):
-    """A 5xx on an input that matches a bug already reported to the part's owner."""
-
-
-#: Bugs found in other parts that are still being built, each reported to its owner. For an
-#: input matching one of these, a 5xx is tolerated (and shown as a KnownFailure warning); the
-#: response must still match its declared schema, and any other input gets every check.
-#: Remove an entry once its owner has fixed it.
-KNOWN_FAILURES: list[tuple[str, Callable[[Any], bool]]] = [
-    (
-        "cinema/api/deps.py page_params: `page` has no upper bound, so OFFSET overflows "
-        "(SQLite 'datatype mismatch', PostgreSQL bigint out of range) -> 500",
-        lambda case: _huge((case.query or {}).get("page")),
-    ),
-    (
-        "payments/refunds: ids beyond INTEGER in the path (or the admin list's `user_id` filter) "
-        "reach the database -> 500; bound them like cart/orders do",
-        lambda case: (
-            (
-                case.operation.path.startswith("/payments/")
-                or case.operation.path == "/orders/{order_id}/refund"
-            )
-            and (_huge_path_id(case) or _huge((case.query or {}).get("user_id")))
-        ),
-    ),
-    (
-        "payments: POST /webhooks/stripe answers 503 webhook_not_configured when STRIPE_WEBHOOK_SECRET "
-        "is unset (sandbox mode): a 5xx for a permanent configuration state",
-        lambda case: case.operation.label == "POST /webhooks/stripe",
-    ),
-]
+#: Valid input (and the coverage phase's boundary values): answered within the declared contract.
+positive = _schema(GenerationMode.POSITIVE)
+#: Invalid input: nulls, wrong types, out-of-range numbers, too long or patterned-out strings,
+#: missing or extra fields, in bodies, query strings and paths. Answered with a 4xx.
+negative = _schema(GenerationMode.NEGATIVE)
 
 
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("schemathesis"))
+    # With a webhook secret the Stripe webhook answers bad signatures 400, as in production.
+    server = start_server(tmp_path_factory.mktemp("schemathesis"), STRIPE_WEBHOOK_SECRET="whsec_schemathesis")
     yield server
     stop_server(server)
 
@@ -96,20 +72,37 @@ async def admin_headers(make_user) -> dict[str, str]:
     return admin.headers
 
 
-@schema.parametrize()
+@positive.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_every_operation_answers_within_its_contract(
+def test_every_operation_answers_valid_input_within_its_contract(
     case: Any, api_server: Server, admin_headers: dict[str, str]
 ) -> None:
-    known = [reason for reason, matches in KNOWN_FAILURES if matches(case)]
-    checks = [response_schema_conformance] if known else [not_a_server_error, response_schema_conformance]
-    response = case.call_and_validate(
-        base_url=api_server.url, headers=admin_headers, checks=checks, timeout=30
+    case.call_and_validate(
+        base_url=api_server.url,
+        headers=admin_headers,
+        checks=[not_a_server_error, response_schema_conformance],
+        timeout=30,
     )
-    if known and response.status_code >= 500:
-        warnings.warn(KnownFailure(known[0]), stacklevel=1)
+
+
+@negative.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_refuses_invalid_input_with_a_4xx(
+    case: Any, api_server: Server, admin_headers: dict[str, str]
+) -> None:
+    case.call_and_validate(
+        base_url=api_server.url,
+        headers=admin_headers,
+        checks=[not_a_server_error, negative_data_rejection, response_schema_conformance],
+        timeout=30,
+    )

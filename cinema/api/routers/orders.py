@@ -6,12 +6,12 @@ for an order id. (`POST /orders/{order_id}/refund` lives with the payments route
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
 from cinema.api.deps import Moderator, Paging, User
+from cinema.clock import IsoDateOrDatetime
 from cinema.commerce import orders
 from cinema.commerce.schemas import OrderCreated, OrderOut
 from cinema.commerce.tables import OrderStatus
@@ -20,7 +20,7 @@ from cinema.pagination import Page
 
 router = APIRouter(tags=["orders"])
 
-DateBound = date | datetime | None
+DateBound = IsoDateOrDatetime | None
 OrderId = Annotated[int, Path(ge=1, le=MAX_ID, description="Order id")]
 
 

@@ -6,13 +6,13 @@ Thin: parse, call one service function, render. `POST /orders/{order_id}/refund`
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, status
 
 from cinema.accounts.tables import GroupName
 from cinema.api.deps import Admin, Paging, PathId, User
+from cinema.clock import IsoDateOrDatetime
 from cinema.commerce import events, payments, refunds
 from cinema.commerce.schemas import (
     PaymentCreated,
@@ -42,11 +42,11 @@ async def admin_payments(
     user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: PaymentStatus | None = None,
     date_from: Annotated[
-        date | datetime | None,
+        IsoDateOrDatetime | None,
         Query(description="Created at or after: a date (UTC day) or an ISO 8601 datetime"),
     ] = None,
     date_to: Annotated[
-        date | datetime | None,
+        IsoDateOrDatetime | None,
         Query(description="Created at or before: a date (whole UTC day) or an ISO 8601 datetime"),
     ] = None,
 ) -> Page[PaymentOut]:
