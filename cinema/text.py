@@ -41,8 +41,8 @@ def refuse_control_characters(text: str, *, multiline: bool = False) -> str:
         allowed = " (tab and line breaks are allowed)" if multiline else ""
         raise PydanticCustomError(
             "control_characters",
-            "The text must not contain control characters such as NUL{allowed}; found U+{code:04X}.",
-            {"allowed": allowed, "code": ord(found.group())},
+            "The text must not contain control characters such as NUL{allowed}; found {code}.",
+            {"allowed": allowed, "code": f"U+{ord(found.group()):04X}"},
         )
     return text
 

@@ -24,12 +24,13 @@ from rich.progress import (
 
 from cinema.media.schemas import IngestOut
 from cinema.media.tables import MediaKind
-from cli.common import JsonOption, console, output, print_json, run, success
+from cli.common import CinemaTyper, JsonOption, console, output, print_json, run, success
+from cli.params import id_argument
 
-app = typer.Typer(help="A movie's media: feature, trailer and poster.", no_args_is_help=True)
+app = CinemaTyper(help="A movie's media: feature, trailer and poster.", no_args_is_help=True)
 
 KindOption = Annotated[MediaKind, typer.Option("--kind", help="feature, trailer or poster.")]
-MovieArg = Annotated[int, typer.Argument(min=1, help="Movie id.")]
+MovieArg = Annotated[int, id_argument("Movie id.", metavar="MOVIE_ID")]
 
 
 @app.command("upload")

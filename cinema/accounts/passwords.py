@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -91,6 +92,9 @@ def problems(password: str) -> list[str]:
         found.append("needs a digit")
     if all(c.isalnum() or c.isspace() for c in password):
         found.append("needs a symbol")
+    if any(unicodedata.category(c) == "Cc" for c in password):
+        # NUL cannot be hashed by bcrypt, and no control character can be typed in a form.
+        found.append("must not contain control characters")
     return found
 
 

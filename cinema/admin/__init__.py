@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from piccolo_api.rate_limiting.middleware import InMemoryLimitProvider
+
 from cinema.accounts.tables import AdminSession
 from cinema.admin.actions import actions
 from cinema.admin.router import CinemaAdminRouter
@@ -44,4 +46,9 @@ def create_admin_app(settings: Settings | None = None) -> CinemaAdminRouter:
         production=settings.environment == "production" or public.scheme == "https",
         allowed_hosts=[public.hostname] if public.hostname else [],
         page_size=25,
+        # Sign-in attempts are limited per account in the database (the API's limiter,
+        # shared by replicas). piccolo_admin's own per-address limit stays as a flood
+        # guard, but a block lifts after five minutes: its default never lifts, so one
+        # client behind a shared address could lock every staff member out.
+        rate_limit_provider=InMemoryLimitProvider(limit=20, timespan=300, block_duration=300),
     )

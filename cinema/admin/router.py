@@ -20,6 +20,7 @@ from json import JSONDecodeError
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import piccolo_admin.endpoints as admin_endpoints
 from piccolo_admin.endpoints import (
     AdminRouter,
@@ -69,6 +70,18 @@ def _table_config(spec: TableSpec) -> TableConfig:
     )
 
 
+#: What the drivers raise for a value a column or clause cannot take (asyncpg's DataError
+#: covers both its client-side encoding errors and SQLSTATE class 22).
+_OUT_OF_RANGE: tuple[type[Exception], ...] = (OverflowError, asyncpg.exceptions.DataError)
+
+
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+    return JSONResponse(
+        {"detail": f"A value is out of range: {reason}", "code": "out_of_range"}, status_code=400
+    )
+
+
 class CinemaAdminRouter(AdminRouter):
     """`AdminRouter` for the project's `TableSpec`s and `Action`s."""
 
@@ -101,6 +114,11 @@ class CinemaAdminRouter(AdminRouter):
             else route
             for route in self._private_app().router.routes
         ]
+        # A number past what a column holds (an id, a filter, a page size or a foreign
+        # key beyond PostgreSQL's int4 or SQLite's int64) fails in the driver: that is
+        # the caller's bad input, a 400 like every door answers it, never a 500.
+        for kind in _OUT_OF_RANGE:
+            self._private_app().add_exception_handler(kind, _out_of_range)
         self.template = self.template.replace(
             "</head>", '  <script src="./cinema-admin.js" defer></script>\n</head>', 1
         )

@@ -72,6 +72,7 @@ async def test_moderator_menu_and_permissions(client, make_user) -> None:
         "movie_stars",
         "movie_directors",
         "comments",
+        "media_assets",
         "orders",
         "order_items",
         "carts",
