@@ -291,7 +291,20 @@ async def create_movie(data: MovieCreate) -> MovieDetail:
 
 
 _SCALARS = ("name", "year", "time", "imdb", "votes", "meta_score", "gross", "description", "price")
-_NOT_NULL = {"name", "year", "time", "imdb", "votes", "description", "price", "certification"}
+#: Fields a PATCH may not set to null (an empty list clears genres, directors or stars).
+_NOT_NULL = {
+    "name",
+    "year",
+    "time",
+    "imdb",
+    "votes",
+    "description",
+    "price",
+    "certification",
+    "genres",
+    "directors",
+    "stars",
+}
 
 
 async def update_movie(movie_id: int, data: MovieUpdate) -> MovieDetail:

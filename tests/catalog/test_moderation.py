@@ -156,6 +156,9 @@ async def test_update_movie(client: Any, moderator: Any) -> None:
     assert (clash.status_code, clash.json()["code"]) == (409, "duplicate_movie")
     bad = await client.patch(f"/movies/{movie['id']}", json={"name": None}, headers=moderator.headers)
     assert bad.status_code == 422
+    for listed in ("genres", "directors", "stars"):
+        bad = await client.patch(f"/movies/{movie['id']}", json={listed: None}, headers=moderator.headers)
+        assert (bad.status_code, bad.json()["fields"]) == (422, [listed])
     bad = await client.patch(f"/movies/{movie['id']}", json={"price": "abc"}, headers=moderator.headers)
     assert bad.status_code == 422
     missing = await client.patch("/movies/987654", json={"price": "1.00"}, headers=moderator.headers)
