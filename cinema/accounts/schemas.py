@@ -104,7 +104,7 @@ DisplayName = Annotated[Annotated[str, NoControlCharacters()] | None, AfterValid
 
 #: A new password: 8..64 characters, <= 72 UTF-8 bytes, lower, upper, digit and symbol,
 #: no control characters (bcrypt cannot hash a NUL; none can be typed in a form).
-NewPassword = Annotated[str, AfterValidator(_strong), NoControlCharacters()]
+NewPassword = Annotated[str, NoControlCharacters(), AfterValidator(_strong)]
 #: A password being checked (login, old password): any string of sane length. Never stored
 #: nor echoed; a NUL simply never matches (`passwords.verify_password`), on every engine.
 GivenPassword = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
