@@ -33,7 +33,8 @@ from tests.commerce.payments_helpers import WEBHOOK_SECRET
 from tests.conftest import free_port
 
 STRIPE_KEY = "sk_test_cinema_e2e"
-STARTUP_SECONDS = 30.0
+#: Generous: under load (CI on two cores) an app and localstripe can take long to import and bind.
+STARTUP_SECONDS = 90.0
 WEBHOOK_SECONDS = 15.0
 
 
