@@ -100,9 +100,7 @@ def test_every_operation_answers_valid_input_within_its_contract(
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_invalid_input_never_gets_a_5xx(
-    case: Any, api_server: Server, admin_headers: dict[str, str]
-) -> None:
+def test_invalid_input_never_gets_a_5xx(case: Any, api_server: Server, admin_headers: dict[str, str]) -> None:
     case.call_and_validate(
         base_url=api_server.url,
         headers=admin_headers,
