@@ -23,7 +23,7 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import filetype  # type: ignore[import-untyped]
 
@@ -103,6 +103,18 @@ class S3Store:
     #: Endpoint used only to sign URLs handed to browsers (when the API reaches S3 by an inner name).
     public_endpoint_url: str | None = None
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """The bucket the `S3_*` settings name (avatars and media share it)."""
+        return cls(
+            endpoint_url=str(settings.s3_endpoint_url),
+            bucket=settings.s3_bucket,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            region=settings.s3_region,
+            public_endpoint_url=settings.s3_public_endpoint_url,
+        )
+
     def _client(self, endpoint_url: str | None = None) -> Any:
         import aioboto3
         from botocore.config import Config  # type: ignore[import-untyped]
@@ -144,14 +156,7 @@ class S3Store:
 def store_for(settings: Settings) -> AvatarStore:
     """The store the settings select: S3 when `S3_ENDPOINT_URL` is set, else the local folder."""
     if settings.s3_endpoint_url:
-        return S3Store(
-            endpoint_url=settings.s3_endpoint_url,
-            bucket=settings.s3_bucket,
-            access_key=settings.s3_access_key,
-            secret_key=settings.s3_secret_key,
-            region=settings.s3_region,
-            public_endpoint_url=settings.s3_public_endpoint_url,
-        )
+        return S3Store.from_settings(settings)
     return LocalStore(root=settings.media_dir, base_url=settings.public_base_url)
 
 

@@ -337,14 +337,7 @@ class S3MediaStore(S3Store):
 def media_store_for(settings: Settings) -> MediaStore:
     """The store the settings select: S3 when `S3_ENDPOINT_URL` is set, else the local folders."""
     if settings.s3_endpoint_url:
-        return S3MediaStore(
-            endpoint_url=settings.s3_endpoint_url,
-            bucket=settings.s3_bucket,
-            access_key=settings.s3_access_key,
-            secret_key=settings.s3_secret_key,
-            region=settings.s3_region,
-            public_endpoint_url=settings.s3_public_endpoint_url,
-        )
+        return S3MediaStore.from_settings(settings)
     return LocalMediaStore(
         public_root=settings.media_dir,
         private_root=settings.private_media_dir,
