@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,9 +33,9 @@ from cinema.catalog.sql import as_datetime, lock_row
 from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import fetch, transaction
-from cinema.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
+from cinema.errors import CinemaError, Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
 from cinema.media import probe, signing, storage
-from cinema.media.errors import InvalidSignature, NoMedia
+from cinema.media.errors import InvalidSignature, NoMedia, UploadNotFound, UploadNotInProgress
 from cinema.media.schemas import AssetOut, IngestOut, UploadOut
 from cinema.media.tables import AssetStatus, MediaAsset, MediaKind
 
@@ -154,7 +155,7 @@ async def _make_ready(
                 .run()
             )
             if not updated:
-                raise Conflict("This upload is no longer in progress.", code="upload_not_in_progress")
+                raise UploadNotInProgress()
         if previous_key is not None:
             key = previous_key
             hooks.add(lambda: _delete_quietly(key))
@@ -278,7 +279,7 @@ async def start_upload(movie_id: int, kind: MediaKind, size: int, *, uploaded_by
     )
     await row.save()
     try:
-        target = await store.start_upload(key, "application/octet-stream", size, expires)
+        target = await store.start_upload(key, "application/octet-stream", size, expires, int(row.id))
     except BaseException:
         await MediaAsset.delete().where(MediaAsset.id == row.id).run()
         raise
@@ -318,10 +319,10 @@ async def complete_upload(movie_id: int, upload_id: int) -> AssetOut:
         movie_id,
     )
     if not rows:
-        raise NotFound("No such upload for this movie.", code="upload_not_found")
+        raise UploadNotFound()
     row = rows[0]
     if row["status"] != AssetStatus.UPLOADING.value:
-        raise Conflict("This upload is no longer in progress.", code="upload_not_in_progress")
+        raise UploadNotInProgress()
     kind = MediaKind(row["kind"])
     staging = str(row["storage_key"])
     store = storage.get_media_store()
@@ -382,23 +383,46 @@ async def cleanup_abandoned(now: datetime | None = None) -> int:
     return removed
 
 
+async def _writable(upload: int, key: str) -> None:
+    """Raise unless the upload `upload` is in progress with its bytes going to `key`.
+
+    404 `upload_not_found` when it is gone (cleaned up); 409
+    `upload_not_in_progress` once it was completed or refused.
+    """
+    rows = await fetch("SELECT status, storage_key FROM media_assets WHERE id = {}", upload)
+    if not rows:
+        raise UploadNotFound("This upload does not exist any more (it was cleaned up); start a new one.")
+    status = str(rows[0]["status"])
+    if status != AssetStatus.UPLOADING.value or rows[0]["storage_key"] != key:
+        raise UploadNotInProgress(f"This upload is {status}: it takes no more bytes; start a new one.")
+
+
 async def receive_local_upload(
-    key: str, max_bytes: int, expires: int, signature: str, chunks: AsyncIterator[bytes]
+    key: str, upload: int, max_bytes: int, expires: int, signature: str, chunks: AsyncIterator[bytes]
 ) -> int:
     """Write the body of a local signed upload URL (`start_upload` in local mode); the bytes received.
 
-    403 `invalid_signature` for a tampered or expired URL; 413 past the size
-    announced when the upload was opened (what was written is removed).
+    403 `invalid_signature` for a tampered or expired URL; 404
+    `upload_not_found` when the upload is gone (cleaned up), 409
+    `upload_not_in_progress` once it was completed or refused: a URL stays
+    signed until it expires, but only an upload in progress takes bytes, so
+    nothing is written that no row would ever own. 413 past the size announced
+    when the upload was opened. The body goes to a scratch file renamed into
+    place once whole, so `complete` never reads half a body; what was written
+    is removed on any failure.
     """
-    if not signing.valid(signature, "put", key, 0, expires, utcnow(), str(max_bytes)):
+    grant = storage.upload_grant(max_bytes, upload)
+    if not signing.valid(signature, "put", key, 0, expires, utcnow(), grant):
         raise InvalidSignature()
     store = storage.get_media_store()
     if not key.startswith("uploads/") or not isinstance(store, storage.LocalMediaStore):
         raise InvalidSignature()
+    await _writable(upload, key)
     target = store.path(key)
     await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
     received = 0
-    handle = await asyncio.to_thread(target.open, "wb")
+    handle = await asyncio.to_thread(partial.open, "wb")
     try:
         async for chunk in chunks:
             received += len(chunk)
@@ -407,9 +431,18 @@ async def receive_local_upload(
                     f"The upload was opened for {max_bytes} bytes; more arrived.", code="payload_too_large"
                 )
             await asyncio.to_thread(handle.write, chunk)
+        handle.close()
+        # The upload may have been completed, refused or cleaned up while the body arrived.
+        await _writable(upload, key)
+        await asyncio.to_thread(os.replace, partial, target)
     except BaseException:
         handle.close()
+        await asyncio.to_thread(partial.unlink, missing_ok=True)
+        raise
+    # Completed in the instant between the check and the rename: the object belongs to no upload.
+    try:
+        await _writable(upload, key)
+    except CinemaError:
         await asyncio.to_thread(target.unlink, missing_ok=True)
         raise
-    handle.close()
     return received

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cinema.errors import NotFound, PermissionDenied
+from cinema.errors import Conflict, NotFound, PermissionDenied
 
 
 class NoMedia(NotFound):
@@ -13,3 +13,13 @@ class NoMedia(NotFound):
 class InvalidSignature(PermissionDenied):
     code = "invalid_signature"
     default_detail = "This media link is invalid or has expired. Ask for a new one."
+
+
+class UploadNotFound(NotFound):
+    code = "upload_not_found"
+    default_detail = "No such upload for this movie."
+
+
+class UploadNotInProgress(Conflict):
+    code = "upload_not_in_progress"
+    default_detail = "This upload is no longer in progress."

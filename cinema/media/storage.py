@@ -71,6 +71,11 @@ def staging_key() -> str:
     return f"uploads/{uuid.uuid4().hex}"
 
 
+def upload_grant(size: int, upload: int) -> str:
+    """What a local upload URL grants beyond its key: at most `size` bytes, for the asset row `upload`."""
+    return f"{size}/{upload}"
+
+
 def part_size(size: int) -> int:
     """The multipart part size for a `size`-byte object (at most `MAX_PARTS` parts)."""
     return max(MIN_PART_BYTES, math.ceil(size / MAX_PARTS))
@@ -102,8 +107,9 @@ class MediaStore(Protocol):
         """A URL that reads the object until `expires`."""
 
     async def start_upload(
-        self, key: str, content_type: str, size: int, expires: datetime
-    ) -> UploadTarget: ...
+        self, key: str, content_type: str, size: int, expires: datetime, upload: int
+    ) -> UploadTarget:
+        """Open an upload of `size` bytes under `key` for the asset row `upload` (its id)."""
 
     async def finish_upload(self, key: str, upload_id: str | None) -> None:
         """Assemble a multipart upload (S3); nothing to do locally."""
@@ -179,11 +185,12 @@ class LocalMediaStore:
         )
         return f"{self.base_url.rstrip('/')}{STREAM_PATH}/{quote(check_key(key))}?{query}"
 
-    async def start_upload(self, key: str, content_type: str, size: int, expires: datetime) -> UploadTarget:
+    async def start_upload(
+        self, key: str, content_type: str, size: int, expires: datetime, upload: int
+    ) -> UploadTarget:
         stamp = int(expires.timestamp())
-        query = urlencode(
-            {"max_bytes": size, "expires": stamp, "signature": signing.sign("put", key, 0, stamp, str(size))}
-        )
+        signature = signing.sign("put", key, 0, stamp, upload_grant(size, upload))
+        query = urlencode({"upload": upload, "max_bytes": size, "expires": stamp, "signature": signature})
         return UploadTarget(
             None, size, [f"{self.base_url.rstrip('/')}{UPLOAD_PATH}/{check_key(key)}?{query}"]
         )
@@ -280,7 +287,9 @@ class S3MediaStore(S3Store):
                 )
             )
 
-    async def start_upload(self, key: str, content_type: str, size: int, expires: datetime) -> UploadTarget:
+    async def start_upload(
+        self, key: str, content_type: str, size: int, expires: datetime, upload: int
+    ) -> UploadTarget:
         chunk = part_size(size)
         count = max(1, math.ceil(size / chunk))
         seconds = max(1, math.ceil((expires - utcnow()).total_seconds()))

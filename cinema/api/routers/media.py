@@ -285,6 +285,7 @@ router.add_api_route(STREAM_PATH + "/{key:path}", stream, methods=["HEAD"], incl
 async def receive_upload(
     request: Request,
     key: str,
+    upload: Annotated[int, Query(ge=1, le=2**63 - 1)],
     max_bytes: Annotated[int, Query(ge=1)],
     expires: Annotated[int, Query(ge=0, le=2**40)],
     signature: Annotated[str, Query(max_length=100, pattern=r"^[A-Za-z0-9_=-]*$")],
@@ -292,5 +293,5 @@ async def receive_upload(
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(f"The upload was opened for {max_bytes} bytes.", code="payload_too_large")
-    received = await assets.receive_local_upload(key, max_bytes, expires, signature, request.stream())
+    received = await assets.receive_local_upload(key, upload, max_bytes, expires, signature, request.stream())
     return {"received_bytes": received}
