@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cinema.errors import Conflict, NotFound, PermissionDenied
+from cinema.errors import CinemaError, Conflict, NotFound, PermissionDenied
 
 
 class NoMedia(NotFound):
@@ -23,3 +23,9 @@ class UploadNotFound(NotFound):
 class UploadNotInProgress(Conflict):
     code = "upload_not_in_progress"
     default_detail = "This upload is no longer in progress."
+
+
+class RangeNotSatisfiable(CinemaError):
+    status_code = 416
+    code = "range_not_satisfiable"
+    default_detail = "The requested range starts past the end of the file."

@@ -169,6 +169,10 @@ async def test_ranges(client, feature_url, samples) -> None:
     beyond = await client.get(url, headers={"Range": f"bytes={size}-"})
     assert beyond.status_code == 416
     assert beyond.headers["content-range"] == f"bytes */{size}"
+    assert beyond.json() == {
+        "detail": "The requested range starts past the end of the file.",
+        "code": "range_not_satisfiable",
+    }
 
     etag = first.headers["etag"]
     same = await client.get(url, headers={"Range": "bytes=10-19", "If-Range": etag})
@@ -181,6 +185,68 @@ async def test_ranges(client, feature_url, samples) -> None:
     head = await client.head(url)
     assert head.status_code == 200
     assert head.headers["content-length"] == str(size)
+
+
+async def test_bad_ranges_follow_rfc_9110(client, feature_url, samples) -> None:
+    """Unsatisfiable: a JSON 416 with `Content-Range: bytes */size`; invalid: ignored (200, whole file)."""
+    data = samples.webm.read_bytes()
+    size = len(data)
+    url = _path(feature_url)
+
+    for unsatisfiable in (
+        f"bytes={size}-",
+        f"bytes={size + 10}-{size + 20}",
+        "bytes=-0",
+        "bytes=" + "9" * 30 + "-",
+    ):
+        answer = await client.get(url, headers={"Range": unsatisfiable})
+        assert answer.status_code == 416, unsatisfiable
+        assert answer.headers["content-range"] == f"bytes */{size}"
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.json()["code"] == "range_not_satisfiable"
+    head = await client.head(url, headers={"Range": f"bytes={size}-"})
+    assert head.status_code == 416
+    assert head.headers["content-range"] == f"bytes */{size}"
+
+    for invalid in (
+        "bytes=5-2",
+        "bytes=abc",
+        "bytes=0-1,x",
+        "bytes=",
+        "bytes=--1",
+        "bytes=1-2-3",
+        "items=0-9",
+        "0-9",
+        "bytes=" + ",".join(["0-0"] * 101),
+    ):
+        answer = await client.get(url, headers={"Range": invalid})
+        assert answer.status_code == 200, invalid
+        assert "content-range" not in answer.headers
+        assert answer.content == data
+
+    # One satisfiable range among unsatisfiable ones is served alone.
+    some = await client.get(url, headers={"Range": f"bytes={size}-,0-9"})
+    assert some.status_code == 206
+    assert some.headers["content-range"] == f"bytes 0-9/{size}"
+    assert some.content == data[:10]
+    # The unit is case-insensitive; a huge last position means "to the end".
+    upper = await client.get(url, headers={"Range": "Bytes=100-" + "9" * 40})
+    assert upper.status_code == 206
+    assert upper.headers["content-range"] == f"bytes 100-{size - 1}/{size}"
+    # Overlapping ranges merge into one.
+    merged = await client.get(url, headers={"Range": "bytes=0-9, 5-19"})
+    assert merged.status_code == 206
+    assert merged.headers["content-range"] == f"bytes 0-19/{size}"
+    # Two ranges: multipart/byteranges with both parts.
+    both = await client.get(url, headers={"Range": "bytes=0-9,100-109"})
+    assert both.status_code == 206
+    assert both.headers["content-type"].startswith("multipart/byteranges; boundary=")
+    assert f"Content-Range: bytes 100-109/{size}".encode() in both.content
+    assert data[100:110] in both.content
+    # An If-Range that does not match: the whole file, even for an unsatisfiable range.
+    stale = await client.get(url, headers={"Range": f"bytes={size}-", "If-Range": '"other"'})
+    assert stale.status_code == 200
+    assert stale.content == data
 
 
 async def test_a_tampered_or_expired_url_is_refused(client, feature_url) -> None:

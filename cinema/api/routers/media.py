@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,13 +20,15 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.types import Receive, Scope, Send
 
 from cinema.api.deps import Moderator, Paging, PathId, User
-from cinema.api.errors import ErrorBody
+from cinema.api.errors import ErrorBody, error_response
 from cinema.api.responses import json_model
 from cinema.config import get_settings
 from cinema.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from cinema.media import assets, playback, progress
+from cinema.media.errors import RangeNotSatisfiable
 from cinema.media.schemas import AssetOut, IngestOut, PlaybackOut, ProgressIn, UploadIn, UploadOut, WatchEntry
 from cinema.media.storage import STREAM_PATH, UPLOAD_PATH
 from cinema.media.tables import MediaKind
@@ -48,7 +51,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "The upload is not in progress or incomplete.",
         413: "Over the size cap of the kind (`payload_too_large`).",
         415: "Not an accepted media type (`unsupported_media_type`).",
-        416: "Range not satisfiable.",
+        416: "Range not satisfiable (`range_not_satisfiable`), with `Content-Range: bytes */size`.",
         422: "Invalid input.",
     }
     # 422 keeps FastAPI's validation schema (the docs add the `{"detail", "code"}` shape).
@@ -245,10 +248,90 @@ async def watch_history(user: User, paging: Paging) -> dict[str, Any]:
     return await progress.history(user.id, paging)
 
 
+class _Unsatisfiable(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+#: One range-spec of RFC 9110, 14.1.1: `first-last`, `first-` or `-suffix`.
+_RANGE_SPEC = re.compile(r"^(?:([0-9]+)-([0-9]*)|-([0-9]+))$")
+#: Longer numbers are past any file: compared as this (int() refuses over 4300 digits).
+_HUGE = 10**18
+
+
+def _number(digits: str) -> int:
+    return int(digits) if len(digits) < len(str(_HUGE)) else _HUGE
+
+
+def parse_range(header: str, size: int, max_ranges: int = 100) -> list[tuple[int, int]]:
+    """The byte ranges `[start, end)` a `Range` header asks of a `size`-byte file (RFC 9110, 14.2).
+
+    - An invalid header (another unit, a range-spec that is not one, `5-2`
+      with its last position before its first, too many ranges) is ignored:
+      [] and the whole file is sent with 200;
+    - ranges past the end are dropped; when none is left the range is
+      unsatisfiable (`_Unsatisfiable`: 416 with `Content-Range: bytes */size`);
+    - overlapping ranges are merged.
+    """
+    unit, _, range_set = header.partition("=")
+    if unit.strip().lower() != "bytes" or size == 0:
+        return []
+    specs = [part.strip() for part in range_set.split(",") if part.strip()]
+    if not specs or len(specs) > max_ranges:
+        return []
+    ranges: list[tuple[int, int]] = []
+    for spec in specs:
+        match = _RANGE_SPEC.match(spec)
+        if match is None:
+            return []
+        first, last, suffix = match.groups()
+        if suffix is not None:
+            length = _number(suffix)
+            if length > 0:
+                ranges.append((max(size - length, 0), size))
+            continue
+        start = _number(first)
+        if last and _number(last) < start:
+            return []  # `last-pos` before `first-pos`: an invalid range-spec
+        if start < size:
+            ranges.append((start, min(_number(last) + 1, size) if last else size))
+    if not ranges:
+        raise _Unsatisfiable(size)
+    ranges.sort()
+    merged = [ranges[0]]
+    for start, end in ranges[1:]:
+        if start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 class MediaFileResponse(FileResponse):
-    """Starlette's `FileResponse` (Range, 206, 416, ETag, If-Range, streamed from disk) in larger chunks."""
+    """Starlette's `FileResponse` (206, `Content-Range`, `ETag`, `If-Range`, streamed from disk),
+    with RFC 9110's reading of `Range` (`parse_range`): an invalid header is ignored (200, the
+    whole file), an unsatisfiable one is a JSON 416 `range_not_satisfiable` with
+    `Content-Range: bytes */size`. No plain-text error.
+    """
 
     chunk_size = 512 * 1024
+
+    @classmethod
+    def _parse_range_header(cls, http_range: str, file_size: int) -> list[tuple[int, int]]:
+        return parse_range(http_range, file_size, cls.max_ranges)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except _Unsatisfiable as exc:  # raised while parsing, before anything was sent
+            error = RangeNotSatisfiable()
+            response = error_response(
+                error.status_code, error.detail, error.code, {"Content-Range": f"bytes */{exc.size}"}
+            )
+            if scope.get("method", "GET").upper() == "HEAD":
+                response.body = b""
+            await response(scope, receive, send)
 
 
 @router.get(
