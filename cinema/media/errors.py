@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cinema.errors import CinemaError, Conflict, NotFound, PermissionDenied
+from cinema.errors import CinemaError, Conflict, NotFound, PermissionDenied, UnsupportedMediaType
 
 
 class NoMedia(NotFound):
@@ -29,3 +29,8 @@ class RangeNotSatisfiable(CinemaError):
     status_code = 416
     code = "range_not_satisfiable"
     default_detail = "The requested range starts past the end of the file."
+
+
+class TruncatedMedia(UnsupportedMediaType):
+    code = "truncated_media"
+    default_detail = "The video is truncated (an incomplete upload?). Upload the whole file."

@@ -112,6 +112,27 @@ async def test_wrong_bytes_are_415_and_nothing_is_stored(client, moderator, samp
     assert _stored_files() == []
 
 
+@pytest.mark.parametrize("sample", ["truncated_webm", "truncated_mp4"])
+async def test_a_truncated_video_is_refused_and_not_stored(client, moderator, samples, sample) -> None:
+    movie = await make_movie()
+    answer = await _upload(client, movie, "feature", getattr(samples, sample), moderator.headers)
+    assert answer.status_code == 415, answer.text
+    assert answer.json()["code"] == "truncated_media"
+    assert answer.json()["detail"].startswith("The video is truncated (an incomplete upload?):")
+    assert await MediaAsset.select().run() == []
+    assert _stored_files() == []
+
+    # The same through a two-step upload: marked failed with the reason, the bytes deleted.
+    done = await _two_step(client, movie, "trailer", getattr(samples, sample).read_bytes(), moderator.headers)
+    assert done.status_code == 415
+    assert done.json()["code"] == "truncated_media"
+    [row] = await MediaAsset.select().run()
+    assert row["status"] == "failed"
+    assert row["error"].startswith("The video is truncated")
+    assert _stored_files() == []
+    assert (await client.get(f"/movies/{movie}/trailer")).json()["code"] == "no_media"
+
+
 async def test_a_silent_video_is_accepted(client, moderator, samples) -> None:
     movie = await make_movie()
     answer = await _upload(client, movie, "trailer", samples.silent_webm, moderator.headers)
