@@ -318,7 +318,7 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a movie (refused when bought, in an order, or, without --force, in carts)."""
-    from cinema.catalog.movies import delete_movie
+    from cinema.media.assets import delete_movie
 
     if not yes:
         typer.confirm(f"Delete movie {movie_id}?", abort=True)

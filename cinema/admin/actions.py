@@ -9,8 +9,9 @@ CLI command or API endpoint calls (docs/admin.md):
 - Reject refund: `refunds.reject_request`, like `cinema refunds reject`;
 - Refund payment: `refunds.refund_payment`, like `POST /payments/{id}/refund`;
 - Cancel order: `orders.cancel_order`, like `cinema orders cancel` (pending orders only);
-- Delete movie: `movies.delete_movie`, like `DELETE /movies/{id}?force=`, which
-  can also take the movie out of the carts holding it.
+- Delete movie: `cinema.media.assets.delete_movie` (the catalog's rules, then
+  its stored media), like `DELETE /movies/{id}?force=`, which can also take
+  the movie out of the carts holding it.
 
 An action names its lowest role; the router hides the others' actions from a
 person and refuses them (403) if posted anyway.
@@ -27,9 +28,9 @@ from starlette.requests import Request
 
 from cinema.accounts.tables import GroupName
 from cinema.admin.access import require_staff
-from cinema.catalog import movies
 from cinema.commerce import orders, refunds
 from cinema.db import MAX_ID
+from cinema.media import assets as media_assets
 
 RowId = Annotated[int, Field(gt=0, le=MAX_ID)]
 
@@ -104,7 +105,7 @@ async def cancel_order(request: Request, data: OrderIn) -> str:
 
 async def delete_movie(request: Request, data: DeleteMovieIn) -> str:
     await require_staff(request, GroupName.MODERATOR)
-    await movies.delete_movie(data.movie_id, force=data.remove_from_carts)
+    await media_assets.delete_movie(data.movie_id, force=data.remove_from_carts)
     return f"Movie #{data.movie_id} deleted."
 
 

@@ -24,6 +24,7 @@ from cinema.catalog.schemas import EntityIn, EntityKind, MovieCreate, MovieUpdat
 from cinema.db import transaction
 from cinema.errors import InvalidInput
 from cinema.interactions import comments
+from cinema.media import assets as media_assets
 
 Values = Mapping[str, Any]
 
@@ -143,7 +144,7 @@ class MoviesDoor(Door):
         await movies.update_movie(row_id, MovieUpdate(**await self._body(changes)))
 
     async def delete(self, staff: Staff, row_id: int, row: Values) -> None:
-        await movies.delete_movie(row_id)
+        await media_assets.delete_movie(row_id)
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,17 @@ Rules:
   queue), and the old object is deleted after commit. Storing the same bytes
   (same sha256) again changes nothing and says so (`unchanged`);
 - an upload the client never completes is removed by the scheduler once
-  `upload_expires_at` passes (`cleanup_abandoned`).
+  `upload_expires_at` passes (`cleanup_abandoned`);
+- deleting a movie deletes its stored objects after commit (`delete_movie`,
+  which every door calls), and the scheduler removes any object no asset
+  names once it is older than an upload may take (`sweep_orphans`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import tempfile
@@ -380,6 +384,78 @@ async def cleanup_abandoned(now: datetime | None = None) -> int:
             .run()
         )
         removed += len(deleted)
+    return removed
+
+
+async def cleanup(now: datetime | None = None) -> dict[str, int]:
+    """The scheduled media cleanup: abandoned uploads, then orphaned objects (the numbers removed)."""
+    now = now or utcnow()
+    return {"abandoned_uploads": await cleanup_abandoned(now), "orphaned_objects": await sweep_orphans(now)}
+
+
+async def _discard_quietly(item: storage.StoredObject) -> bool:
+    try:
+        await storage.get_media_store().discard(item)
+    except Exception:
+        log.warning("could not remove media object %s", item.key, exc_info=True)
+        return False
+    return True
+
+
+async def delete_movie(movie_id: int, *, force: bool = False) -> None:
+    """Delete a movie (`cinema.catalog.movies.delete_movie`, with its rules) and its stored media.
+
+    Every door that deletes a movie calls this. The movie row is locked
+    first, so no asset is added while its keys are read; the rows go with the
+    movie (ON DELETE CASCADE) and, once the transaction commits, the objects
+    are deleted and unfinished uploads aborted. A refusal (`movie_purchased`,
+    `movie_in_carts`, ...) deletes nothing. An object that cannot be deleted
+    then is left to `sweep_orphans`.
+    """
+    from cinema.catalog import movies
+
+    async with transaction() as hooks:
+        if not await lock_row("movies", movie_id):
+            raise NotFound("No such movie.")
+        rows = await fetch("SELECT storage_key, upload_id FROM media_assets WHERE movie_id = {}", movie_id)
+        await movies.delete_movie(movie_id, force=force)
+        for row in rows:
+            hooks.add(functools.partial(_abort_quietly, str(row["storage_key"]), row["upload_id"]))
+
+
+async def _abort_quietly(key: str, upload_id: str | None) -> None:
+    """Delete the object under `key` and abort its unfinished multipart upload, if any."""
+    try:
+        await storage.get_media_store().abort_upload(key, upload_id)
+    except Exception:
+        log.warning("could not remove media object %s", key, exc_info=True)
+
+
+async def sweep_orphans(now: datetime | None = None) -> int:
+    """Remove stored media no asset references, and stale scratch files; the number removed.
+
+    The safety net behind `delete_movie`, `remove_asset` and replacements,
+    whose deletions after commit may fail (storage down): whatever the store
+    holds under the media prefixes that no `media_assets` row names (its key,
+    or its S3 multipart upload id) goes, once older than
+    `MEDIA_UPLOAD_TTL_SECONDS`. The age matters: an object is written before
+    the row naming it commits, and a large upload runs a while. Run by the
+    scheduler with `cleanup_abandoned` and by `cinema movies media cleanup`.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=get_settings().media_upload_ttl_seconds)
+    # Rows first, objects second: an object written since is younger than the cutoff.
+    rows = await MediaAsset.select(MediaAsset.storage_key, MediaAsset.upload_id).run()
+    keys = {str(row["storage_key"]) for row in rows}
+    uploads = {str(row["upload_id"]) for row in rows if row["upload_id"]}
+    removed = 0
+    for item in await storage.get_media_store().inventory():
+        if item.modified >= cutoff:
+            continue
+        referenced = item.upload_id in uploads if item.upload_id else item.key in keys and not item.scratch
+        if referenced:
+            continue
+        removed += await _discard_quietly(item)
     return removed
 
 

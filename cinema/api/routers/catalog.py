@@ -29,6 +29,7 @@ from cinema.catalog.schemas import (
     SortKey,
 )
 from cinema.errors import ValidationFailed
+from cinema.media import assets as media_assets
 from cinema.pagination import Page
 from cinema.text import NoControlCharacters
 
@@ -175,7 +176,7 @@ async def delete_movie(
     moderator: Moderator,
     force: Annotated[bool, Query(description="Also take the movie out of the carts holding it")] = False,
 ) -> Response:
-    await movies.delete_movie(movie_id, force=force)
+    await media_assets.delete_movie(movie_id, force=force)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
