@@ -8,7 +8,8 @@ Inactive and deleted accounts never get here: authentication refuses them
 (`cinema.accounts.sessions.authenticate`). Playback and watch progress ask this
 module; nothing else repeats the rule. A service that reads other rows of the
 same movie in one statement embeds `owns_sql` there and lets `entitled` decide
-(one round trip instead of two on every playback request).
+(one round trip instead of two on every playback request); one that lists
+movies filters them with `may_watch_sql` (continue watching).
 """
 
 from __future__ import annotations
@@ -30,6 +31,17 @@ def owns_sql(user_ref: str, movie_ref: str) -> str:
         f"EXISTS (SELECT 1 FROM purchases own WHERE own.user_id = {user_ref} "  # noqa: S608 - refs are code
         f"AND own.movie_id = {movie_ref})"
     )
+
+
+def may_watch_sql(actor: CurrentUser, user_ref: str, movie_ref: str) -> str:
+    """The rule for `actor` as a boolean SQL expression, for a statement that filters many movies.
+
+    `user_ref` names the actor's id (a column or `{}`); `movie_ref` the movie.
+    Staff may watch everything (`1 = 1`); anyone else what they own.
+    """
+    if actor.has_group(GroupName.MODERATOR):
+        return "1 = 1"
+    return owns_sql(user_ref, movie_ref)
 
 
 def entitled(actor: CurrentUser, owns: object) -> bool:

@@ -9,12 +9,16 @@ Rules:
 - clearing sets the position back to 0 but keeps the row, so the history
   still shows the movie was watched;
 - continue watching lists movies started (position > 0) and not finished
-  (below `FINISHED_SHARE` of the duration), newest first; the history lists
-  every movie watched, newest first.
+  (below `FINISHED_SHARE` of the duration) that the caller may watch now
+  (a refunded movie drops out; the rule is `access.may_watch_sql`, in the
+  statement), newest first;
+- the history lists every movie watched, newest first, refunded ones too:
+  it is a record of what was watched, not an offer to play.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from cinema.accounts.sessions import CurrentUser
@@ -89,10 +93,11 @@ def _entry(row: Any) -> dict[str, Any]:
     }
 
 
-def _list_sql(unfinished_only: bool) -> str:
+@functools.lru_cache(maxsize=8)
+def _list_sql(unfinished_only: bool, may_watch: str = "") -> str:
     condition = (
         f"AND w.position_seconds > 0 AND f.duration_seconds IS NOT NULL "
-        f"AND w.position_seconds < {FINISHED_SHARE} * f.duration_seconds "
+        f"AND w.position_seconds < {FINISHED_SHARE} * f.duration_seconds AND {may_watch} "
         if unfinished_only
         else ""
     )
@@ -111,7 +116,6 @@ def _list_sql(unfinished_only: bool) -> str:
     )
 
 
-_CONTINUE_SQL = _list_sql(True)
 _HISTORY_SQL = _list_sql(False)
 
 
@@ -121,9 +125,13 @@ async def _page(statement: str, user_id: int, params: PageParams) -> dict[str, A
     return envelope([_entry(row) for row in rows if row["movie_id"] is not None], params, total)
 
 
-async def continue_watching(user_id: int, params: PageParams) -> dict[str, Any]:
-    """Movies the user started and has not finished, most recently watched first (a `Page[WatchEntry]`)."""
-    return await _page(_CONTINUE_SQL, user_id, params)
+async def continue_watching(actor: CurrentUser, params: PageParams) -> dict[str, Any]:
+    """Movies `actor` started, has not finished and may watch now, most recently watched first.
+
+    A `Page[WatchEntry]`.
+    """
+    statement = _list_sql(True, access.may_watch_sql(actor, "w.user_id", "w.movie_id"))
+    return await _page(statement, actor.id, params)
 
 
 async def history(user_id: int, params: PageParams) -> dict[str, Any]:
