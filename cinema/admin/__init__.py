@@ -10,6 +10,7 @@ active MODERATOR and ADMIN accounts; browser sessions live in `admin_sessions`.
   filters by attribute name, writes handed to the doors;
 - doors.py: each table's writes, through the same services as the API and CLI;
 - actions.py: the forms that change money state (refunds, orders) and the like;
+- media.py: the page where staff upload a poster or a trailer (the API's checks);
 - router.py: `CinemaAdminRouter`, the piccolo_admin app tying them together.
 """
 
@@ -27,6 +28,8 @@ from cinema.config import Settings, get_settings
 
 ADMIN_PATH = "/admin"
 SITE_NAME = "Cinema Admin"
+#: The sidebar's link to the poster and trailer upload page (cinema/admin/media.py).
+MEDIA_UPLOAD_LINK = "Upload a poster or trailer"
 
 __all__ = ["ADMIN_PATH", "SITE_NAME", "AdminSession", "CinemaAdminRouter", "create_admin_app"]
 
@@ -51,4 +54,5 @@ def create_admin_app(settings: Settings | None = None) -> CinemaAdminRouter:
         # guard, but a block lifts after five minutes: its default never lifts, so one
         # client behind a shared address could lock every staff member out.
         rate_limit_provider=InMemoryLimitProvider(limit=20, timespan=300, block_duration=300),
+        sidebar_links={MEDIA_UPLOAD_LINK: "./media-upload/"},
     )

@@ -3,31 +3,26 @@ trailers, watch progress, and the local signed stream and upload URLs. Thin:
 parse, call one service function, render.
 
 `POST /movies/{id}/media` parses its multipart body itself, like the avatar
-upload: a declared `Content-Length` over the cap is refused before the body is
-read (413), and the stream is counted while it is parsed.
+upload (`cinema.media.receive`, shared with the admin's upload page): a
+declared `Content-Length` over the cap is refused before the body is read
+(413), and the stream is counted while it is parsed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
-from collections.abc import AsyncGenerator
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import FileResponse
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import Receive, Scope, Send
 
 from cinema.api.deps import Moderator, Paging, PathId, User
 from cinema.api.errors import ErrorBody, error_response
 from cinema.api.responses import json_model
-from cinema.config import get_settings
-from cinema.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from cinema.media import assets, playback, progress
+from cinema.errors import PayloadTooLarge
+from cinema.media import assets, playback, progress, receive
 from cinema.media.errors import RangeNotSatisfiable
 from cinema.media.schemas import AssetOut, IngestOut, PlaybackOut, ProgressIn, UploadIn, UploadOut, WatchEntry
 from cinema.media.storage import STREAM_PATH, UPLOAD_PATH
@@ -35,11 +30,6 @@ from cinema.media.tables import MediaKind
 from cinema.pagination import Page
 
 router = APIRouter(tags=["media"])
-
-#: Room for the multipart boundaries and part headers around the file itself.
-MULTIPART_OVERHEAD = 64 * 1024
-#: Bytes copied at a time from the parsed multipart file to the scratch file.
-COPY_CHUNK = 1024 * 1024
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -84,47 +74,6 @@ _UPLOAD_BODY = {
 }
 
 
-async def _receive_multipart(request: Request, target: Path, limit: int, kind: MediaKind) -> None:
-    """Copy the multipart `file` field to `target`, reading at most `limit` + overhead from the client."""
-    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
-        raise UnsupportedMediaType(
-            "Send the file as multipart/form-data in a field named `file`.", code="unsupported_media_type"
-        )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
-        raise assets.too_large(kind, limit)
-
-    async def capped() -> AsyncGenerator[bytes, None]:
-        received = 0
-        async for chunk in request.stream():
-            received += len(chunk)
-            if received > limit + MULTIPART_OVERHEAD:
-                raise assets.too_large(kind, limit)
-            yield chunk
-
-    parser = MultiPartParser(request.headers, capped(), max_files=1, max_fields=5, max_part_size=64 * 1024)
-    try:
-        form = await parser.parse()
-    except MultiPartException as exc:
-        raise InvalidInput(f"Malformed multipart body: {exc.message}", code="invalid_multipart") from None
-    try:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise ValidationFailed("The `file` field with the media file is required.")
-        await asyncio.to_thread(_copy, upload, target)
-    finally:
-        await form.close()
-    if (await asyncio.to_thread(target.stat)).st_size > limit:
-        raise assets.too_large(kind, limit)
-
-
-def _copy(upload: UploadFile, target: Path) -> None:
-    upload.file.seek(0)
-    with target.open("wb") as out:
-        while chunk := upload.file.read(COPY_CHUNK):
-            out.write(chunk)
-
-
 @router.post(
     "/movies/{movie_id}/media",
     summary="Upload a small media file (poster, short trailer)",
@@ -141,10 +90,7 @@ async def upload_media(
     At most the kind's cap and `MEDIA_DIRECT_UPLOAD_MAX_BYTES`; bigger files use
     `POST /movies/{id}/media/uploads`. The same bytes again answer `unchanged: true`.
     """
-    limit = min(assets.cap(kind), get_settings().media_direct_upload_max_bytes)
-    async with assets.temp_file() as path:
-        await _receive_multipart(request, path, limit, kind)
-        return await assets.ingest_file(movie_id, kind, path, uploaded_by=user.id)
+    return await receive.ingest_request(request, movie_id, kind, uploaded_by=user.id)
 
 
 @router.get(
