@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cinema.catalog import sql
+from cinema import sql
 from cinema.catalog.queries import MAX_OFFSET, list_movies_data
 from cinema.catalog.schemas import EntityKind, EntityOut, MovieFilters
 from cinema.db import transaction

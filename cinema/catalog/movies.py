@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from cinema.catalog import sql
+from cinema import sql
 from cinema.catalog.entities import SPECS, ensure_names
 from cinema.catalog.queries import movie_card, poster_key_sql
 from cinema.catalog.schemas import EntityKind, MovieCreate, MovieDetail, MovieUpdate

@@ -24,15 +24,15 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from cinema.accounts.sessions import CurrentUser
-from cinema.accounts.tables import GroupName, User
-from cinema.catalog.sql import as_datetime
+from cinema.accounts.actor import CurrentUser, GroupName
+from cinema.accounts.tables import User
 from cinema.catalog.tables import Movie
-from cinema.commerce.money import money, total
 from cinema.commerce.schemas import CartItemOut, CartOut
 from cinema.commerce.tables import Cart, CartItem, OrderItem, OrderStatus, Purchase
 from cinema.db import MAX_ID, fetch, is_foreign_key_violation, is_postgres, transaction
 from cinema.errors import Conflict, NotFound, PermissionDenied
+from cinema.money import money, total
+from cinema.sql import as_datetime
 
 #: A user given as an id, or (CLI) as an id or email in text.
 UserRef = int | str

@@ -37,7 +37,6 @@ from cinema.catalog.tables import Movie
 from cinema.clock import utcnow
 from cinema.commerce.filters import utc_bound
 from cinema.commerce.gateways import get_gateway
-from cinema.commerce.money import money, to_minor_units, total
 from cinema.commerce.schemas import PaymentCreated, PaymentItemOut, PaymentOut, PriceChange
 from cinema.commerce.tables import (
     Order,
@@ -50,6 +49,7 @@ from cinema.commerce.tables import (
 from cinema.config import get_settings
 from cinema.db import is_postgres, transaction
 from cinema.errors import Conflict, InvalidInput, NotFound, PaymentGatewayError
+from cinema.money import money, to_minor_units, total
 from cinema.pagination import Page, PageParams
 
 log = logging.getLogger("cinema.payments")

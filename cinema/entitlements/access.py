@@ -13,8 +13,7 @@ same movie in one statement embeds `owns_sql` there and lets `entitled` decide
 
 from __future__ import annotations
 
-from cinema.accounts.sessions import CurrentUser
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.db import fetch
 from cinema.errors import PermissionDenied
 

@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cinema.catalog.sql import as_datetime, lock_row
 from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import fetch, transaction
@@ -37,6 +36,7 @@ from cinema.media import probe, signing, storage
 from cinema.media.errors import InvalidSignature, NoMedia
 from cinema.media.schemas import AssetOut, IngestOut, UploadOut
 from cinema.media.tables import AssetStatus, MediaAsset, MediaKind
+from cinema.sql import as_datetime, lock_row
 
 log = logging.getLogger("cinema.media")
 

@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from cinema.commerce.money import money
 from cinema.db import Row, fetch, is_postgres
+from cinema.money import money
 
 __all__ = ["Row", "fetch"]  # re-exported: the catalog's statements run through `cinema.db.fetch`
 
