@@ -14,7 +14,7 @@ import string
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
@@ -24,6 +24,11 @@ from piccolo.querystring import QueryString
 
 #: A result row: a dict (SQLite) or an asyncpg Record (PostgreSQL); read it by column name.
 Row = Mapping[str, Any]
+
+if TYPE_CHECKING:
+    from piccolo.query.methods.select import Select
+
+SelectT = TypeVar("SelectT", bound="Select[Any]")
 
 #: Largest row id: PostgreSQL's INTEGER (serial) bound. Larger ids in input are
 #: refused with a 422 before they reach the database (where they would error).
@@ -209,3 +214,38 @@ async def transaction() -> AsyncIterator[AfterCommit]:
     finally:
         _current.reset(token)
     await hooks.run()
+
+
+# --- Row locks ----------------------------------------------------------------
+# The one way a service locks rows it is about to check and change. PostgreSQL
+# takes a row lock (`SELECT ... FOR <mode>`) held until the transaction ends;
+# SQLite needs none, because `transaction()` opens `BEGIN IMMEDIATE`, which
+# already excludes every other writer. Modes:
+# - UPDATE: the default; also blocks inserts of rows referencing the locked row
+#   (their foreign-key check needs KEY SHARE), so checks stay true until commit;
+# - NO KEY UPDATE: queues writers of the row but lets others insert rows that
+#   reference it (used where such an insert would otherwise deadlock);
+# - KEY SHARE: only keeps the row from being deleted (or its key changed) until
+#   commit, e.g. the movie a new comment points at.
+
+LockMode = Literal["UPDATE", "NO KEY UPDATE", "SHARE", "KEY SHARE"]
+
+
+def lock_clause(mode: LockMode = "UPDATE", *, of: str | None = None) -> str:
+    """The text to append to a raw `SELECT` that locks its rows: `" FOR UPDATE OF c"`, or `""` on SQLite."""
+    if not is_postgres():
+        return ""
+    return f" FOR {mode}" + (f" OF {of}" if of else "")
+
+
+def locked(query: SelectT, mode: LockMode = "UPDATE") -> SelectT:
+    """A Piccolo `select()` that locks the rows it reads (see `lock_clause`)."""
+    return query.lock_rows(mode) if is_postgres() else query
+
+
+async def lock_row(table: str, row_id: int) -> bool:
+    """Lock one row by id until the transaction ends; False when it is missing.
+
+    `table` must be a fixed identifier from code, never input.
+    """
+    return bool(await fetch(f"SELECT id FROM {table} WHERE id = {{}}" + lock_clause(), row_id))  # noqa: S608

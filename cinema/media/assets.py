@@ -30,13 +30,13 @@ from typing import Any
 
 from cinema.clock import utcnow
 from cinema.config import get_settings
-from cinema.db import fetch, transaction
+from cinema.db import fetch, lock_row, transaction
 from cinema.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
 from cinema.media import probe, signing, storage
 from cinema.media.errors import InvalidSignature, NoMedia
 from cinema.media.schemas import AssetOut, IngestOut, UploadOut
 from cinema.media.tables import AssetStatus, MediaAsset, MediaKind
-from cinema.sql import as_datetime, lock_row
+from cinema.sql import as_datetime
 
 log = logging.getLogger("cinema.media")
 
