@@ -3,7 +3,7 @@
 
     python3 dev.py run        # set up .venv, migrate SQLite, seed, serve on 127.0.0.1:8000
     python3 dev.py test       # the test suite (SQLite; TEST_DATABASE_URL=postgresql://... for PostgreSQL)
-    python3 dev.py lint | typecheck | cov | setup
+    python3 dev.py lint | typecheck | layers | cov | setup
 
 Every command first makes sure `.venv` exists and holds exactly the pinned
 versions in `constraints.txt` (re-installing when that file changes).
@@ -67,6 +67,7 @@ def main(argv: list[str]) -> int:
         "lint": [str(BIN / "ruff"), "check", ".", *args],
         "format": [str(BIN / "ruff"), "format", ".", *args],
         "typecheck": [str(BIN / "mypy"), *args],
+        "layers": [str(BIN / "lint-imports"), *args],
     }
     if command not in commands:
         print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)

@@ -14,7 +14,7 @@ import string
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
@@ -24,6 +24,11 @@ from piccolo.querystring import QueryString
 
 #: A result row: a dict (SQLite) or an asyncpg Record (PostgreSQL); read it by column name.
 Row = Mapping[str, Any]
+
+if TYPE_CHECKING:
+    from piccolo.query.methods.select import Select
+
+SelectT = TypeVar("SelectT", bound="Select[Any]")
 
 #: Largest row id: PostgreSQL's INTEGER (serial) bound. Larger ids in input are
 #: refused with a 422 before they reach the database (where they would error).
@@ -211,50 +216,36 @@ async def transaction() -> AsyncIterator[AfterCommit]:
     await hooks.run()
 
 
-async def migrate() -> list[str]:
-    """Apply every pending migration of the `cinema` app (idempotent).
+# --- Row locks ----------------------------------------------------------------
+# The one way a service locks rows it is about to check and change. PostgreSQL
+# takes a row lock (`SELECT ... FOR <mode>`) held until the transaction ends;
+# SQLite needs none, because `transaction()` opens `BEGIN IMMEDIATE`, which
+# already excludes every other writer. Modes:
+# - UPDATE: the default; also blocks inserts of rows referencing the locked row
+#   (their foreign-key check needs KEY SHARE), so checks stay true until commit;
+# - NO KEY UPDATE: queues writers of the row but lets others insert rows that
+#   reference it (used where such an insert would otherwise deadlock);
+# - KEY SHARE: only keeps the row from being deleted (or its key changed) until
+#   commit, e.g. the movie a new comment points at.
 
-    Returns the IDs of the migrations applied now (empty when up to date).
-    Piccolo's own progress printout is captured, not shown: callers report.
-    Raises RuntimeError when a migration fails.
+LockMode = Literal["UPDATE", "NO KEY UPDATE", "SHARE", "KEY SHARE"]
+
+
+def lock_clause(mode: LockMode = "UPDATE", *, of: str | None = None) -> str:
+    """The text to append to a raw `SELECT` that locks its rows: `" FOR UPDATE OF c"`, or `""` on SQLite."""
+    if not is_postgres():
+        return ""
+    return f" FOR {mode}" + (f" OF {of}" if of else "")
+
+
+def locked(query: SelectT, mode: LockMode = "UPDATE") -> SelectT:
+    """A Piccolo `select()` that locks the rows it reads (see `lock_clause`)."""
+    return query.lock_rows(mode) if is_postgres() else query
+
+
+async def lock_row(table: str, row_id: int) -> bool:
+    """Lock one row by id until the transaction ends; False when it is missing.
+
+    `table` must be a fixed identifier from code, never input.
     """
-    import contextlib
-    import io
-
-    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
-
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        result = await ForwardsMigrationManager(app_name="cinema").run()
-    if not result.success:
-        raise RuntimeError(f"Migration failed: {result.message}\n{printed.getvalue()}")
-    return [
-        line.split("[forwards]")[0].strip(" -")
-        for line in printed.getvalue().splitlines()
-        if "[forwards]" in line
-    ]
-
-
-@functools.cache
-def shipped_migrations() -> frozenset[str]:
-    """IDs of the migrations shipped with this code (`piccolo_migrations/`), read once per process."""
-    from piccolo.apps.migrations.commands.base import BaseMigrationManager
-
-    from cinema.piccolo_app import APP_CONFIG
-
-    return frozenset(BaseMigrationManager().get_migration_modules(str(APP_CONFIG.migrations_folder_path)))
-
-
-async def pending_migrations() -> list[str]:
-    """Shipped migrations the database has not applied yet, oldest first (all of them on an empty database).
-
-    Piccolo records each applied migration in its `migration` table. Migrations
-    applied by a newer release do not count: expand-first migrations keep an
-    older release working on a newer schema.
-    """
-    from piccolo.apps.migrations.tables import Migration
-
-    if not await Migration.table_exists().run():
-        return sorted(shipped_migrations())
-    applied = set(await Migration.get_migrations_which_ran(app_name="cinema"))
-    return sorted(shipped_migrations() - applied)
+    return bool(await fetch(f"SELECT id FROM {table} WHERE id = {{}}" + lock_clause(), row_id))  # noqa: S608

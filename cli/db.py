@@ -10,7 +10,7 @@ app = CinemaTyper(help="Database schema.", no_args_is_help=True)
 @app.command()
 def migrate() -> None:
     """Apply every pending migration (safe to run again)."""
-    from cinema.db import migrate as apply
+    from cinema.migrations import migrate as apply
 
     applied = run(apply)
     for migration_id in applied:

@@ -107,13 +107,13 @@ def register(app: typer.Typer) -> None:
         # Links in emails must point at this server unless the operator set them.
         os.environ.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")
 
+        from cinema.accounts.actor import GroupName
         from cinema.accounts.bootstrap import ensure_user
         from cinema.accounts.schemas import account_email
-        from cinema.accounts.tables import GroupName
         from cinema.catalog.importer import SAMPLE_CATALOG, import_movies
         from cinema.catalog.tables import Movie
         from cinema.config import get_settings
-        from cinema.db import migrate
+        from cinema.migrations import migrate
 
         get_settings.cache_clear()
         _choose_sandbox_unless_configured()

@@ -49,7 +49,7 @@ def import_(
 ) -> None:
     """Import (upsert on title + year + runtime) movies from a CSV file; safe to run again."""
     from cinema.catalog.importer import import_movies
-    from cinema.commerce.money import money
+    from cinema.money import money
 
     try:
         fixed_price = None if price is None else money(price)

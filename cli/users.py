@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
+from cinema.accounts.actor import GroupName
 from cinema.accounts.schemas import UserOut
-from cinema.accounts.tables import GroupName
 from cinema.pagination import PageParams
 from cli.common import CinemaTyper, JsonOption, output, print_json, run, success
 from cli.params import EmailOption, PasswordOption, PasswordStdinOption, UserArg, read_password

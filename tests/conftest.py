@@ -82,9 +82,11 @@ if IS_POSTGRES:
 
 # Imported only now: the engine is built from DATABASE_URL at import.
 from cinema.accounts import sessions  # noqa: E402
-from cinema.accounts.tables import GroupName, User, UserGroup  # noqa: E402
+from cinema.accounts.actor import GroupName  # noqa: E402
+from cinema.accounts.tables import User, UserGroup  # noqa: E402
 from cinema.config import get_settings  # noqa: E402
-from cinema.db import close_pool, engine, migrate, open_pool  # noqa: E402
+from cinema.db import close_pool, engine, open_pool  # noqa: E402
+from cinema.migrations import migrate  # noqa: E402
 from cinema.piccolo_app import TABLES  # noqa: E402
 from cinema.tasks import broker  # noqa: E402
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.config import get_settings
 
 

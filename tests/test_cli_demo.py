@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cinema.db import shipped_migrations
+from cinema.migrations import shipped_migrations
 from tests.cli_support import flat, invoke_cli
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cinema.accounts import passwords, ratelimit, sessions
-from cinema.accounts.guestcart import merge_cart_best_effort
+from cinema.accounts.actor import CurrentUser
 from cinema.accounts.schemas import TokenOut
-from cinema.accounts.sessions import CurrentUser, TokenPair
+from cinema.accounts.sessions import TokenPair
 from cinema.accounts.tables import User
 from cinema.errors import InactiveAccount, InvalidCredentials
 
@@ -75,10 +75,16 @@ async def check_credentials(email: str, password: str, client_ip: str | None) ->
     return Credentials(int(row["id"]), active, row["deactivated_at"] is not None)
 
 
-async def login(
-    email: str, password: str, client_ip: str | None, cart_movie_ids: list[int] | None = None
-) -> TokenOut:
-    """Check the password and open a session; merges the guest cart when given (best effort).
+@dataclass(frozen=True)
+class SignedIn:
+    """A session just opened: whose it is, and its token pair."""
+
+    user_id: int
+    tokens: TokenOut
+
+
+async def sign_in(email: str, password: str, client_ip: str | None) -> SignedIn:
+    """Check the password and open a session.
 
     Raises `TooManyRequests` (429) when the account or the address has failed
     too often, `InvalidCredentials` (401 `invalid_credentials`) for an unknown
@@ -93,11 +99,12 @@ async def login(
         )
     if not found.active:
         raise InactiveAccount()
-    user_id = found.user_id
-    pair = await sessions.open_session(user_id)
-    if cart_movie_ids:
-        await merge_cart_best_effort(user_id, cart_movie_ids)
-    return _out(pair)
+    return SignedIn(found.user_id, _out(await sessions.open_session(found.user_id)))
+
+
+async def login(email: str, password: str, client_ip: str | None) -> TokenOut:
+    """`sign_in`, answering only the token pair."""
+    return (await sign_in(email, password, client_ip)).tokens
 
 
 async def refresh(refresh_token: str) -> TokenOut:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cinema.accounts import passwords
-from cinema.accounts.tables import GroupName, User, UserGroup
+from cinema.accounts.actor import GroupName
+from cinema.accounts.tables import User, UserGroup
 from cinema.db import transaction
 
 

@@ -19,16 +19,17 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
 from cinema.accounts import maintenance, onetime, passwords, ratelimit, sessions
+from cinema.accounts.actor import GroupName
 from cinema.accounts.queries import UserRef, resolve, user_out, users_out
 from cinema.accounts.registration import create_account, email_taken, group_id
 from cinema.accounts.schemas import GroupOut, PurgeOut, UserOut, valid_email
-from cinema.accounts.tables import ActivationToken, GroupName, PasswordResetToken, User, UserGroup
-from cinema.catalog.sql import like_pattern
+from cinema.accounts.tables import ActivationToken, PasswordResetToken, User, UserGroup
 from cinema.clock import utcnow
-from cinema.db import is_foreign_key_violation, is_postgres, is_unique_violation, transaction
+from cinema.db import is_foreign_key_violation, is_unique_violation, lock_clause, transaction
 from cinema.errors import Conflict, NotFound
+from cinema.jobs import enqueue_email
 from cinema.pagination import Page, PageParams
-from cinema.tasks import enqueue_email
+from cinema.sql import like_pattern
 
 
 async def list_users(
@@ -75,12 +76,11 @@ async def _guard_last_admin(user_id: int) -> None:
     counting, so the second waits for the first to commit and then counts
     again; SQLite's `BEGIN IMMEDIATE` serialises the transactions already.
     """
-    if is_postgres():
-        await User.raw(
-            "SELECT u.id FROM users u JOIN user_groups g ON g.id = u.group_id "
-            "WHERE g.name = {} ORDER BY u.id FOR UPDATE OF u",
-            GroupName.ADMIN.value,
-        ).run()
+    await User.raw(
+        "SELECT u.id FROM users u JOIN user_groups g ON g.id = u.group_id "  # noqa: S608 - fixed text
+        "WHERE g.name = {} ORDER BY u.id" + lock_clause(of="u"),
+        GroupName.ADMIN.value,
+    ).run()
     row = (
         await User.select(User.active.as_alias("active"), User.group.name.as_alias("group_name"))
         .where(User.id == user_id)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from cinema.accounts.actor import GroupName
 from cinema.accounts.schemas import ProfileOut, UserOut
-from cinema.accounts.tables import GroupName, User, UserProfile
+from cinema.accounts.tables import User, UserProfile
 from cinema.errors import NotFound
 
 #: A user named by id (int) or by email (str, any case), as the CLI accepts it.
@@ -17,11 +18,11 @@ _PROFILE_FIELDS = ("display_name", "first_name", "last_name", "gender", "date_of
 async def avatar_url(key: str | None) -> str | None:
     """The URL a client loads the avatar stored under `key` from (presigned on S3); None without one.
 
-    Delegates to the avatar storage (`cinema.storage.avatar_url`), which owns where files live.
+    Delegates to the avatar rules (`cinema.accounts.avatars.avatar_url`), which own where files live.
     """
-    from cinema import storage
+    from cinema.accounts import avatars
 
-    return await storage.avatar_url(key)
+    return await avatars.avatar_url(key)
 
 
 async def profile_out(row: dict[str, Any] | None) -> ProfileOut:

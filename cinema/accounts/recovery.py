@@ -17,7 +17,7 @@ from cinema.accounts.tables import PasswordResetToken, User
 from cinema.config import get_settings
 from cinema.db import transaction
 from cinema.errors import InvalidInput, InvalidToken, NotAuthenticated
-from cinema.tasks import enqueue_email
+from cinema.jobs import enqueue_email
 
 
 async def change_password(

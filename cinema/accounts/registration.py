@@ -10,15 +10,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cinema.accounts import mailthrottle, onetime, passwords
-from cinema.accounts.guestcart import merge_cart_best_effort
+from cinema.accounts.actor import GroupName
 from cinema.accounts.queries import user_out
 from cinema.accounts.schemas import UserOut
 from cinema.accounts.security import no_sooner_than
-from cinema.accounts.tables import ActivationToken, GroupName, User, UserGroup, UserProfile
+from cinema.accounts.tables import ActivationToken, User, UserGroup, UserProfile
 from cinema.config import get_settings
 from cinema.db import is_unique_violation, transaction
 from cinema.errors import Conflict, InvalidToken
-from cinema.tasks import enqueue_email
+from cinema.jobs import enqueue_email
 
 
 def email_taken() -> Conflict:
@@ -80,17 +80,12 @@ async def create_account(
     return user_id
 
 
-async def register(email: str, password: str, cart_movie_ids: list[int] | None = None) -> UserOut:
+async def register(email: str, password: str) -> UserOut:
     """Sign up: an inactive USER, its profile, and an activation email.
 
-    The guest cart (`cart_movie_ids`) is merged into the new user's cart
-    (best effort: a failed merge is logged, the sign-up still succeeds).
     Raises `ValidationFailed` (422 `weak_password`) and `Conflict` (409 `email_taken`).
     """
-    user_id = await create_account(email, password)
-    if cart_movie_ids:
-        await merge_cart_best_effort(user_id, cart_movie_ids)
-    return await user_out(user_id)
+    return await user_out(await create_account(email, password))
 
 
 async def activate(email: str, token: str) -> UserOut:

@@ -27,7 +27,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from cinema.accounts import passwords
-from cinema.accounts.tables import Gender, GroupName
+from cinema.accounts.actor import GroupName
+from cinema.accounts.tables import Gender
 from cinema.clock import IsoDate, utcnow
 from cinema.errors import ValidationFailed
 from cinema.text import NoControlCharacters

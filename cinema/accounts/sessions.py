@@ -20,27 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.accounts.security import decode_token, encode_token, new_jti, new_session_key, sha256
-from cinema.accounts.tables import AdminSession, GroupName, RefreshToken
+from cinema.accounts.tables import AdminSession, RefreshToken
 from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import fetch, transaction
 from cinema.errors import NotAuthenticated
-
-
-@dataclass(frozen=True)
-class CurrentUser:
-    """The authenticated caller of a request."""
-
-    id: int
-    email: str
-    group: GroupName
-    #: The session's key (the tokens' `sid`).
-    session_id: str
-
-    def has_group(self, minimum: GroupName) -> bool:
-        """True when the caller's role is `minimum` or above (USER < MODERATOR < ADMIN)."""
-        return self.group.rank >= minimum.rank
 
 
 @dataclass(frozen=True)

@@ -31,28 +31,7 @@ from piccolo.table import Table
 from piccolo_api.session_auth.tables import SessionsBase
 
 from cinema.accounts import passwords
-
-
-class GroupName(enum.StrEnum):
-    """Roles, lowest first: each has every right of the ones before it."""
-
-    USER = "USER"
-    MODERATOR = "MODERATOR"
-    ADMIN = "ADMIN"
-
-    @property
-    def rank(self) -> int:
-        return list(GroupName).index(self)
-
-    @property
-    def admin_flag(self) -> bool:
-        """`users.admin` for this group: MODERATOR and ADMIN may sign in to Piccolo Admin."""
-        return self is not GroupName.USER
-
-    @property
-    def superuser_flag(self) -> bool:
-        """`users.superuser` for this group: only ADMIN."""
-        return self is GroupName.ADMIN
+from cinema.accounts.actor import GroupName
 
 
 class Gender(enum.StrEnum):

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from cinema.accounts.tables import GroupName, User
+from cinema.accounts.actor import GroupName
+from cinema.accounts.tables import User
 
 _SCOPE_KEY = "cinema_admin_staff"
 

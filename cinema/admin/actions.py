@@ -26,7 +26,7 @@ from piccolo_admin.endpoints import FormConfig
 from pydantic import BaseModel, Field, StringConstraints
 from starlette.requests import Request
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.admin.access import require_staff
 from cinema.commerce import orders, refunds
 from cinema.db import MAX_ID

@@ -46,7 +46,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.admin.access import Access, Staff, staff_of
 from cinema.admin.doors import Door, Refused
 from cinema.errors import CinemaError

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cinema.accounts import service as accounts
-from cinema.accounts.tables import GroupName, UserGroup
+from cinema.accounts.actor import GroupName
+from cinema.accounts.tables import UserGroup
 from cinema.admin.access import Staff
 from cinema.catalog import entities, movies
 from cinema.catalog.schemas import EntityIn, EntityKind, MovieCreate, MovieUpdate

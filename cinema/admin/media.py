@@ -23,7 +23,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.admin.access import require_staff
 from cinema.db import MAX_ID
 from cinema.errors import CinemaError, ValidationFailed

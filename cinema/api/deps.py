@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from cinema.accounts.sessions import CurrentUser, authenticate
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import CurrentUser, GroupName
+from cinema.accounts.sessions import authenticate
 from cinema.config import Settings, get_settings
 from cinema.db import MAX_ID
 from cinema.errors import NotAuthenticated, PermissionDenied

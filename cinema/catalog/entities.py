@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cinema.catalog import sql
+from cinema import sql
 from cinema.catalog.queries import MAX_OFFSET, list_movies_data
 from cinema.catalog.schemas import EntityKind, EntityOut, MovieFilters
-from cinema.db import transaction
+from cinema.db import lock_row, transaction
 from cinema.errors import Conflict, NotFound
 from cinema.pagination import Page, PageParams
 
@@ -200,7 +200,7 @@ async def delete_entity(kind: EntityKind, entity_id: int) -> None:
     """Delete an entry no movie uses. Raises NotFound, Conflict(`in_use`, `movie_count`)."""
     spec = SPECS[kind]
     async with transaction():
-        if not await sql.lock_row(spec.table, entity_id):
+        if not await lock_row(spec.table, entity_id):
             raise _not_found(kind)
         current = await get_entity(kind, entity_id)
         if current.movie_count:

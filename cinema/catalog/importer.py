@@ -42,7 +42,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from cinema.catalog import sql
+from cinema import sql
 from cinema.catalog.entities import ensure_names
 from cinema.catalog.schemas import (
     GROSS_MAX,
@@ -56,9 +56,9 @@ from cinema.catalog.schemas import (
     Rejection,
 )
 from cinema.clock import utcnow
-from cinema.commerce.money import money
 from cinema.db import is_postgres, transaction
 from cinema.errors import InvalidInput
+from cinema.money import money
 
 #: Called as `progress(done, total)` while rows are written (the CLI draws a bar with it).
 Progress = Callable[[int, int], None]

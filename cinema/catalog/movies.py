@@ -22,14 +22,14 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from cinema.catalog import sql
+from cinema import sql
 from cinema.catalog.entities import SPECS, ensure_names
 from cinema.catalog.queries import movie_card, poster_key_sql
 from cinema.catalog.schemas import EntityKind, MovieCreate, MovieDetail, MovieUpdate
 from cinema.catalog.tables import Movie
 from cinema.clock import utcnow
 from cinema.commerce.tables import OrderStatus
-from cinema.db import is_foreign_key_violation, is_postgres, is_unique_violation, transaction
+from cinema.db import is_foreign_key_violation, is_postgres, is_unique_violation, lock_row, transaction
 from cinema.errors import Conflict, NotFound, ValidationFailed
 
 #: (join table, entity FK column, entity kind) for the three many-to-many lists.
@@ -212,10 +212,10 @@ async def link_entity(movie_id: int, kind: EntityKind, entity_id: int) -> int:
     """
     join_table, fk = _LINKS[kind]
     async with transaction():
-        if not await sql.lock_row("movies", movie_id):
+        if not await lock_row("movies", movie_id):
             raise NotFound("No such movie.")
         # Locked too: a concurrent `delete_entity` either sees this link or finds the entity gone here.
-        if not await sql.lock_row(SPECS[kind].table, entity_id):
+        if not await lock_row(SPECS[kind].table, entity_id):
             raise NotFound(f"No such {SPECS[kind].label}.")
         linked = await sql.fetch(
             f"SELECT id FROM {join_table} WHERE movie_id = {{}} AND {fk} = {{}}",  # noqa: S608
@@ -240,7 +240,7 @@ async def unlink_entity(movie_id: int, kind: EntityKind, entity_id: int) -> None
     """
     join_table, fk = _LINKS[kind]
     async with transaction():
-        if not await sql.lock_row("movies", movie_id):
+        if not await lock_row("movies", movie_id):
             raise NotFound("No such movie.")
         deleted = await sql.fetch(
             f"DELETE FROM {join_table} WHERE movie_id = {{}} AND {fk} = {{}} RETURNING id",  # noqa: S608
@@ -320,7 +320,7 @@ async def update_movie(movie_id: int, data: MovieUpdate) -> MovieDetail:
     if data.price is not None:
         check_price(data.price)
     async with transaction():
-        if not await sql.lock_row("movies", movie_id):
+        if not await lock_row("movies", movie_id):
             raise NotFound("No such movie.")
         current = await Movie.select(Movie.name, Movie.year, Movie.time).where(Movie.id == movie_id).first()
         assert current is not None
@@ -354,7 +354,7 @@ async def delete_movie(movie_id: int, *, force: bool = False) -> None:
     `carts` (the number of carts holding it) unless `force`.
     """
     async with transaction():
-        if not await sql.lock_row("movies", movie_id):
+        if not await lock_row("movies", movie_id):
             raise NotFound("No such movie.")
         usage = (
             await sql.fetch(

@@ -25,10 +25,10 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from cinema.catalog import sql
+from cinema import sql
 from cinema.catalog.schemas import PRICE_MAX, ListScope, MovieFilters, MovieListItem, SortKey
-from cinema.commerce.money import CENT, ZERO
 from cinema.db import Row
+from cinema.money import CENT, ZERO
 from cinema.pagination import Page, PageParams, envelope
 from cinema.storage import public_media_url
 

@@ -1,6 +1,6 @@
 """Request and response models of the catalog (API.md "Catalog").
 
-Money (`price`, `gross`) uses `cinema.commerce.money.Money`: a Decimal with two
+Money (`price`, `gross`) uses `cinema.money.Money`: a Decimal with two
 places, a JSON string with exactly two decimals (`"19.99"`). Related entities
 (genres, stars, directors, certification) are `{"id", "name"}` objects, so a
 client can follow them to the list filters (`genre_id=...`).
@@ -17,7 +17,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from cinema.commerce.money import Money
+from cinema.money import Money
 from cinema.text import NoControlCharacters
 
 #: A catalog entity name: trimmed, 1..255 characters (the columns are VARCHAR(255)), one line.

@@ -24,15 +24,15 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from cinema.accounts.sessions import CurrentUser
-from cinema.accounts.tables import GroupName, User
-from cinema.catalog.sql import as_datetime
+from cinema.accounts.actor import CurrentUser, GroupName
+from cinema.accounts.tables import User
 from cinema.catalog.tables import Movie
-from cinema.commerce.money import money, total
 from cinema.commerce.schemas import CartItemOut, CartOut
 from cinema.commerce.tables import Cart, CartItem, OrderItem, OrderStatus, Purchase
-from cinema.db import MAX_ID, fetch, is_foreign_key_violation, is_postgres, transaction
+from cinema.db import MAX_ID, fetch, is_foreign_key_violation, is_postgres, lock_clause, transaction
 from cinema.errors import Conflict, NotFound, PermissionDenied
+from cinema.money import money, total
+from cinema.sql import as_datetime
 
 #: A user given as an id, or (CLI) as an id or email in text.
 UserRef = int | str
@@ -133,10 +133,8 @@ async def lock_cart(user_id: int) -> int | None:
     on the `carts` row, so order creation and adds for one user run one at a
     time; on SQLite the BEGIN IMMEDIATE transaction already holds the write lock.
     """
-    if is_postgres():
-        rows = await Cart.raw("SELECT id FROM carts WHERE user_id = {} FOR UPDATE", user_id).run()
-        return int(rows[0]["id"]) if rows else None
-    return await _cart_id(user_id)
+    rows = await Cart.raw("SELECT id FROM carts WHERE user_id = {}" + lock_clause(), user_id).run()  # noqa: S608 - fixed text
+    return int(rows[0]["id"]) if rows else None
 
 
 async def _cart_id(user_id: int) -> int | None:

@@ -46,7 +46,6 @@ from cinema.commerce.gateways.base import (
     GatewayEvent,
 )
 from cinema.commerce.gateways.sandbox import intent_canceled
-from cinema.commerce.money import format_amount, to_minor_units
 from cinema.commerce.payments import (
     cancel_live_intents,
     lock_order,
@@ -70,7 +69,8 @@ from cinema.commerce.tables import (
 from cinema.config import get_settings
 from cinema.db import AfterCommit, transaction
 from cinema.errors import Conflict, NotFound, ServiceUnavailable
-from cinema.tasks import enqueue_email
+from cinema.jobs import enqueue_email
+from cinema.money import format_amount, to_minor_units
 
 log = logging.getLogger("cinema.payments.events")
 

@@ -30,8 +30,7 @@ from typing import Any
 
 from piccolo.custom_types import Combinable
 
-from cinema.accounts.sessions import CurrentUser
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.catalog.tables import Movie
 from cinema.commerce.carts import (
     UserRef,
@@ -42,7 +41,6 @@ from cinema.commerce.carts import (
     validate_user,
 )
 from cinema.commerce.filters import utc_bound
-from cinema.commerce.money import money, total
 from cinema.commerce.schemas import (
     OrderCreated,
     OrderItemOut,
@@ -53,6 +51,7 @@ from cinema.commerce.schemas import (
 from cinema.commerce.tables import CartItem, Order, OrderItem, OrderStatus
 from cinema.db import transaction
 from cinema.errors import Conflict, InvalidInput, NotFound
+from cinema.money import money, total
 from cinema.pagination import Page, PageParams
 
 # --- Reading ----------------------------------------------------------------

@@ -37,7 +37,6 @@ from cinema.catalog.tables import Movie
 from cinema.clock import utcnow
 from cinema.commerce.filters import utc_bound
 from cinema.commerce.gateways import get_gateway
-from cinema.commerce.money import money, to_minor_units, total
 from cinema.commerce.schemas import PaymentCreated, PaymentItemOut, PaymentOut, PriceChange
 from cinema.commerce.tables import (
     Order,
@@ -48,8 +47,9 @@ from cinema.commerce.tables import (
     PaymentStatus,
 )
 from cinema.config import get_settings
-from cinema.db import is_postgres, transaction
+from cinema.db import locked, transaction
 from cinema.errors import Conflict, InvalidInput, NotFound, PaymentGatewayError
+from cinema.money import money, to_minor_units, total
 from cinema.pagination import Page, PageParams
 
 log = logging.getLogger("cinema.payments")
@@ -75,17 +75,6 @@ _PAYMENT_COLUMNS = (
 )
 
 
-def _for_update(query: Any) -> Any:
-    """`SELECT ... FOR NO KEY UPDATE` on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers.
-
-    NO KEY UPDATE (not UPDATE): it still queues our writers one after another,
-    but does not wait for transactions that merely insert rows referencing the
-    locked row (their foreign key takes KEY SHARE), which would deadlock with a
-    webhook that recorded its event before waiting for the order.
-    """
-    return query.lock_rows("NO KEY UPDATE") if is_postgres() else query
-
-
 async def lock_order(order_id: int) -> dict[str, Any] | None:
     """The order row (`id, user_id, status, total_amount`), locked until the transaction ends.
 
@@ -93,7 +82,7 @@ async def lock_order(order_id: int) -> dict[str, Any] | None:
     events and refunds of one order run one at a time and never deadlock.
     """
     row: dict[str, Any] | None = (
-        await _for_update(Order.select(*_ORDER_COLUMNS).where(Order.id == order_id)).first().run()
+        await locked(Order.select(*_ORDER_COLUMNS).where(Order.id == order_id), "NO KEY UPDATE").first().run()
     )
     if row is not None:
         row["total_amount"] = money(row["total_amount"])
@@ -103,7 +92,9 @@ async def lock_order(order_id: int) -> dict[str, Any] | None:
 async def lock_payment(payment_id: int) -> dict[str, Any] | None:
     """The payment row (see `_PAYMENT_COLUMNS`), locked; lock its order first."""
     row: dict[str, Any] | None = (
-        await _for_update(Payment.select(*_PAYMENT_COLUMNS).where(Payment.id == payment_id)).first().run()
+        await locked(Payment.select(*_PAYMENT_COLUMNS).where(Payment.id == payment_id), "NO KEY UPDATE")
+        .first()
+        .run()
     )
     if row is not None:
         row["amount"] = money(row["amount"])

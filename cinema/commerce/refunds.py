@@ -24,7 +24,6 @@ from cinema.accounts.tables import User
 from cinema.catalog import counters
 from cinema.clock import utcnow
 from cinema.commerce.gateways import get_gateway
-from cinema.commerce.money import format_amount, to_minor_units
 from cinema.commerce.payments import lock_order, lock_payment, payment_out
 from cinema.commerce.schemas import PaymentOut, RefundRequestOut
 from cinema.commerce.tables import (
@@ -38,8 +37,9 @@ from cinema.commerce.tables import (
 )
 from cinema.db import AfterCommit, transaction
 from cinema.errors import Conflict, NotFound, ValidationFailed
+from cinema.jobs import enqueue_email
+from cinema.money import format_amount, to_minor_units
 from cinema.pagination import Page, PageParams
-from cinema.tasks import enqueue_email
 
 _REQUEST_COLUMNS = (
     RefundRequest.id,

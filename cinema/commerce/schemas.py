@@ -1,6 +1,6 @@
 """Request and response models of commerce (API.md "Cart", "Orders", "Payments").
 
-Money fields use `cinema.commerce.money.Money`: a Decimal with two places,
+Money fields use `cinema.money.Money`: a Decimal with two places,
 sent in JSON as a string with exactly two decimals. Times are UTC-aware.
 """
 
@@ -12,9 +12,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from cinema.commerce.money import Money
 from cinema.commerce.tables import OrderStatus, PaymentStatus, RefundStatus
 from cinema.db import MAX_ID
+from cinema.money import Money
 from cinema.text import NoControlCharacters
 
 # --- Cart ---------------------------------------------------------------------

@@ -14,8 +14,7 @@ movies filters them with `may_watch_sql` (continue watching).
 
 from __future__ import annotations
 
-from cinema.accounts.sessions import CurrentUser
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.db import fetch
 from cinema.errors import PermissionDenied
 

@@ -21,12 +21,11 @@ from __future__ import annotations
 from typing import Any
 
 from cinema.catalog.counters import bump
-from cinema.db import AfterCommit, is_postgres, transaction
+from cinema.db import AfterCommit, LockMode, lock_clause, locked, transaction
 from cinema.errors import PermissionDenied, ValidationFailed
 from cinema.interactions.common import (
     comment_not_found,
     display_names,
-    locked,
     movie_exists,
     movie_not_found,
     require_movie,
@@ -184,7 +183,7 @@ async def create_comment(user_id: int, movie_id: int, text: str, parent_id: int 
         return _out(row, names[user_id], set())
 
 
-async def _comment_row(comment_id: int, *, lock: str | None = None) -> dict[str, Any]:
+async def _comment_row(comment_id: int, *, lock: LockMode | None = None) -> dict[str, Any]:
     query = Comment.select(
         Comment.id,
         Comment.movie.as_alias("movie_id"),
@@ -276,12 +275,9 @@ async def _lock_subtree(comment_id: int) -> list[int]:
     stable: then every row of the subtree is ours and no new reply can join it
     (a reply must lock its parent first). SQLite writers are serialised.
     """
-    if not is_postgres():
-        rows = await Comment.raw(_SUBTREE, comment_id).run()
-        return [int(r["id"]) for r in rows]
     previous: list[int] | None = None
     while True:
-        rows = await Comment.raw(_SUBTREE + " FOR UPDATE OF c", comment_id).run()
+        rows = await Comment.raw(_SUBTREE + lock_clause(of="c"), comment_id).run()
         ids = [int(r["id"]) for r in rows]
         if ids == previous:
             return ids

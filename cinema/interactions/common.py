@@ -15,19 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from piccolo.query.methods.select import Select
-
 from cinema.accounts.profiles import public_names
 from cinema.catalog.tables import Movie
-from cinema.db import is_postgres
+from cinema.db import locked
 from cinema.errors import NotFound
-
-
-def locked(query: Select[Any], strength: str = "UPDATE") -> Select[Any]:
-    """`query` with `FOR <strength>` on PostgreSQL; unchanged on SQLite (serialised writers)."""
-    if is_postgres():
-        return query.lock_rows(strength)  # type: ignore[arg-type]
-    return query
 
 
 def movie_not_found(movie_id: int) -> NotFound:

@@ -3,7 +3,7 @@
 A reply to your comment (`comment_reply`) or a like of it (`comment_like`)
 by someone else inserts a `notifications` row in the transaction of that
 change and, once it commits, enqueues a `comment_notification` email
-(`cinema.tasks.enqueue_email`), so a rolled-back change notifies no one.
+(`cinema.jobs.enqueue_email`), so a rolled-back change notifies no one.
 Another user's notification is reported as missing (404, API.md conventions).
 """
 
@@ -18,8 +18,8 @@ from cinema.db import AfterCommit, transaction
 from cinema.errors import NotFound
 from cinema.interactions.schemas import NotificationOut
 from cinema.interactions.tables import Notification, NotificationKind
+from cinema.jobs import enqueue_email
 from cinema.pagination import Page, PageParams
-from cinema.tasks import enqueue_email
 
 
 async def notify(

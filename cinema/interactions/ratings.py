@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from cinema.catalog.counters import bump
 from cinema.catalog.tables import Movie
-from cinema.db import transaction
+from cinema.db import locked, transaction
 from cinema.errors import Conflict, ValidationFailed
-from cinema.interactions.common import locked, movie_not_found, require_movie
+from cinema.interactions.common import movie_not_found, require_movie
 from cinema.interactions.schemas import RatingOut
 from cinema.interactions.tables import Rating
 

@@ -7,6 +7,7 @@ transport. Links use `PUBLIC_BASE_URL`.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from email.message import EmailMessage
 from urllib.parse import urlencode
 
@@ -118,3 +119,16 @@ def refund_processed(to: str, order_id: int, amount: str, currency: str) -> Emai
 
 def refund_rejected(to: str, order_id: int, note: str) -> EmailMessage:
     return build(to, f"Refund request for order #{order_id}", [f"Your refund request was declined: {note}"])
+
+
+#: Email kinds a task can send, by name (task arguments must be JSON).
+BUILDERS: dict[str, Callable[..., EmailMessage]] = {
+    "activation": activation,
+    "password_reset": password_reset,
+    "password_changed": password_changed,
+    "comment_notification": comment_notification,
+    "payment_succeeded": payment_succeeded,
+    "payment_failed": payment_failed,
+    "refund_processed": refund_processed,
+    "refund_rejected": refund_rejected,
+}

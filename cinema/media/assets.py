@@ -33,15 +33,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cinema.catalog.sql import as_datetime, lock_row
 from cinema.clock import utcnow
 from cinema.config import get_settings
-from cinema.db import fetch, transaction
+from cinema.db import fetch, lock_row, transaction
 from cinema.errors import CinemaError, Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
 from cinema.media import probe, signing, storage
 from cinema.media.errors import InvalidSignature, NoMedia, UploadNotFound, UploadNotInProgress
 from cinema.media.schemas import AssetOut, IngestOut, UploadOut
 from cinema.media.tables import AssetStatus, MediaAsset, MediaKind
+from cinema.sql import as_datetime
 
 log = logging.getLogger("cinema.media")
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from cinema.accounts.sessions import CurrentUser
+from cinema.accounts.actor import CurrentUser
 from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import fetch

@@ -21,14 +21,14 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from cinema.accounts.sessions import CurrentUser
-from cinema.catalog.sql import as_datetime
+from cinema.accounts.actor import CurrentUser
 from cinema.clock import utcnow
 from cinema.db import fetch
 from cinema.entitlements import access
 from cinema.errors import NotFound, ValidationFailed
 from cinema.media.errors import NoMedia
 from cinema.pagination import PageParams, envelope
+from cinema.sql import as_datetime
 from cinema.storage import public_media_url
 
 #: A movie watched to this share of its duration counts as finished.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cinema.accounts.tables import ActivationToken, GroupName, RefreshToken, User
+from cinema.accounts.actor import GroupName
+from cinema.accounts.tables import ActivationToken, RefreshToken, User
 from tests.accounts.conftest import activation_token, login, register
 
 ADMIN_CALLS = [

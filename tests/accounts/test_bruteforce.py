@@ -12,8 +12,8 @@ import asyncio
 import logging
 from collections import Counter
 
-from cinema.accounts import guestcart
 from cinema.accounts.tables import LoginFailure, User
+from cinema.commerce import guestcart
 from tests.accounts.conftest import login, register
 from tests.conftest import STRONG_PASSWORD
 
@@ -85,7 +85,7 @@ async def test_a_failed_guest_cart_merge_does_not_fail_register_or_login(
 
     # Fault injection at the boundary to the commerce domain: the merge itself is theirs.
     monkeypatch.setattr(guestcart, "merge_guest_cart", broken_merge)
-    caplog.set_level(logging.WARNING, logger="cinema.accounts.guestcart")
+    caplog.set_level(logging.WARNING, logger="cinema.commerce.guestcart")
 
     registered = await register(client, "cartrace@example.com", cart_movie_ids=[1, 2])
     user = await make_user(email="cartlogin@example.com")

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from cinema.accounts.tables import GroupName, User
+from cinema.accounts.actor import GroupName
+from cinema.accounts.tables import User
 
 pytestmark = pytest.mark.postgres_only  # SQLite's BEGIN IMMEDIATE serialises the two already
 

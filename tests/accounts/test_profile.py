@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from cinema.accounts.tables import GroupName, UserProfile
+from cinema.accounts.actor import GroupName
+from cinema.accounts.tables import UserProfile
 from cinema.clock import utcnow
 
 EMPTY = {

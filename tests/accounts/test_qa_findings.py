@@ -9,8 +9,9 @@ import time
 import jwt
 import pytest
 
+from cinema.accounts.actor import GroupName
 from cinema.accounts.security import UNIFORM_ANSWER_SECONDS
-from cinema.accounts.tables import GroupName, RefreshToken
+from cinema.accounts.tables import RefreshToken
 from tests.accounts.conftest import login
 from tests.accounts.test_tokens import SECRET, _claims
 

@@ -21,8 +21,9 @@ import httpx
 import pytest
 
 from cinema.accounts import management
+from cinema.accounts.actor import GroupName
 from cinema.accounts.passwords import hash_password
-from cinema.accounts.tables import AdminSession, GroupName, RefreshToken, User, UserGroup
+from cinema.accounts.tables import AdminSession, RefreshToken, User, UserGroup
 from tests.accounts.conftest import bearer, login, reset_token
 from tests.cli_support import in_cli_loop
 from tests.conftest import STRONG_PASSWORD

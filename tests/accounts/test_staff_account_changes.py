@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from cinema.accounts import management
-from cinema.accounts.tables import ActivationToken, GroupName, PasswordResetToken, User
+from cinema.accounts.actor import GroupName
+from cinema.accounts.tables import ActivationToken, PasswordResetToken, User
 from cinema.clock import utcnow
 from cinema.errors import Conflict, NotFound, ValidationFailed
 from tests.accounts.conftest import login

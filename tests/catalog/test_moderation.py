@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.catalog.tables import Genre, Movie, MovieGenre, Star
 from cinema.commerce.tables import CartItem, OrderStatus
 from cinema.interactions.tables import Favorite, Reaction

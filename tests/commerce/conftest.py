@@ -19,8 +19,8 @@ import pytest
 
 from cinema.catalog.tables import Certification, Genre, Movie, MovieGenre
 from cinema.clock import utcnow
-from cinema.commerce.money import money
 from cinema.commerce.tables import Cart, CartItem, Order, OrderItem, OrderStatus, Purchase
+from cinema.money import money
 from tests.cli_support import invoke_cli
 
 T = TypeVar("T")

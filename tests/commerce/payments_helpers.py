@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from cinema.catalog.tables import Movie
-from cinema.commerce.money import money
 from cinema.commerce.tables import (
     CartItem,
     Order,
@@ -25,6 +24,7 @@ from cinema.commerce.tables import (
     Purchase,
     RefundRequest,
 )
+from cinema.money import money
 
 WEBHOOK_SECRET = "whsec_test_payments_secret"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.commerce.carts import merge_guest_cart
 from cinema.commerce.tables import Cart, CartItem
 from tests.catalog.conftest import count_queries

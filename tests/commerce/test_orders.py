@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.commerce.tables import Order, OrderItem, OrderStatus
 from tests.commerce.conftest import cart_movie_ids
 from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL
@@ -86,7 +86,7 @@ async def test_money_is_exact_on_this_engine(
     assert order["total_amount"] == "26.05"
     assert [i["price_at_order"] for i in order["items"]] == ["7.77", "17.99", "0.29"]
 
-    from cinema.commerce.money import money, to_minor_units
+    from cinema.money import money, to_minor_units
 
     stored = await Order.select(Order.total_amount).where(Order.id == order["id"]).first().run()
     assert stored is not None

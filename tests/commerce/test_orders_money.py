@@ -1,4 +1,4 @@
-"""`cinema.commerce.money`: exact amounts, half-up rounding, minor units, JSON form."""
+"""`cinema.money`: exact amounts, half-up rounding, minor units, JSON form."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from pydantic import BaseModel
 
-from cinema.commerce.money import (
+from cinema.money import (
     Money,
     format_amount,
     format_money,

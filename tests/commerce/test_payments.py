@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.catalog.tables import Movie
 from cinema.clock import utcnow
-from cinema.commerce.money import to_minor_units
 from cinema.commerce.tables import OrderStatus, Payment, PaymentItem
 from cinema.config import get_settings
+from cinema.money import to_minor_units
 from tests.commerce.payments_helpers import (
     order_state,
     payment_row,

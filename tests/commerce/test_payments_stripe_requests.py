@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.commerce.tables import Payment, PaymentStatus
 from cinema.config import get_settings
 from tests.commerce.payments_helpers import order_state, payment_row, payments_of_order

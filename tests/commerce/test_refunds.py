@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.commerce.tables import RefundRequest
 from cinema.config import get_settings
 from tests.cli_support import cinema_process
@@ -290,7 +290,7 @@ async def test_cli_payments_list_and_show(paid):
 async def test_admin_refund_racing_stripes_refund_event_applies_once(
     client, make_user, paid, outbox, monkeypatch
 ):
-    from cinema.commerce.money import to_minor_units
+    from cinema.money import to_minor_units
     from tests.commerce.payments_helpers import WEBHOOK_SECRET, refund_event, sign
 
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)

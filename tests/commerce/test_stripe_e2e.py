@@ -21,7 +21,7 @@ import httpx
 import pytest
 import stripe
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from tests.commerce.payments_helpers import (
     intent_event,
     order_state,

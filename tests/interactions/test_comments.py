@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from cinema.accounts.tables import GroupName, UserProfile
+from cinema.accounts.actor import GroupName
+from cinema.accounts.tables import UserProfile
 from cinema.interactions.tables import Comment, CommentLike, Notification
 from tests.interactions.conftest import comment_counters_match, counters, real_counts
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.media import assets

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cinema.accounts.sessions import CurrentUser
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.commerce.tables import Purchase
 from cinema.entitlements import access
 from tests.media.conftest import buy, make_movie

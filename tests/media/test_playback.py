@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.clock import utcnow
 from cinema.media import assets, signing
 from cinema.media.tables import MediaKind

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.media.tables import MediaKind, WatchProgress
 from tests.media.conftest import buy, make_movie
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from cinema.accounts.tables import GroupName, User, UserGroup
+from cinema.accounts.actor import GroupName
+from cinema.accounts.tables import User, UserGroup
 from cinema.catalog.tables import Certification, Movie
 from cinema.commerce.tables import Order
 from tests.ops.admin_helpers import build_world, csrf, group_id, open_admin_session

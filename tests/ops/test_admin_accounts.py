@@ -9,7 +9,8 @@ successful ones: a bcrypt hash that signs in, sessions that end, emails sent.
 
 from __future__ import annotations
 
-from cinema.accounts.tables import GroupName, User, UserProfile
+from cinema.accounts.actor import GroupName
+from cinema.accounts.tables import User, UserProfile
 from cinema.commerce.tables import Order
 from tests.conftest import STRONG_PASSWORD
 from tests.ops.admin_helpers import csrf, group_id, open_admin_session

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.commerce.tables import Order, OrderStatus, Payment, Purchase, RefundRequest
 from tests.ops.admin_helpers import build_world, csrf, open_admin_session, snapshot
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from cinema.accounts import passwords
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.errors import ValidationFailed
 from tests.ops.admin_helpers import csrf, open_admin_session
 

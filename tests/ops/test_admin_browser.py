@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from tests.conftest import REQUIRE_SERVICES
 from tests.ops.admin_helpers import build_world
 from tests.ops.conftest import ROOT, make_movie

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from cinema.accounts.tables import ActivationToken, GroupName, User
+from cinema.accounts.actor import GroupName
+from cinema.accounts.tables import ActivationToken, User
 from cinema.catalog.tables import Genre, Movie
 from tests.ops.admin_helpers import csrf, open_admin_session
 from tests.ops.conftest import make_movie

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.admin.tables import specs, unlisted
 from cinema.catalog.tables import Certification, Director, Genre, MovieDirector, MovieGenre, MovieStar, Star
 from tests.conftest import STRONG_PASSWORD

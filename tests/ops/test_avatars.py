@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cinema.accounts.avatars import MAX_AVATAR_BYTES
 from cinema.accounts.tables import UserProfile
 from cinema.config import get_settings
-from cinema.storage import MAX_AVATAR_BYTES
 from tests.ops.conftest import MotoS3
 from tests.ops.images import gif, jpeg, png, webp
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from tests.conftest import STRONG_PASSWORD
 from tests.ops.conftest import make_movie
 

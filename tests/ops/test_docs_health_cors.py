@@ -7,7 +7,7 @@ import base64
 import httpx
 import pytest
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.config import get_settings
 from tests.conftest import redis_url_or_skip
 

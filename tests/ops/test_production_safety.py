@@ -23,7 +23,7 @@ import pytest
 from pydantic import ValidationError
 
 from cinema.config import Settings, get_settings, settings_error_line
-from cinema.db import shipped_migrations
+from cinema.migrations import shipped_migrations
 from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL, free_port
 from tests.ops.conftest import ROOT, Server, start_server, stop_server
 

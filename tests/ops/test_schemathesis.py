@@ -33,7 +33,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.api.app import create_app
 from tests.ops.conftest import Server, make_movie, start_server, stop_server
 

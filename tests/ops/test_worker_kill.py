@@ -89,7 +89,7 @@ async def test_mail_survives_a_worker_killed_mid_send(tmp_path: Path) -> None:
     from redis.asyncio import Redis
     from taskiq.kicker import AsyncKicker
 
-    from cinema.tasks import _reclaiming_stream_broker
+    from cinema.jobs import _reclaiming_stream_broker
 
     redis_url = _own_db(redis_url_or_skip())
     redis = Redis.from_url(redis_url)

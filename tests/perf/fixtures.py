@@ -32,7 +32,8 @@ PASSWORD = "Bench!Passw0rd"
 
 async def _make(buyers: int, burst: int, cart_items: int, prefix: str) -> dict[str, Any]:
     from cinema.accounts import passwords, sessions
-    from cinema.accounts.tables import GroupName, User, UserGroup
+    from cinema.accounts.actor import GroupName
+    from cinema.accounts.tables import User, UserGroup
     from cinema.catalog.tables import Movie
     from cinema.commerce import carts
     from cinema.db import close_pool, engine, open_pool

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response, st
 from fastapi.security import OAuth2PasswordRequestForm
 
 from cinema.accounts import service
+from cinema.accounts.actor import GroupName
 from cinema.accounts.schemas import (
     MAX_ID,
     ActivateIn,
@@ -31,8 +32,8 @@ from cinema.accounts.schemas import (
     TokenOut,
     UserOut,
 )
-from cinema.accounts.tables import GroupName
 from cinema.api.deps import Admin, Paging, User
+from cinema.commerce import guestcart
 from cinema.pagination import Page
 from cinema.text import NoControlCharacters
 
@@ -85,7 +86,7 @@ async def register(body: RegisterIn) -> UserOut:
 
     `cart_movie_ids` (optional, at most 100) is a guest cart merged into the new account's cart.
     """
-    return await service.register(body.email, body.password, body.cart_movie_ids)
+    return await guestcart.register(body.email, body.password, body.cart_movie_ids)
 
 
 @router.post(
@@ -144,7 +145,7 @@ async def login(body: LoginIn, request: Request) -> TokenOut:
 
     `cart_movie_ids` (optional) is a guest cart merged into the account's cart.
     """
-    return await service.login(body.email, body.password, _client_ip(request), body.cart_movie_ids)
+    return await guestcart.login(body.email, body.password, _client_ip(request), body.cart_movie_ids)
 
 
 @router.post(

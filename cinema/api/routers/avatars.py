@@ -5,7 +5,7 @@ FastAPI reads the whole body before the handler runs: a declared
 `Content-Length` over the cap is refused at once (413), and the stream is
 counted while it is parsed, so an upload without a length (chunked) is cut
 off as soon as it passes the cap, never buffered whole. The rules on the
-bytes themselves (type from content, size) live in `cinema.storage`.
+bytes themselves (type from content, size) live in `cinema.accounts.avatars`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, Response, status
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from cinema import storage
+from cinema.accounts import avatars
 from cinema.accounts.schemas import ProfileOut
 from cinema.api.deps import User
 from cinema.api.errors import ErrorBody
@@ -26,11 +26,11 @@ router = APIRouter(tags=["accounts"])
 
 #: Room for the multipart boundaries and part headers around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
-MAX_BODY_BYTES = storage.MAX_AVATAR_BYTES + MULTIPART_OVERHEAD
+MAX_BODY_BYTES = avatars.MAX_AVATAR_BYTES + MULTIPART_OVERHEAD
 #: This router's request body caps by path, above the app-wide MAX_REQUEST_BODY_BYTES (`cinema.api.bodylimit`).
 BODY_LIMITS = {"/accounts/me/avatar": MAX_BODY_BYTES}
 
-_TOO_LARGE = f"The avatar must be at most {storage.MAX_AVATAR_BYTES // (1024 * 1024)} MB."
+_TOO_LARGE = f"The avatar must be at most {avatars.MAX_AVATAR_BYTES // (1024 * 1024)} MB."
 
 _UPLOAD_BODY = {
     "required": True,
@@ -52,7 +52,7 @@ _UPLOAD_BODY = {
 }
 
 
-async def read_upload(request: Request, field: str = "file", limit: int = storage.MAX_AVATAR_BYTES) -> bytes:
+async def read_upload(request: Request, field: str = "file", limit: int = avatars.MAX_AVATAR_BYTES) -> bytes:
     """The bytes of the multipart `field`, reading at most `limit` + overhead from the client.
 
     Raises `PayloadTooLarge` (413), `UnsupportedMediaType` (415) for a body that
@@ -109,7 +109,7 @@ async def read_upload(request: Request, field: str = "file", limit: int = storag
 async def put_avatar(request: Request, user: User) -> ProfileOut:
     """Store the image under a server-made key and return the profile with its `avatar_url`."""
     data = await read_upload(request)
-    return await storage.set_avatar(user.id, data)
+    return await avatars.set_avatar(user.id, data)
 
 
 @router.delete(
@@ -121,5 +121,5 @@ async def put_avatar(request: Request, user: User) -> ProfileOut:
 )
 async def delete_avatar(user: User) -> Response:
     """Delete the stored image and clear `avatar_url` (204 also when there was none)."""
-    await storage.remove_avatar(user.id)
+    await avatars.remove_avatar(user.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.api.deps import OptionalUser, Paging, User
 from cinema.db import MAX_ID
 from cinema.interactions import comments, favorites, notifications, ratings, reactions

@@ -23,7 +23,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from cinema.config import get_settings
-from cinema.db import engine, pending_migrations
+from cinema.db import engine
+from cinema.migrations import pending_migrations
 
 router = APIRouter(tags=["ops"])
 log = logging.getLogger("cinema.ops")

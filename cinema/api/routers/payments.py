@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, status
 
-from cinema.accounts.tables import GroupName
+from cinema.accounts.actor import GroupName
 from cinema.api.deps import Admin, Paging, PathId, User
 from cinema.clock import IsoDateOrDatetime
 from cinema.commerce import events, payments, refunds

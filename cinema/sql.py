@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from cinema.commerce.money import money
 from cinema.db import Row, fetch, is_postgres
+from cinema.money import money
 
 __all__ = ["Row", "fetch"]  # re-exported: the catalog's statements run through `cinema.db.fetch`
 
@@ -150,15 +150,3 @@ def average(ratings_sum: int, ratings_count: int) -> float | None:
 def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     """`items` cut into slices of at most `size` (bounded statement sizes and bind counts)."""
     return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-async def lock_row(table: str, row_id: int) -> bool:
-    """Lock one row until the transaction ends (PostgreSQL `FOR UPDATE`); False when it is missing.
-
-    Holding it blocks writers that would add rows referencing it (their foreign-key
-    check needs a share lock), so checks made after it stay true until commit.
-    On SQLite the `BEGIN IMMEDIATE` transaction already excludes other writers.
-    """
-    suffix = " FOR UPDATE" if is_postgres() else ""
-    rows = await fetch(f"SELECT id FROM {table} WHERE id = {{}}{suffix}", row_id)  # noqa: S608
-    return bool(rows)
