@@ -138,3 +138,21 @@ class ServiceUnavailable(CinemaError):
     status_code = 503
     code = "service_unavailable"
     default_detail = "A backing service is unavailable. Try again shortly."
+
+
+# Uploads (multipart bodies), shared by every upload route.
+
+
+class NotMultipart(UnsupportedMediaType):
+    default_detail = "Send the file as multipart/form-data in a field named `file`."
+
+
+class MalformedMultipart(InvalidInput):
+    """The body's `reason` field says what the multipart parser refused."""
+
+    code = "invalid_multipart"
+    default_detail = "The multipart body is malformed."
+
+
+class MissingFile(ValidationFailed):
+    default_detail = "The `file` field with the file is required."

@@ -36,9 +36,17 @@ from typing import Any
 from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import fetch, lock_row, transaction
-from cinema.errors import CinemaError, Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
+from cinema.errors import CinemaError, NotFound, PayloadTooLarge, UnsupportedMediaType
 from cinema.media import probe, signing, storage
-from cinema.media.errors import InvalidSignature, NoMedia, UploadNotFound, UploadNotInProgress
+from cinema.media.errors import (
+    InvalidSignature,
+    MediaTooLarge,
+    NoMedia,
+    UnsupportedMedia,
+    UploadIncomplete,
+    UploadNotFound,
+    UploadNotInProgress,
+)
 from cinema.media.schemas import AssetOut, IngestOut, UploadOut
 from cinema.media.tables import AssetStatus, MediaAsset, MediaKind
 from cinema.sql import as_datetime
@@ -56,9 +64,9 @@ def cap(kind: MediaKind) -> int:
     }[kind]
 
 
-def too_large(kind: MediaKind, limit: int | None = None) -> PayloadTooLarge:
+def too_large(kind: MediaKind, limit: int | None = None) -> MediaTooLarge:
     limit = cap(kind) if limit is None else limit
-    return PayloadTooLarge(f"A {kind.value} file may be at most {limit} bytes.", code="payload_too_large")
+    return MediaTooLarge(f"A {kind.value} file may be at most {limit} bytes.", max_bytes=limit)
 
 
 def check_size(kind: MediaKind, size: int) -> None:
@@ -193,7 +201,7 @@ async def _check_local_file(kind: MediaKind, path: Path) -> _Checked:
     size = (await asyncio.to_thread(path.stat)).st_size
     check_size(kind, size)
     if size == 0:
-        raise UnsupportedMediaType("The file is empty.", code="unsupported_media_type")
+        raise UnsupportedMedia("The file is empty.")
     sha, size = await asyncio.to_thread(storage.sha256_of, path)
     check_size(kind, size)  # it may have grown since
     info = await asyncio.to_thread(probe_file, kind, path)
@@ -334,14 +342,12 @@ async def complete_upload(movie_id: int, upload_id: int) -> AssetOut:
         await store.finish_upload(staging, row["upload_id"])
     except Exception:
         log.info("could not finish upload %s", upload_id, exc_info=True)
-        raise Conflict(
-            "The upload is incomplete: send every part before completing it.", code="upload_incomplete"
-        ) from None
+        raise UploadIncomplete() from None
     async with temp_file() as scratch:
         size = await store.fetch_to(staging, scratch)
         try:
             if size == 0:
-                raise UnsupportedMediaType("Nothing was uploaded.", code="unsupported_media_type")
+                raise UnsupportedMedia("Nothing was uploaded.")
             checked = await _check_local_file(kind, scratch)
         except (PayloadTooLarge, UnsupportedMediaType) as exc:
             await _fail(upload_id, staging, exc.detail)
@@ -503,8 +509,8 @@ async def receive_local_upload(
         async for chunk in chunks:
             received += len(chunk)
             if received > max_bytes:
-                raise PayloadTooLarge(
-                    f"The upload was opened for {max_bytes} bytes; more arrived.", code="payload_too_large"
+                raise MediaTooLarge(
+                    f"The upload was opened for {max_bytes} bytes; more arrived.", max_bytes=max_bytes
                 )
             await asyncio.to_thread(handle.write, chunk)
         handle.close()

@@ -20,7 +20,7 @@ Accepted:
 - video (feature, trailer): MP4 with H.264 video and AAC audio, WebM with VP8,
   VP9 or AV1 video and Opus or Vorbis audio; audio is optional (silent films);
 - posters: JPEG, PNG or WebP, at most `MAX_POSTER_PIXELS`.
-Anything else raises `UnsupportedMediaType` (415 `unsupported_media_type`).
+Anything else raises `UnsupportedMedia` (415 `unsupported_media_type`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any
 import filetype  # type: ignore[import-untyped]
 
 from cinema.errors import UnsupportedMediaType
-from cinema.media.errors import TruncatedMedia
+from cinema.media.errors import TruncatedMedia, UnsupportedMedia
 
 log = logging.getLogger("cinema.media.probe")
 
@@ -78,8 +78,8 @@ class MediaInfo:
     duration_seconds: float | None = None
 
 
-def _refuse(what: str, reason: str) -> UnsupportedMediaType:
-    return UnsupportedMediaType(f"{what} {reason}", code="unsupported_media_type")
+def _refuse(what: str, reason: str) -> UnsupportedMedia:
+    return UnsupportedMedia(f"{what} {reason}")
 
 
 def sniff(path: Path) -> str | None:
@@ -91,7 +91,7 @@ def sniff(path: Path) -> str | None:
 
 
 def probe_video(path: Path) -> MediaInfo:
-    """Check a feature or trailer file; raises `UnsupportedMediaType` unless it is an accepted video."""
+    """Check a feature or trailer file; raises `UnsupportedMedia` unless it is an accepted video."""
     what = "The video must be MP4 (H.264/AAC) or WebM (VP8/VP9/AV1 with Opus/Vorbis):"
     mime = sniff(path)
     if mime not in VIDEO_CONTAINERS:
@@ -242,7 +242,7 @@ def _duration(container: Any, stream: Any) -> float | None:
 
 
 def probe_poster(path: Path) -> MediaInfo:
-    """Check a poster file; raises `UnsupportedMediaType` unless it is a JPEG, PNG or WebP picture."""
+    """Check a poster file; raises `UnsupportedMedia` unless it is a JPEG, PNG or WebP picture."""
     what = "The poster must be a JPEG, PNG or WebP image:"
     mime = sniff(path)
     if mime not in IMAGE_TYPES:

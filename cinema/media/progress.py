@@ -25,8 +25,8 @@ from cinema.accounts.actor import CurrentUser
 from cinema.clock import utcnow
 from cinema.db import fetch
 from cinema.entitlements import access
-from cinema.errors import NotFound, ValidationFailed
-from cinema.media.errors import NoMedia
+from cinema.errors import NotFound
+from cinema.media.errors import InvalidPosition, NoMedia
 from cinema.pagination import PageParams, envelope
 from cinema.sql import as_datetime
 from cinema.storage import public_media_url
@@ -59,9 +59,9 @@ async def save_progress(actor: CurrentUser, movie_id: int, position: float) -> f
     if duration is None:
         raise NoMedia()
     if not 0 <= position <= float(duration):
-        raise ValidationFailed(
+        raise InvalidPosition(
             f"The position must be between 0 and the movie's duration ({float(duration):g} s).",
-            code="invalid_position",
+            duration_seconds=float(duration),
         )
     now = utcnow()
     await fetch(_UPSERT, actor.id, movie_id, float(position), now, now)

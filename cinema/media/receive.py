@@ -21,7 +21,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from cinema.config import get_settings
-from cinema.errors import InvalidInput, UnsupportedMediaType, ValidationFailed
+from cinema.errors import MalformedMultipart, MissingFile, NotMultipart
 from cinema.media import assets
 from cinema.media.schemas import IngestOut
 from cinema.media.tables import MediaKind
@@ -50,9 +50,7 @@ async def ingest_request(
 async def receive_multipart(request: Request, target: Path, limit: int, kind: MediaKind) -> None:
     """Copy the multipart `file` field to `target`, reading at most `limit` + overhead from the client."""
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
-        raise UnsupportedMediaType(
-            "Send the file as multipart/form-data in a field named `file`.", code="unsupported_media_type"
-        )
+        raise NotMultipart()
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
         raise assets.too_large(kind, limit)
@@ -69,11 +67,11 @@ async def receive_multipart(request: Request, target: Path, limit: int, kind: Me
     try:
         form = await parser.parse()
     except MultiPartException as exc:
-        raise InvalidInput(f"Malformed multipart body: {exc.message}", code="invalid_multipart") from None
+        raise MalformedMultipart(f"Malformed multipart body: {exc.message}", reason=exc.message) from None
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise ValidationFailed("The `file` field with the media file is required.")
+            raise MissingFile("The `file` field with the media file is required.")
         await asyncio.to_thread(_copy, upload, target)
     finally:
         await form.close()

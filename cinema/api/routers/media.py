@@ -19,11 +19,31 @@ from fastapi.responses import FileResponse
 from starlette.types import Receive, Scope, Send
 
 from cinema.api.deps import Moderator, Paging, PathId, User
-from cinema.api.errors import ErrorBody, error_response
+from cinema.api.errors import error_response, error_responses
 from cinema.api.responses import json_model
-from cinema.errors import PayloadTooLarge
+from cinema.entitlements.access import NotEntitled
+from cinema.errors import (
+    CinemaError,
+    MalformedMultipart,
+    MissingFile,
+    NotAuthenticated,
+    NotFound,
+    NotMultipart,
+    PermissionDenied,
+)
 from cinema.media import assets, playback, progress, receive
-from cinema.media.errors import RangeNotSatisfiable
+from cinema.media.errors import (
+    InvalidPosition,
+    InvalidSignature,
+    MediaTooLarge,
+    NoMedia,
+    RangeNotSatisfiable,
+    TruncatedMedia,
+    UnsupportedMedia,
+    UploadIncomplete,
+    UploadNotFound,
+    UploadNotInProgress,
+)
 from cinema.media.schemas import AssetOut, IngestOut, PlaybackOut, ProgressIn, UploadIn, UploadOut, WatchEntry
 from cinema.media.storage import STREAM_PATH, UPLOAD_PATH
 from cinema.media.tables import MediaKind
@@ -32,25 +52,19 @@ from cinema.pagination import Page
 router = APIRouter(tags=["media"])
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        400: "Malformed body.",
-        401: "Not signed in.",
-        403: "Needs the MODERATOR role, or `not_entitled`, or `invalid_signature`.",
-        404: "Unknown movie (`not_found`) or no such media (`no_media`).",
-        409: "The upload is not in progress or incomplete.",
-        413: "Over the size cap of the kind (`payload_too_large`).",
-        415: "Not an accepted media type (`unsupported_media_type`).",
-        416: "Range not satisfiable (`range_not_satisfiable`), with `Content-Range: bytes */size`.",
-        422: "Invalid input.",
-    }
-    # 422 keeps FastAPI's validation schema (the docs add the `{"detail", "code"}` shape).
-    return {
-        code: {"description": described[code]}
-        if code == 422
-        else {"model": ErrorBody, "description": described[code]}
-        for code in codes
-    }
+#: Answered before a route runs: no or a bad token, or (moderator routes) a role below MODERATOR.
+_SIGNED_IN = (NotAuthenticated,)
+_MODERATOR = (NotAuthenticated, PermissionDenied)
+_UPLOADED = (MediaTooLarge, UnsupportedMedia, TruncatedMedia)
+
+
+def _responses(*errors: type[CinemaError]) -> dict[int | str, dict[str, Any]]:
+    """`error_responses` of the route's declared errors.
+
+    A 422 stays FastAPI's (its validation list; cinema/api/docs.py adds the
+    `{"detail", "code"}` shape beside it), so 422 classes are left to it.
+    """
+    return error_responses(*(error for error in errors if error.status_code != 422))
 
 
 _UPLOAD_BODY = {
@@ -80,7 +94,7 @@ _UPLOAD_BODY = {
     response_model=IngestOut,
     status_code=status.HTTP_201_CREATED,
     openapi_extra={"requestBody": _UPLOAD_BODY},
-    responses=_errors(400, 401, 403, 404, 413, 415, 422),
+    responses=_responses(*_MODERATOR, NotFound, NotMultipart, MalformedMultipart, MissingFile, *_UPLOADED),
 )
 async def upload_media(
     request: Request, movie_id: PathId, kind: Annotated[MediaKind, Query()], user: Moderator
@@ -97,7 +111,7 @@ async def upload_media(
     "/movies/{movie_id}/media",
     summary="A movie's media assets",
     response_model=list[AssetOut],
-    responses=_errors(401, 403, 404),
+    responses=_responses(*_MODERATOR, NotFound),
 )
 async def list_media(movie_id: PathId, user: Moderator) -> list[AssetOut]:
     return await assets.list_assets(movie_id)
@@ -108,7 +122,7 @@ async def list_media(movie_id: PathId, user: Moderator) -> list[AssetOut]:
     summary="Remove a movie's media asset",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=_errors(401, 403, 404, 422),
+    responses=_responses(*_MODERATOR, NotFound, NoMedia),
 )
 async def remove_media(movie_id: PathId, kind: MediaKind, user: Moderator) -> Response:
     await assets.remove_asset(movie_id, kind)
@@ -120,7 +134,7 @@ async def remove_media(movie_id: PathId, kind: MediaKind, user: Moderator) -> Re
     summary="Start a large upload (presigned part URLs on S3, a signed URL locally)",
     response_model=UploadOut,
     status_code=status.HTTP_201_CREATED,
-    responses=_errors(401, 403, 404, 413, 422),
+    responses=_responses(*_MODERATOR, NotFound, MediaTooLarge),
 )
 async def start_upload(movie_id: PathId, body: UploadIn, user: Moderator) -> UploadOut:
     """PUT the file (or each `part_size` part, in order, to its URL) and then call `complete`."""
@@ -131,7 +145,7 @@ async def start_upload(movie_id: PathId, body: UploadIn, user: Moderator) -> Upl
     "/movies/{movie_id}/media/uploads/{upload_id}/complete",
     summary="Finish an upload: check the content and make the asset ready",
     response_model=AssetOut,
-    responses=_errors(401, 403, 404, 409, 413, 415),
+    responses=_responses(*_MODERATOR, UploadNotFound, UploadNotInProgress, UploadIncomplete, *_UPLOADED),
 )
 async def complete_upload(movie_id: PathId, upload_id: PathId, user: Moderator) -> AssetOut:
     return await assets.complete_upload(movie_id, upload_id)
@@ -141,7 +155,7 @@ async def complete_upload(movie_id: PathId, upload_id: PathId, user: Moderator) 
     "/movies/{movie_id}/playback",
     summary="A playback URL of the movie, for a caller entitled to watch it",
     response_model=PlaybackOut,
-    responses=_errors(401, 403, 404),
+    responses=_responses(*_SIGNED_IN, NotEntitled, NotFound, NoMedia),
 )
 async def get_playback(movie_id: PathId, user: User) -> Response:
     """The URL lives `PLAYBACK_URL_TTL_SECONDS`; ask again once `expires_at` has passed."""
@@ -152,7 +166,7 @@ async def get_playback(movie_id: PathId, user: User) -> Response:
     "/movies/{movie_id}/trailer",
     summary="A playback URL of the movie's trailer (anyone)",
     response_model=PlaybackOut,
-    responses=_errors(404),
+    responses=_responses(NotFound, NoMedia),
 )
 async def get_trailer(movie_id: PathId) -> Response:
     return json_model(await playback.trailer(movie_id))
@@ -163,7 +177,7 @@ async def get_trailer(movie_id: PathId) -> Response:
     summary="Save where I am in the movie",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=_errors(401, 403, 404, 422),
+    responses=_responses(*_SIGNED_IN, NotEntitled, NotFound, NoMedia, InvalidPosition),
 )
 async def put_progress(movie_id: PathId, body: ProgressIn, user: User) -> Response:
     await progress.save_progress(user, movie_id, body.position_seconds)
@@ -175,7 +189,7 @@ async def put_progress(movie_id: PathId, body: ProgressIn, user: User) -> Respon
     summary="Forget where I stopped in the movie",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=_errors(401),
+    responses=_responses(*_SIGNED_IN),
 )
 async def delete_progress(movie_id: PathId, user: User) -> Response:
     await progress.clear_progress(user, movie_id)
@@ -183,13 +197,21 @@ async def delete_progress(movie_id: PathId, user: User) -> Response:
 
 
 @router.get(
-    "/me/continue-watching", summary="Movies I started and did not finish", response_model=Page[WatchEntry]
+    "/me/continue-watching",
+    summary="Movies I started, did not finish and may watch",
+    response_model=Page[WatchEntry],
+    responses=_responses(*_SIGNED_IN),
 )
 async def continue_watching(user: User, paging: Paging) -> dict[str, Any]:
     return await progress.continue_watching(user, paging)
 
 
-@router.get("/me/history", summary="What I watched, and when", response_model=Page[WatchEntry])
+@router.get(
+    "/me/history",
+    summary="What I watched, and when",
+    response_model=Page[WatchEntry],
+    responses=_responses(*_SIGNED_IN),
+)
 async def watch_history(user: User, paging: Paging) -> dict[str, Any]:
     return await progress.history(user.id, paging)
 
@@ -284,7 +306,7 @@ class MediaFileResponse(FileResponse):
     STREAM_PATH + "/{key:path}",
     summary="A video behind a signed playback URL (local mode)",
     response_class=MediaFileResponse,
-    responses=_errors(403, 404, 416),
+    responses=_responses(InvalidSignature, NoMedia, RangeNotSatisfiable),
 )
 async def stream(
     key: str,
@@ -309,7 +331,7 @@ router.add_api_route(STREAM_PATH + "/{key:path}", stream, methods=["HEAD"], incl
 @router.put(
     UPLOAD_PATH + "/{key:path}",
     summary="The body of a signed upload URL (local mode)",
-    responses=_errors(403, 413, 422),
+    responses=_responses(InvalidSignature, UploadNotFound, UploadNotInProgress, MediaTooLarge),
 )
 async def receive_upload(
     request: Request,
@@ -321,6 +343,6 @@ async def receive_upload(
 ) -> dict[str, int]:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLarge(f"The upload was opened for {max_bytes} bytes.", code="payload_too_large")
+        raise MediaTooLarge(f"The upload was opened for {max_bytes} bytes.", max_bytes=max_bytes)
     received = await assets.receive_local_upload(key, upload, max_bytes, expires, signature, request.stream())
     return {"received_bytes": received}
