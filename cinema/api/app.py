@@ -168,8 +168,10 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     # FastAPI tries routes one by one, in this order: the busiest reads (browsing
-    # the catalog, the cart) come first, so they are matched after the fewest misses.
-    for module in (catalog, cart, orders, payments, interactions, media, accounts, avatars, ops):
+    # the catalog, the cart, then playback: its video ranges, URLs and progress
+    # saves, which players send every few seconds) come first, so they are
+    # matched after the fewest misses.
+    for module in (catalog, cart, media, orders, payments, interactions, accounts, avatars, ops):
         app.include_router(module.router)
     # The sandbox routes mark payments successful on the customer's word: mounted
     # only when the sandbox was chosen by name (never in production, see cinema.config).

@@ -428,5 +428,14 @@ def media_store_for(settings: Settings) -> MediaStore:
     )
 
 
+#: The store of the current settings object (every playback URL and stream asks for it).
+_current: tuple[Settings, MediaStore] | None = None
+
+
 def get_media_store() -> MediaStore:
-    return media_store_for(get_settings())
+    """`media_store_for` the current settings, made once per settings object."""
+    global _current
+    settings = get_settings()
+    if _current is None or _current[0] is not settings:
+        _current = (settings, media_store_for(settings))
+    return _current[1]

@@ -61,7 +61,20 @@ async def test_who_may_watch(client, make_user, samples, attach) -> None:
     refused = await client.get(f"/movies/{movie}/playback", headers=stranger.headers)
     assert refused.status_code == 403
     assert refused.json()["code"] == "not_entitled"
-    assert (await client.get(f"/movies/{movie}/playback")).status_code == 401
+    # Authentication is answered as on every route (the token is checked in the playback statement).
+    anonymous = await client.get(f"/movies/{movie}/playback")
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "not_authenticated")
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    forged = await client.get(f"/movies/{movie}/playback", headers={"Authorization": "Bearer not.a.token"})
+    assert (forged.status_code, forged.json()["code"]) == (401, "invalid_token")
+    basic = await client.get(f"/movies/{movie}/playback", headers={"Authorization": "Basic eDp5"})
+    assert basic.status_code == 401
+    logged_out = await make_user()
+    await client.post(
+        "/accounts/logout", json={"refresh_token": logged_out.refresh_token}, headers=logged_out.headers
+    )
+    ended = await client.get(f"/movies/{movie}/playback", headers=logged_out.headers)
+    assert (ended.status_code, ended.json()["code"]) == (401, "invalid_token")
     for staff in (moderator, admin):
         assert (await client.get(f"/movies/{movie}/playback", headers=staff.headers)).status_code == 200
     unknown = await client.get("/movies/999999/playback", headers=admin.headers)

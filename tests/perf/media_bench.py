@@ -238,6 +238,8 @@ async def measure(
         "baseline_p99_ms": results["baseline"].p99_ms,
         "ratio": None if ratio is None else round(ratio, 3),
         "cart_ratio_reference": None if cart_ratio is None else round(cart_ratio, 3),
+        "product_cart_rps": round(results["product_cart"].rps, 1),
+        "baseline_cart_rps": round(results["baseline_cart"].rps, 1),
         "bar": ISSUANCE_BAR,
         "pass": None if ratio is None else ratio >= ISSUANCE_BAR,
     }
