@@ -22,6 +22,8 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
+from cinema.ids import MAX_ID as MAX_ID  # re-exported: row ids are defined in cinema/ids.py
+
 #: A result row: a dict (SQLite) or an asyncpg Record (PostgreSQL); read it by column name.
 Row = Mapping[str, Any]
 
@@ -29,10 +31,6 @@ if TYPE_CHECKING:
     from piccolo.query.methods.select import Select
 
 SelectT = TypeVar("SelectT", bound="Select[Any]")
-
-#: Largest row id: PostgreSQL's INTEGER (serial) bound. Larger ids in input are
-#: refused with a 422 before they reach the database (where they would error).
-MAX_ID = 2**31 - 1
 
 
 def _asyncpg_error(exc: BaseException, name: str) -> bool:

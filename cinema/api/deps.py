@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from cinema.accounts import actor
 from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.accounts.sessions import authenticate
 from cinema.config import Settings, get_settings
-from cinema.db import MAX_ID
-from cinema.errors import NotAuthenticated, PermissionDenied
+from cinema.errors import NotAuthenticated
+from cinema.ids import PathId as PathId  # re-exported for the routers
 from cinema.pagination import MAX_PER_PAGE, PageParams
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /accounts/login")
@@ -46,8 +47,7 @@ def require_group(minimum: GroupName):  # type: ignore[no-untyped-def]
     """Dependency factory: the caller must be `minimum` or above, else 403."""
 
     async def check(user: Annotated[CurrentUser, Depends(current_user)]) -> CurrentUser:
-        if not user.has_group(minimum):
-            raise PermissionDenied(f"This needs the {minimum.value} role.")
+        actor.require_group(user, minimum)
         return user
 
     return check
@@ -73,5 +73,3 @@ OptionalUser = Annotated[CurrentUser | None, Depends(optional_user)]
 Moderator = Annotated[CurrentUser, Depends(require_group(GroupName.MODERATOR))]
 Admin = Annotated[CurrentUser, Depends(require_group(GroupName.ADMIN))]
 Paging = Annotated[PageParams, Depends(page_params)]
-#: A row id in a path: 1..MAX_ID, so an out-of-range number is a 422, not a database error.
-PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
