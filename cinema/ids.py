@@ -11,6 +11,7 @@ refused up front (a 422 in the API, a usage error in the CLI).
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import Path
@@ -20,9 +21,24 @@ from pydantic import Field
 MAX_ID = 2**31 - 1
 
 
+#: The rule, as the CLI and the user-reference parser say it.
+ID_RULE = f"ids are whole numbers from 1 to {MAX_ID}"
+#: An integer as typed, sign included (`-1` is an out-of-range id, not an email).
+INTEGER = re.compile(r"[+-]?\d+")
+
+
 def is_id(value: int) -> bool:
     """True when `value` can be a row id (1..MAX_ID)."""
     return 1 <= value <= MAX_ID
+
+
+def id_problem(text: str) -> str | None:
+    """None when `text` is an id the database can hold, else a sentence saying why not."""
+    if not INTEGER.fullmatch(text.strip()):
+        return f"{text!r} is not an id: {ID_RULE}."
+    if not is_id(int(text)):
+        return f"{int(text)} is out of range: {ID_RULE}."
+    return None
 
 
 #: A row id in a body, a query or a schema.

@@ -238,7 +238,10 @@ def fail(exc: Exception, *, debug: bool) -> NoReturn:
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
     if isinstance(exc, CinemaError):
-        err_console.print(f"[red]Error:[/red] {escape(exc.detail)} [dim]({escape(exc.code)})[/dim]")
+        # The API's sentence and code, then the body's extra fields (e.g. the rules a
+        # password breaks), all on one line.
+        facts = "".join(f"; {name}: {_fact(value)}" for name, value in exc.extra.items())
+        err_console.print(f"[red]Error:[/red] {escape(exc.detail)} [dim]({escape(exc.code + facts)})[/dim]")
         raise typer.Exit(EXIT_DOMAIN)
     problem = infrastructure_problem(exc)
     if problem is not None:
@@ -247,6 +250,13 @@ def fail(exc: Exception, *, debug: bool) -> NoReturn:
     hint = "" if debug else " Run again with --debug (or CINEMA_DEBUG=1) for the traceback."
     err_console.print(f"[red]Error:[/red] unexpected {type(exc).__name__}: {escape(_reason(exc))}.{hint}")
     raise typer.Exit(EXIT_DOMAIN)
+
+
+def _fact(value: Any) -> str:
+    """An error's extra field as text: lists joined with commas, one line."""
+    if isinstance(value, list | tuple):
+        return ", ".join(_fact(item) for item in value)
+    return " ".join(str(value).split())
 
 
 #: Exceptions that are Typer's own way of ending a command (usage errors, `Exit`, `Abort`, end of input).

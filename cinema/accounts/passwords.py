@@ -21,8 +21,8 @@ from typing import TypeVar
 
 from passlib.context import CryptContext
 
+from cinema.accounts.errors import WeakPassword
 from cinema.config import get_settings
-from cinema.errors import ValidationFailed
 
 MIN_CHARS = 8
 MAX_CHARS = 64
@@ -99,10 +99,10 @@ def problems(password: str) -> list[str]:
 
 
 def validate(password: str) -> None:
-    """Raise `ValidationFailed` (422, code `weak_password`) naming every broken rule."""
+    """Raise `WeakPassword` (422 `weak_password`), its `problems` naming every broken rule."""
     broken = problems(password)
     if broken:
-        raise ValidationFailed("The password " + "; ".join(broken) + ".", code="weak_password")
+        raise WeakPassword(problems=broken)
 
 
 @lru_cache

@@ -1,4 +1,4 @@
-"""ADMIN endpoints: list and show users, change group, activate and deactivate."""
+"""The /accounts/users routes (ADMIN): list and show users, change group, activate and deactivate."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ async def test_get_user_with_profile_and_404(client, make_user) -> None:
     assert response.json()["profile"]["first_name"] is None
     missing = await client.get("/accounts/users/999999", headers=admin.headers)
     assert missing.status_code == 404
-    assert missing.json()["code"] == "not_found"
+    assert missing.json()["code"] == "user_not_found"
     for bad in ("0", "abc", str(2**40)):
         assert (await client.get(f"/accounts/users/{bad}", headers=admin.headers)).status_code == 422
 
