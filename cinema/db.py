@@ -73,7 +73,7 @@ def engine() -> Engine[Any]:
 
     Found once per process, as Piccolo's tables do (`TableMeta.db`): finding it
     reads the environment and the conf module, which cost a catalog read about
-    10 us per lookup (issue 7).
+    10 us per lookup (tests/perf).
     """
     found = engine_finder()
     if found is None:  # pragma: no cover - piccolo_conf always defines DB
@@ -95,7 +95,7 @@ async def open_pool() -> None:
     By default asyncpg resets every connection it takes back (`SELECT
     pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;`): one more round
     trip after every pooled query, which cost a tenth of the catalog's throughput
-    (issue 7). Here `reset` is a no-op: asyncpg still rolls back a transaction left
+    (tests/perf). Here `reset` is a no-op: asyncpg still rolls back a transaction left
     open on release. The constraint that buys: no code may leave session state on
     a pooled connection that the next user would inherit, i.e. no `SET` (use
     `SET LOCAL` inside a transaction), no `LISTEN`, no session advisory locks
@@ -139,7 +139,7 @@ async def fetch(template: str, *args: Any) -> list[Row]:
     the transaction's connection, else on the pool (PostgreSQL) or a connection of
     its own. Unlike `raw`, the placeholders are compiled once per statement text and
     PostgreSQL rows stay asyncpg Records (no copy into dicts): on the catalog's hot
-    reads Piccolo's per-call parsing and row copying were a tenth of the CPU (issue 7).
+    reads Piccolo's per-call parsing and row copying were a tenth of the CPU (tests/perf).
     """
     db = engine()
     current = db.current_transaction.get()
@@ -167,7 +167,7 @@ class AfterCommit:
     """Callbacks to run once the surrounding transaction has committed.
 
     Tasks (emails) are enqueued here, so a rolled-back change sends nothing and
-    a committed one always enqueues its task (ARCHITECTURE.md, background work).
+    a committed one always enqueues its task (docs/architecture.md, "Background work").
     """
 
     def __init__(self) -> None:

@@ -1,4 +1,4 @@
-"""Request and response models of the accounts API (API.md, "Accounts").
+"""Request and response models of the accounts API (docs/api.md, "Accounts").
 
 Passwords are write-only: they appear in request models only, are validated
 here with the rules of `cinema.accounts.passwords` (so a weak one is a

@@ -35,7 +35,7 @@ import jwt
 from cinema.accounts.errors import AccessTokenRequired, BearerTokenInvalid, RefreshTokenRequired, TokenExpired
 from cinema.clock import utcnow
 from cinema.config import get_settings
-from cinema.db import MAX_ID
+from cinema.ids import is_id
 
 ALGORITHM = "HS256"
 TokenType = Literal["access", "refresh"]
@@ -112,7 +112,7 @@ def decode_token(token: str, expected_type: TokenType) -> TokenClaims:
     except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError) as exc:
         # OverflowError/OSError: an `exp` beyond what a datetime can hold.
         raise BearerTokenInvalid() from exc
-    if not (1 <= claims.user_id <= MAX_ID):
+    if not is_id(claims.user_id):
         # Ids are INTEGER columns: a larger `sub` cannot name a row (and would
         # overflow the database's bind parameter).
         raise BearerTokenInvalid()

@@ -1,7 +1,7 @@
 """Accounts tables: groups, users (shared with Piccolo Admin), profiles, tokens.
 
 `User` subclasses Piccolo's `BaseUser` so Piccolo Admin signs staff in against
-the same table and the same password hash (ARCHITECTURE.md, "One account
+the same table and the same password hash (docs/architecture.md, "One account
 store"). Attribute names follow BaseUser (`password`, `active`); the columns
 keep the spec's names (`hashed_password`, `is_active`) via `db_column_name`.
 `username` mirrors the normalised email (BaseUser requires it; admin shows it).
