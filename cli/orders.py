@@ -9,9 +9,9 @@ import typer
 from pydantic import TypeAdapter, ValidationError
 
 from cinema.commerce.schemas import OrderOut
-from cinema.commerce.tables import OrderStatus
+from cinema.commerce.statuses import OrderStatus
 from cinema.pagination import PageParams
-from cli.common import CinemaTyper, JsonOption, console, output, print_json, run, success
+from cli.common import OPERATOR, CinemaTyper, JsonOption, console, output, print_json, run, success
 from cli.params import id_argument, parse_user
 
 app = CinemaTyper(help="Orders.", no_args_is_help=True)
@@ -69,7 +69,12 @@ def list_(
     owner = None if user is None else str(user)
     result = run(
         lambda: orders.list_orders(
-            user=owner, status=status, date_from=start, date_to=end, params=PageParams(page, per_page)
+            OPERATOR,
+            user=owner,
+            status=status,
+            date_from=start,
+            date_to=end,
+            params=PageParams(page, per_page),
         )
     )
     output(
@@ -99,7 +104,7 @@ def show(order_id: OrderArg, as_json: JsonOption = False) -> None:
     """Show one order with its items."""
     from cinema.commerce import orders
 
-    _render(run(lambda: orders.get_order(order_id)), as_json)
+    _render(run(lambda: orders.get_order(OPERATOR, order_id)), as_json)
 
 
 @app.command()
@@ -107,7 +112,7 @@ def cancel(order_id: OrderArg, as_json: JsonOption = False) -> None:
     """Cancel a pending order (a paid one needs a refund: `cinema refunds`)."""
     from cinema.commerce import orders
 
-    order = run(lambda: orders.cancel_order(order_id))
+    order = run(lambda: orders.cancel_order(OPERATOR, order_id))
     if as_json:
         print_json(order)
         return

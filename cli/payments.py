@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from cinema.commerce.tables import PaymentStatus
+from cinema.commerce.statuses import PaymentStatus
 from cinema.pagination import PageParams
-from cli.common import CinemaTyper, JsonOption, output, print_json, run
+from cli.common import OPERATOR, CinemaTyper, JsonOption, output, print_json, run
 from cli.params import id_argument, id_option
 
 app = CinemaTyper(help="Payments: list and show.", no_args_is_help=True)
@@ -38,6 +38,7 @@ def list_payments(
 
     result = run(
         lambda: payments.list_payments(
+            OPERATOR,
             PageParams(page, per_page),
             user_id=user_id,
             status=status,
@@ -61,7 +62,7 @@ def show_payment(
     """One payment with its items and failure reason."""
     from cinema.commerce import payments
 
-    payment = run(lambda: payments.get_payment(payment_id, viewer_id=None))
+    payment = run(lambda: payments.get_payment(OPERATOR, payment_id))
     if as_json:
         print_json(payment)
         return

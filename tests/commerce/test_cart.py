@@ -318,14 +318,15 @@ async def test_service_treats_out_of_range_ids_as_unknown(make_user: Any) -> Non
     from cinema.errors import NotFound
 
     user = await make_user()
+    moderator = await make_user(group=GroupName.MODERATOR)
     with pytest.raises(NotFound) as unknown_user:
-        await carts.get_cart(2**40)
+        await carts.get_cart(moderator.actor, 2**40)
     assert unknown_user.value.code == "user_not_found"
     with pytest.raises(NotFound) as unknown_movie:
-        await carts.add_to_cart(user.id, 2**40)
+        await carts.add_to_cart(user.actor, 2**40)
     assert unknown_movie.value.code == "movie_not_found"
     with pytest.raises(NotFound):
-        await carts.remove_from_cart(user.id, 2**40)
+        await carts.remove_from_cart(user.actor, 2**40)
 
 
 @pytest.mark.postgres_only
