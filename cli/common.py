@@ -399,5 +399,10 @@ def output(
     console.print(table)
 
 
+def page_title(what: str, page: Any) -> str:
+    """A listed page's table title: `"Orders (page 1 of 3, 47 in all)"` (an empty list is page 1 of 1)."""
+    return f"{what} (page {page.page} of {max(page.pages, 1)}, {page.total} in all)"
+
+
 def success(message: str) -> None:
     console.print(f"[green]{message}[/green]")

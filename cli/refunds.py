@@ -14,7 +14,17 @@ import typer
 from cinema.commerce.schemas import RefundRequestOut
 from cinema.commerce.statuses import RefundStatus
 from cinema.pagination import PageParams
-from cli.common import OPERATOR, CinemaTyper, JsonOption, acting_as, output, print_json, run, success
+from cli.common import (
+    OPERATOR,
+    CinemaTyper,
+    JsonOption,
+    acting_as,
+    output,
+    page_title,
+    print_json,
+    run,
+    success,
+)
 from cli.params import id_argument, id_option, parse_email
 
 app = CinemaTyper(help="Refund requests: list, approve, reject.", no_args_is_help=True)
@@ -51,7 +61,7 @@ def list_requests(
         result.items,
         COLUMNS,
         as_json=as_json,
-        title=f"Refund requests (page {result.page} of {result.pages}, {result.total} in all)",
+        title=page_title("Refund requests", result),
         payload=result,
     )
 

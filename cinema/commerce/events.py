@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
@@ -47,6 +48,7 @@ from cinema.commerce.errors import (
     WebhookNotConfigured,
 )
 from cinema.commerce.gateways.base import (
+    CHARGE_REFUNDED,
     HANDLED_EVENT_TYPES,
     PAYMENT_FAILED,
     PAYMENT_SUCCEEDED,
@@ -148,14 +150,34 @@ async def apply_event(event: GatewayEvent, *, sandbox: bool = False) -> WebhookR
         if sandbox and event.intent_id and await intent_canceled(event.intent_id):
             # Checked under the order lock: a cancel that committed a moment ago is seen here.
             raise IntentCanceled()
-        if event.type == PAYMENT_SUCCEEDED:
-            outcome = await _succeeded(event, order, payment, hooks)
-        elif event.type == PAYMENT_FAILED:
-            outcome = await _failed(event, order, payment, hooks)
-        else:
-            outcome = await _refunded(event, order, payment, hooks)
+        outcome = _refusal(event, payment) or await _HANDLERS[event.type](event, order, payment, hooks)
     log.info("gateway event %s (%s) for payment %s: %s", event.id, event.type, payment["id"], outcome)
     return WebhookReceipt(event_id=event.id, outcome=outcome)
+
+
+#: The payment status each handled event moves its payment to.
+EVENT_MOVES = {
+    PAYMENT_SUCCEEDED: PaymentStatus.SUCCESSFUL,
+    PAYMENT_FAILED: PaymentStatus.CANCELED,
+    CHARGE_REFUNDED: PaymentStatus.REFUNDED,
+}
+
+
+def _refusal(event: GatewayEvent, payment: dict[str, Any]) -> Outcome | None:
+    """Why the event changes nothing (`ignored`, `mismatch`), or None when it applies.
+
+    Ignored: a move the payment lifecycle forbids (a late or repeated event:
+    the payment has moved past it, e.g. a refund already applied from the
+    refund API's answer), and a partial refund. Mismatch: see `_matches`.
+    """
+    if not PAYMENT.can_transition(payment["status"], EVENT_MOVES[event.type]):
+        return Outcome.IGNORED
+    if event.type == CHARGE_REFUNDED and not event.fully_refunded:
+        log.warning("partial refund on payment %s (event %s) ignored", payment["id"], event.id)
+        return Outcome.IGNORED
+    if not _matches(event, payment):
+        return Outcome.MISMATCH
+    return None
 
 
 def _matches(event: GatewayEvent, payment: dict[str, Any]) -> bool:
@@ -179,10 +201,6 @@ def _matches(event: GatewayEvent, payment: dict[str, Any]) -> bool:
 async def _succeeded(
     event: GatewayEvent, order: dict[str, Any], payment: dict[str, Any], hooks: AfterCommit
 ) -> Outcome:
-    if not PAYMENT.can_transition(payment["status"], PaymentStatus.SUCCESSFUL):
-        return Outcome.IGNORED
-    if not _matches(event, payment):
-        return Outcome.MISMATCH
     if not ORDER.can_transition(order["status"], OrderStatus.PAID):
         # The customer paid a second intent for an order already paid or canceled:
         # record the money taken, leave the order alone, and flag it for a refund.
@@ -266,10 +284,6 @@ def failure_reason(code: str | None, message: str | None) -> str:
 async def _failed(
     event: GatewayEvent, order: dict[str, Any], payment: dict[str, Any], hooks: AfterCommit
 ) -> Outcome:
-    if not PAYMENT.can_transition(payment["status"], PaymentStatus.CANCELED):
-        return Outcome.IGNORED
-    if not _matches(event, payment):
-        return Outcome.MISMATCH
     reason = failure_reason(event.failure_code, event.failure_message)
     await set_payment_status(payment, PaymentStatus.CANCELED, {Payment.failure_reason: reason})
     hooks.add(
@@ -283,15 +297,17 @@ async def _failed(
 async def _refunded(
     event: GatewayEvent, order: dict[str, Any], payment: dict[str, Any], hooks: AfterCommit
 ) -> Outcome:
-    if not PAYMENT.can_transition(payment["status"], PaymentStatus.REFUNDED):
-        return Outcome.IGNORED  # already applied from the refund API's answer
-    if not event.fully_refunded:
-        log.warning("partial refund on payment %s (event %s) ignored", payment["id"], event.id)
-        return Outcome.IGNORED
-    if not _matches(event, payment):
-        return Outcome.MISMATCH
     await apply_refund(order, payment, refund_id=event.refund_id, decided_by=None, hooks=hooks)
     return Outcome.APPLIED
+
+
+Handler = Callable[[GatewayEvent, dict[str, Any], dict[str, Any], AfterCommit], Awaitable[Outcome]]
+#: What each handled event does once `_refusal` lets it apply.
+_HANDLERS: dict[str, Handler] = {
+    PAYMENT_SUCCEEDED: _succeeded,
+    PAYMENT_FAILED: _failed,
+    CHARGE_REFUNDED: _refunded,
+}
 
 
 async def sandbox_outcome(actor: CurrentUser, payment_id: int, succeed: bool) -> PaymentOut:

@@ -46,6 +46,7 @@ from cinema.commerce.statuses import (
     OPEN_PAYMENTS,
     ORDER,
     PAYABLE_PAYMENTS,
+    PAYMENT,
     OrderStatus,
     PaymentStatus,
     values,
@@ -309,12 +310,12 @@ async def cancel_live_intents(
                     order_id,
                 )
                 continue
-        if row["status"] == PaymentStatus.CANCELED:  # declined: only its intent goes
-            await Payment.update({Payment.client_secret: None}).where(Payment.id == row["id"]).run()
-        else:
+        if PAYMENT.can_transition(row["status"], PaymentStatus.CANCELED):
             await set_payment_status(
                 row, PaymentStatus.CANCELED, {Payment.client_secret: None, Payment.failure_reason: reason}
             )
+        else:  # declined, so already canceled: only its intent goes
+            await Payment.update({Payment.client_secret: None}).where(Payment.id == row["id"]).run()
         done += 1
     return done
 

@@ -1,4 +1,4 @@
-"""Cart API (API.md "Cart") and the guest-cart merge, on the real database."""
+"""Cart API (docs/api.md, "Cart") and the guest-cart merge, on the real database."""
 
 from __future__ import annotations
 
@@ -333,7 +333,7 @@ async def test_service_treats_out_of_range_ids_as_unknown(make_user: Any) -> Non
 async def test_add_racing_a_movie_deletion_is_404_not_500(
     client: Any, make_user: Any, make_movie: Any
 ) -> None:
-    """QA: the movie is deleted (uncommitted) after the add read it; the insert then fails its foreign key."""
+    """The movie is deleted (uncommitted) after the add read it; the insert then fails its foreign key."""
     import asyncpg
 
     from tests.conftest import TEST_DATABASE_URL
@@ -363,7 +363,7 @@ async def test_add_racing_a_movie_deletion_is_404_not_500(
 async def test_get_cart_runs_a_fixed_number_of_statements(
     client: Any, make_user: Any, make_movie: Any, fill_cart: Any
 ) -> None:
-    """GET /cart is two SQL statements (authenticate, then the cart with its genres), whatever its size (issue 7)."""
+    """GET /cart is two SQL statements (authenticate, then the cart with its genres), whatever its size: it is a hot path."""
     user = await make_user()
     await client.get("/cart", headers=user.headers)  # warm-up: nothing lazily loaded inside the count
     with count_queries() as empty:

@@ -1,4 +1,4 @@
-"""Orders API (API.md "Orders") on the real database: creation, money, concurrency, views, cancel."""
+"""Orders API (docs/api.md, "Orders") on the real database: creation, money, concurrency, views, cancel."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Refunds: the owner's request, the admin's approval (API and CLI), rejection, listing.
 
-API.md "Orders"/"Payments": POST /orders/{id}/refund (owner, paid order, 202;
+docs/api.md, "Orders" and "Payments": POST /orders/{id}/refund (owner, paid order, 202;
 409 otherwise or when one is open); POST /payments/{id}/refund (ADMIN) refunds
 through the gateway: payment refunded, order canceled, purchases revoked
 (counters back), request refunded, email. `cinema refunds list|approve|reject`

@@ -1,6 +1,6 @@
 """POST /webhooks/stripe with signed events, and the sandbox outcomes that share its handler.
 
-API.md "Payments": signature over the raw body (bad, tampered, stale: 400 and
+docs/api.md, "Payments": signature over the raw body (bad, tampered, stale: 400 and
 nothing changes); succeeded -> paid, purchases, counters, cart cleaned, email;
 failed -> canceled with the decline advice, email, order pending; refunded ->
 refunded; each event once, in any order; amount/currency mismatch changes nothing.
@@ -401,7 +401,7 @@ async def test_cancel_open_payments_cancels_pending_payments(pending):
         assert await cancel_open_payments(p.order_id) == 0
 
 
-# --- One order, one charge (QA: a declined intent retried after a newer payment) -------------
+# --- One order, one charge: a declined intent retried after a newer payment --------------------
 
 
 async def test_new_payment_cancels_the_declined_intent_so_one_order_is_charged_once(client, pending, outbox):

@@ -29,7 +29,15 @@ from cinema.pagination import Page
 
 router = APIRouter(tags=["orders"])
 
-DateBound = IsoDateOrDatetime | None
+#: The staff lists' date filters (orders and payments): a date is a whole UTC day.
+DateFrom = Annotated[
+    IsoDateOrDatetime | None,
+    Query(description="Created at or after: a date (UTC day) or an ISO 8601 datetime"),
+]
+DateTo = Annotated[
+    IsoDateOrDatetime | None,
+    Query(description="Created at or before: a date (whole UTC day) or an ISO 8601 datetime"),
+]
 OrderId = Annotated[int, Path(ge=1, le=MAX_ID, description="Order id")]
 
 
@@ -65,12 +73,8 @@ async def all_orders(
     paging: Paging,
     user_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this user's orders")] = None,
     status: Annotated[OrderStatus | None, Query(description="pending, paid or canceled")] = None,
-    date_from: Annotated[
-        DateBound, Query(description="Created at or after: a date (UTC day) or an ISO 8601 datetime")
-    ] = None,
-    date_to: Annotated[
-        DateBound, Query(description="Created at or before: a date (whole UTC day) or an ISO 8601 datetime")
-    ] = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
 ) -> Page[OrderOut]:
     return await orders.list_orders(
         user, user=user_id, status=status, date_from=date_from, date_to=date_to, params=paging

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Query, Request, status
 
 from cinema.api.deps import Paging, PathId, User
 from cinema.api.errors import error_responses
-from cinema.clock import IsoDateOrDatetime
+from cinema.api.routers.orders import DateFrom, DateTo
 from cinema.commerce import events, payments, refunds
 from cinema.commerce.errors import (
     AlreadyRefunded,
@@ -67,14 +67,8 @@ async def admin_payments(
     paging: Paging,
     user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: PaymentStatus | None = None,
-    date_from: Annotated[
-        IsoDateOrDatetime | None,
-        Query(description="Created at or after: a date (UTC day) or an ISO 8601 datetime"),
-    ] = None,
-    date_to: Annotated[
-        IsoDateOrDatetime | None,
-        Query(description="Created at or before: a date (whole UTC day) or an ISO 8601 datetime"),
-    ] = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
 ) -> Page[PaymentOut]:
     return await payments.list_payments(
         user, paging, user_id=user_id, status=status, date_from=date_from, date_to=date_to
