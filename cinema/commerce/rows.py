@@ -66,9 +66,10 @@ async def lock_order_of(
     not act on, so another user's order is not revealed.
     """
     row = await lock_order(order_id)
-    if row is None or not (
-        actor.id == row["user_id"] if staff is None else owner_or(actor, int(row["user_id"]), staff)
-    ):
+    if row is None:
+        raise OrderNotFound()
+    owner_id = int(row["user_id"])
+    if not (actor.id == owner_id if staff is None else owner_or(actor, owner_id, staff)):
         raise OrderNotFound()
     return row
 

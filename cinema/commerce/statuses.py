@@ -4,10 +4,10 @@ Each status enum has one transition table (`Lifecycle`); a service that
 changes a status asks its lifecycle (`ORDER`, `PAYMENT`, `REFUND`)
 `transition(current, new)`, which answers the new status or raises the
 lifecycle's typed error, and a service that only acts when a change is
-possible (a gateway event arriving late) asks `can_transition`. The groupings name what a rule means (an order that still
-holds its movies is `OPEN_ORDERS`) instead of spelling out statuses at each
-use. docs/api.md, "Orders" and "Payments", describe the flows these tables
-encode.
+possible (a gateway event arriving late) asks `can_transition`. The
+groupings name what a rule means (an order that still holds its movies is
+in `OPEN_ORDERS`) instead of spelling out statuses at each use. docs/api.md,
+"Orders" and "Payments", describe the flows these tables encode.
 
 Adding a status (a partial refund, a dispute) means one enum member, its row
 in the table and, where it belongs, its place in a grouping.
