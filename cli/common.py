@@ -60,7 +60,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 #: ADMIN role. It has no account (id 0), so services record no user as having acted
 #: (e.g. `refund_requests.decided_by` stays NULL); a command that should name a
 #: person takes `--as EMAIL` and passes `acting_as(email)` instead.
-OPERATOR = CurrentUser(id=0, email="", group=GroupName.ADMIN, session_id="")
+OPERATOR = CurrentUser(id=0, email="operator@cli", group=GroupName.ADMIN, session_id="")
 
 
 async def acting_as(email: str | None) -> CurrentUser:

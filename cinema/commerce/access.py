@@ -14,7 +14,7 @@ The roles are those of docs/api.md, "Cart", "Orders" and "Payments":
 
 A row the actor may not see answers as missing (404), so its existence is
 not revealed; a staff-only operation asked for by a lower role is 403
-(`StaffOnly`, with the `required_role`).
+(`StaffOnly`, with the `required_group`).
 
 The CLI acts as an operator with the ADMIN role and no account (id 0):
 `recorded_id` keeps it out of the columns that name who decided.
@@ -36,7 +36,7 @@ REFUND_DECIDERS = GroupName.ADMIN
 def require_role(actor: CurrentUser, minimum: GroupName) -> None:
     """Raises `StaffOnly` (403) unless the actor has `minimum`'s role or above."""
     if not actor.has_group(minimum):
-        raise StaffOnly(required_role=minimum.value)
+        raise StaffOnly(required_group=minimum.value)
 
 
 def owner_or(actor: CurrentUser, owner_id: int, minimum: GroupName) -> bool:

@@ -58,7 +58,7 @@ __all__ = [
 
 
 class StaffOnly(PermissionDenied):
-    """A staff view or decision asked for by a lower role; the body names `required_role`."""
+    """A staff view or decision asked for by a lower role; the body names `required_group`."""
 
     default_detail = "Your role may not do this."
 

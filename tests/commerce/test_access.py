@@ -22,7 +22,7 @@ from cinema.pagination import PageParams
 from tests.commerce.conftest import cart_movie_ids
 
 #: The CLI's operator: ADMIN with no account.
-OPERATOR = CurrentUser(id=0, email="", group=GroupName.ADMIN, session_id="")
+OPERATOR = CurrentUser(id=0, email="operator@cli", group=GroupName.ADMIN, session_id="")
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ async def test_a_named_cart_is_for_moderators_and_above(cast, make_movie) -> Non
         with pytest.raises(StaffOnly) as refused:
             await carts.get_cart(stranger.actor, named)
         assert (refused.value.status_code, refused.value.code) == (403, "permission_denied")
-        assert refused.value.extra == {"required_role": "MODERATOR"}
+        assert refused.value.extra == {"required_group": "MODERATOR"}
     with pytest.raises(StaffOnly):
         await carts.clear_cart(stranger.actor, owner.id)
 
@@ -87,7 +87,7 @@ async def test_the_list_of_all_orders_is_for_moderators(cast, make_movie, make_o
 
     with pytest.raises(StaffOnly) as refused:
         await orders.list_orders(cast["owner"].actor)
-    assert refused.value.extra == {"required_role": "MODERATOR"}
+    assert refused.value.extra == {"required_group": "MODERATOR"}
     for staff in (cast["moderator"].actor, OPERATOR):
         assert [o.id for o in (await orders.list_orders(staff)).items] == [order_id]
 
@@ -108,7 +108,7 @@ async def test_payments_are_seen_by_owner_and_admins(cast, make_movie, make_orde
             await events.sandbox_outcome(outsider.actor, payment_id, succeed=True)
     with pytest.raises(StaffOnly) as refused:
         await payments.list_payments(moderator.actor, PageParams())
-    assert refused.value.extra == {"required_role": "ADMIN"}
+    assert refused.value.extra == {"required_group": "ADMIN"}
     assert [p.id for p in (await payments.list_payments(admin.actor, PageParams())).items] == [payment_id]
     assert (await payments.list_my_payments(stranger.actor, PageParams())).total == 0
     assert [p.id for p in (await payments.list_my_payments(owner.actor, PageParams())).items] == [payment_id]

@@ -221,7 +221,8 @@ async def test_cli_lists_and_approves_a_request(client, paid, outbox):
 
     again = cinema_cli("refunds", "approve", str(request_id))
     assert again.returncode == 1
-    assert "This refund request is already decided. (refund_not_open)" in again.stderr
+    assert "This refund request is already decided." in again.stderr
+    assert "(refund_not_open" in again.stderr
 
 
 async def test_cli_rejects_a_request_with_a_note(client, paid, outbox):
@@ -262,8 +263,8 @@ async def test_cli_decisions_as_a_staff_account_record_who_decided(client, make_
     rejected = cinema_cli("refunds", "reject", str(request_id), "--note", "No.", "--as", admin.email.upper())
 
     assert (too_low.returncode, unknown.returncode) == (1, 1)
-    assert "(permission_denied)" in too_low.stderr
-    assert "(user_not_found)" in unknown.stderr
+    assert "(permission_denied" in too_low.stderr
+    assert "(user_not_found" in unknown.stderr
     assert rejected.returncode == 0, rejected.stderr
     [row] = await refund_requests_of(p.order_id)
     assert (row["status"], row["decided_by"]) == ("rejected", admin.id)
@@ -307,7 +308,7 @@ async def test_cli_payments_list_and_show(paid):
     assert table.returncode == 0
     assert "25.76" in table.stdout
     assert missing.returncode == 1
-    assert "(payment_not_found)" in missing.stderr
+    assert "(payment_not_found" in missing.stderr
 
 
 async def test_admin_refund_racing_stripes_refund_event_applies_once(
