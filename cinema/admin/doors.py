@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cinema.accounts import service as accounts
-from cinema.accounts.actor import CurrentUser, GroupName
+from cinema.accounts.actor import GroupName
 from cinema.accounts.tables import UserGroup
 from cinema.admin.access import Staff
 from cinema.catalog import entities, movies
@@ -66,11 +66,6 @@ async def _group_name(group_id: Any) -> GroupName:
     return GroupName(row["name"])
 
 
-def _actor(staff: Staff) -> CurrentUser:
-    """The signed-in staff member as the services' `actor` (the admin has no API session)."""
-    return CurrentUser(id=staff.id, email="", group=staff.group, session_id="")
-
-
 def _given(value: Any) -> bool:
     return value is not None and value != ""
 
@@ -90,7 +85,7 @@ class UsersDoor(Door):
             raise InvalidInput("A new account needs an email and a password.", code="missing_fields")
         group = await _group_name(values["group"]) if _given(values.get("group")) else GroupName.USER
         user = await accounts.create_user(
-            _actor(staff),
+            staff.actor,
             str(values["email"]),
             str(values["password"]),
             group,
@@ -102,7 +97,7 @@ class UsersDoor(Door):
         # Hashing a new password inside the transaction holds the write lock a
         # little longer; staff edits are rare enough for all-or-nothing to win.
         async with transaction():
-            actor = _actor(staff)
+            actor = staff.actor
             if "email" in changes:
                 await accounts.set_email(actor, row_id, str(changes["email"] or ""))
             if _given(changes.get("password")):
@@ -115,7 +110,7 @@ class UsersDoor(Door):
                 await accounts.set_active(actor, row_id, bool(changes["active"]))
 
     async def delete(self, staff: Staff, row_id: int, row: Values) -> None:
-        await erasure.delete_user(_actor(staff), row_id)
+        await erasure.delete_user(staff.actor, row_id)
 
 
 _MOVIE_FIELDS = ("name", "year", "time", "imdb", "votes", "meta_score", "gross", "description", "price")
