@@ -1,6 +1,6 @@
 """Bulk import of the IMDb Top 1000 CSV format (`cinema movies import FILE`).
 
-Mapping (issue 3): `Series_Title` -> name, `Released_Year` -> year, `Runtime`
+Mapping: `Series_Title` -> name, `Released_Year` -> year, `Runtime`
 ("142 min") -> time in minutes, `IMDB_Rating` -> imdb, `No_of_Votes` ("1,234"
 allowed) -> votes, `Meta_score` -> meta_score (empty: null), `Gross`
 ("28,341,469") -> gross (empty: null), `Overview` -> description,

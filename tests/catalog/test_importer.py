@@ -253,4 +253,4 @@ async def test_cli_browse_and_edit(tmp_path: Path) -> None:
     assert await Movie.count() == 2
     code, _, err = await cli("movies", "delete", str(gamma["id"]), "--yes")
     assert code == 1  # a domain error: red sentence, exit 1
-    assert "No such movie" in err
+    assert "The movie does not exist. (movie_not_found)" in err

@@ -27,7 +27,7 @@ from cinema.catalog.schemas import (
     SortKey,
 )
 from cinema.pagination import Page, PageParams
-from tests.catalog.conftest import add_favorite, add_purchase, movie_id
+from tests.catalog.conftest import OPERATOR, add_favorite, add_purchase, movie_id
 
 _PAGE: TypeAdapter[Page[MovieListItem]] = TypeAdapter(Page[MovieListItem])
 
@@ -91,6 +91,7 @@ async def test_the_python_services_and_the_api_agree(imdb: ImportReport, client:
 async def test_money_keeps_two_decimals(client: Any) -> None:
     """Round amounts (SQLite stores 7.70 as the float 7.7) still read as "7.70"."""
     created = await movies.create_movie(
+        OPERATOR,
         MovieCreate(
             name="Two Decimals",
             year=2001,
@@ -100,13 +101,13 @@ async def test_money_keeps_two_decimals(client: Any) -> None:
             price=Decimal("7.70"),
             certification="PG",
             genres=["Drama"],
-        )
+        ),
     )
     detail = (await client.get(f"/movies/{created.id}")).json()
     assert (detail["price"], detail["gross"], detail["imdb"]) == ("7.70", "1000.50", 7.1)
     listed = (await client.get("/movies", params={"search": "Two Decimals"})).json()["items"]
     assert [(i["price"], i["imdb"], i["genres"][0]["name"]) for i in listed] == [("7.70", 7.1, "Drama")]
-    await movies.update_movie(created.id, MovieUpdate(price=Decimal("10")))
+    await movies.update_movie(OPERATOR, created.id, MovieUpdate(price=Decimal("10")))
     assert (await client.get(f"/movies/{created.id}")).json()["price"] == "10.00"
     relisted = (await client.get("/movies", params={"search": "Two Decimals"})).json()["items"]
     assert relisted[0]["price"] == "10.00"

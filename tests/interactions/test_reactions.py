@@ -120,7 +120,7 @@ async def test_unknown_movie_is_404(client: Any, make_user: Any) -> None:
     for call in calls:
         response = await call
         assert response.status_code == 404, response.request.url
-        assert response.json()["code"] == "not_found"
+        assert response.json()["code"] == "movie_not_found"
 
 
 async def test_out_of_range_ids_are_422_not_500(client: Any, make_user: Any) -> None:
