@@ -1,7 +1,7 @@
 """`cinema movies ...` and `cinema genres|stars|directors|certifications list` on the test database.
 
 Sync tests: see tests/cli_support.py. The shipped sample catalog (24 films in
-the IMDb format) keeps these fast; the real file is covered by test_imdb.py.
+the IMDb format) keeps these fast; the real file is covered by test_browse_api.py.
 """
 
 from __future__ import annotations

@@ -2,10 +2,9 @@
 
 `GET /movies` (and the entity, favorites and purchases lists) and `GET
 /movies/{id}` encode JSON-ready values straight from SQL rows, without a
-validation pass (`cinema.api.responses`). These tests are the guard that pass
-used to be: every body must survive a round trip through its response model
-unchanged (same keys, same values, same number and money formats), on both
-engines.
+validation pass (`cinema.api.responses`). These tests stand in for that pass:
+every body must survive a round trip through its response model unchanged
+(same keys, same values, same number and money formats), on both engines.
 """
 
 from __future__ import annotations
@@ -181,7 +180,7 @@ async def test_price_bounds_are_whole_cents_and_absurd_exponents_are_harmless(
     assert await names(price_min="9.991") == ["Ten"]
     assert await names(price_max="9.999") == ["Cheap"]
     assert await names(price_min="9.99", price_max="10") == ["Cheap", "Ten"]
-    # Exponents beyond NUMERIC's range used to reach asyncpg and answer 500.
+    # Exponents beyond NUMERIC's range, which asyncpg cannot encode, are clamped first.
     assert await names(price_min="1e-999999999") == ["Cheap", "Ten"]
     assert await names(price_max="0E+999999999") == []
     assert await names(price_min="0E-999999999", price_max="1e-20000") == []
