@@ -4,7 +4,7 @@
 Every process imports this module before it reaches the database (Piccolo finds
 its engine through `cinema.piccolo_conf`, whose app registry imports it), so a
 hook registered here holds for the API, the CLI, the admin, the worker and the
-tests alike (docs/architecture.md, "Layers").
+tests alike (e.g. cinema/catalog/guards.py).
 """
 
 from pathlib import Path

@@ -11,15 +11,18 @@ others were imported, or, with `--strict`, nothing was written).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import TypeAdapter, ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cinema.accounts.actor import CurrentUser, GroupName
-from cinema.catalog.schemas import ImportReport, MovieCreate, MovieDetail, MovieFilters, MovieUpdate
+from cinema.catalog.importer import describe_default_price, import_movies
+from cinema.catalog.schemas import ImportReport, MovieCreate, MovieDetail, MovieFilters, MovieUpdate, Price
 from cli.common import CinemaTyper, JsonOption, console, err_console, output, print_json, run, success
 from cli.model_options import build, model_options
 from cli.params import id_argument
@@ -27,6 +30,8 @@ from cli.params import id_argument
 app = CinemaTyper(help="Movies: import the IMDb CSV, browse, and edit the catalog.", no_args_is_help=True)
 
 MovieArg = Annotated[int, id_argument("Movie id.", metavar="MOVIE_ID")]
+#: `--price` of an import is a movie's price as the API takes it.
+PRICE: TypeAdapter[Decimal] = TypeAdapter(Price)
 
 #: Whoever runs the CLI: shell access to the deployment already holds every right.
 OPERATOR = CurrentUser(id=0, email="", group=GroupName.ADMIN, session_id="")
@@ -42,8 +47,7 @@ def import_(
         str | None,
         typer.Option(
             help="One price for every row (also updates existing movies). Default: new movies are "
-            "priced from their IMDb rating (9.0+: 19.99, 8.5+: 14.99, 8.0+: 12.99, 7.0+: 9.99, "
-            "else 6.99); existing movies keep their price."
+            f"priced from their IMDb rating ({describe_default_price()}); existing movies keep their price."
         ),
     ] = None,
     strict: Annotated[
@@ -52,15 +56,10 @@ def import_(
     as_json: JsonOption = False,
 ) -> None:
     """Import (upsert on title + year + runtime) movies from a CSV file; safe to run again."""
-    from cinema.catalog.importer import import_movies
-    from cinema.money import money
-
     try:
-        fixed_price = None if price is None else money(price)
-    except ValueError:
-        raise typer.BadParameter(f"not a price: {price!r}", param_hint="--price") from None
-    if fixed_price is not None and fixed_price < 0:
-        raise typer.BadParameter("must be 0 or more", param_hint="--price")
+        fixed_price = None if price is None else PRICE.validate_python(price)
+    except ValidationError as exc:
+        raise typer.BadParameter(exc.errors()[0]["msg"], param_hint="--price") from None
 
     show_bar = console.is_terminal and not as_json
     if show_bar:

@@ -1,6 +1,7 @@
-"""Checks that other domains run before a movie is deleted (docs/architecture.md, "Layers").
+"""Checks that other domains run before a movie is deleted.
 
-The catalog sits below commerce, so it cannot ask whether a movie was bought or
+The catalog sits below commerce in the layers (the import-linter contract in
+pyproject.toml), so it cannot ask whether a movie was bought or
 sits in a cart. Commerce registers a guard here instead
 (`cinema/commerce/movie_guards.py`); the composition root `cinema/piccolo_app.py`
 imports that module, and every process imports the composition root before it

@@ -150,6 +150,26 @@ def _whole_cents(bound: Decimal, rounding: str) -> Decimal:
     return clamped.quantize(CENT, rounding=rounding)
 
 
+#: Each filter of `MovieFilters` but `search` and `sort`: its condition over alias `m`,
+#: with the filter's value bound once. `imdb` is REAL (float4 on PostgreSQL):
+#: compared at that precision, so that imdb_max=8.3 includes a stored 8.3.
+FILTER_CONDITIONS = {
+    "year": "m.year = {}",
+    "year_from": "m.year >= {}",
+    "year_to": "m.year <= {}",
+    "imdb_min": "m.imdb >= CAST({} AS REAL)",
+    "imdb_max": "m.imdb <= CAST({} AS REAL)",
+    "price_min": "m.price >= {}",
+    "price_max": "m.price <= {}",
+    "certification_id": "m.certification_id = {}",
+    "genre_id": "m.id IN (SELECT movie_id FROM movie_genres WHERE genre_id = {})",
+    "star_id": "m.id IN (SELECT movie_id FROM movie_stars WHERE star_id = {})",
+    "director_id": "m.id IN (SELECT movie_id FROM movie_directors WHERE director_id = {})",
+}
+#: Price bounds compare in whole cents (`_whole_cents`), rounded toward the inside of the range.
+_PRICE_ROUNDING = {"price_min": ROUND_CEILING, "price_max": ROUND_FLOOR}
+
+
 @dataclass(frozen=True)
 class Owner:
     """Restricts a list to one user's favorites or purchases."""
@@ -171,30 +191,11 @@ def where_clause(filters: MovieFilters, owner: Owner | None = None) -> tuple[str
     if term:
         matches, patterns = search_sql(term)
         add(f"m.id IN ({matches})", *patterns)
-    if filters.year is not None:
-        add("m.year = {}", filters.year)
-    if filters.year_from is not None:
-        add("m.year >= {}", filters.year_from)
-    if filters.year_to is not None:
-        add("m.year <= {}", filters.year_to)
-    # `imdb` is REAL (float4 on PostgreSQL): compare at that precision, so that
-    # imdb_max=8.3 includes a stored 8.3.
-    if filters.imdb_min is not None:
-        add("m.imdb >= CAST({} AS REAL)", filters.imdb_min)
-    if filters.imdb_max is not None:
-        add("m.imdb <= CAST({} AS REAL)", filters.imdb_max)
-    if filters.price_min is not None:
-        add("m.price >= {}", _whole_cents(filters.price_min, ROUND_CEILING))
-    if filters.price_max is not None:
-        add("m.price <= {}", _whole_cents(filters.price_max, ROUND_FLOOR))
-    if filters.certification_id is not None:
-        add("m.certification_id = {}", filters.certification_id)
-    if filters.genre_id is not None:
-        add("m.id IN (SELECT movie_id FROM movie_genres WHERE genre_id = {})", filters.genre_id)
-    if filters.star_id is not None:
-        add("m.id IN (SELECT movie_id FROM movie_stars WHERE star_id = {})", filters.star_id)
-    if filters.director_id is not None:
-        add("m.id IN (SELECT movie_id FROM movie_directors WHERE director_id = {})", filters.director_id)
+    for name, condition in FILTER_CONDITIONS.items():
+        value = getattr(filters, name)
+        if value is not None:
+            rounding = _PRICE_ROUNDING.get(name)
+            add(condition, value if rounding is None else _whole_cents(value, rounding))
     if owner is not None:
         table = "favorites" if owner.scope is ListScope.FAVORITES else "purchases"
         add(f"m.id IN (SELECT movie_id FROM {table} WHERE user_id = {{}})", owner.user_id)  # noqa: S608

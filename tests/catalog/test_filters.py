@@ -14,6 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from cinema.catalog.errors import InvalidRange
+from cinema.catalog.queries import FILTER_CONDITIONS
 from cinema.catalog.schemas import EntityKind, MovieFilters, SortKey
 from tests.cli_support import flat, invoke_cli
 
@@ -64,6 +65,10 @@ def test_equal_bounds_and_open_ranges_are_valid() -> None:
 def test_values_out_of_bounds_are_validation_errors(values: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         MovieFilters.model_validate(values)
+
+
+def test_every_filter_has_its_condition() -> None:
+    assert {*FILTER_CONDITIONS, "search", "sort"} == set(MovieFilters.model_fields)
 
 
 def test_an_entity_list_overrides_the_entitys_filter() -> None:
