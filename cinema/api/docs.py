@@ -20,7 +20,11 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.openapi.utils import get_openapi
+from fastapi.openapi.utils import (
+    get_openapi,
+    validation_error_definition,
+    validation_error_response_definition,
+)
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from cinema.accounts.auth import check_credentials
@@ -87,18 +91,27 @@ async def require_docs_access(request: Request) -> None:
     raise DocsAuthRequired()
 
 
-def _declare_both_422_shapes(operation: dict[str, Any]) -> None:
+_ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}
+_VALIDATION_BODY = {"$ref": "#/components/schemas/HTTPValidationError"}
+
+
+def _declare_both_422_shapes(operation: dict[str, Any], components: dict[str, Any]) -> None:
     """A 422 is FastAPI's validation list or a domain rule's `{"detail", "code"}`: declare both.
 
     (`ValidationFailed`, e.g. a weak password or an inverted range, answers 422
-    with the error body every other error uses; API.md.)
+    with the error body every other error uses.) A route whose `responses=` name
+    a 422 class (`error_responses`) has only the error body there, as FastAPI
+    then adds no validation shape of its own: it is added back.
     """
     content = operation.get("responses", {}).get("422", {}).get("content", {}).get("application/json")
     if not content or "schema" not in content:
         return
-    shapes = [content["schema"], {"$ref": "#/components/schemas/ErrorBody"}]
-    if shapes[0] != shapes[1]:
-        content["schema"] = {"anyOf": shapes}
+    if content["schema"] == _ERROR_BODY:
+        content["schema"] = {"anyOf": [_VALIDATION_BODY, _ERROR_BODY]}
+        components.setdefault("ValidationError", validation_error_definition)
+        components.setdefault("HTTPValidationError", validation_error_response_definition)
+    else:
+        content["schema"] = {"anyOf": [content["schema"], _ERROR_BODY]}
 
 
 def _custom_openapi(app: FastAPI) -> Any:
@@ -127,7 +140,7 @@ def _custom_openapi(app: FastAPI) -> Any:
                 security = operation.get("security")
                 if security and any("HTTPBearer" in item for item in security):
                     operation["security"] = [*security, {OAUTH2_SCHEME: []}]
-                _declare_both_422_shapes(operation)
+                _declare_both_422_shapes(operation, components)
         app.openapi_schema = schema
         return schema
 
