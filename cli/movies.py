@@ -20,10 +20,19 @@ from pydantic import TypeAdapter, ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.catalog.importer import describe_default_price, import_movies
 from cinema.catalog.schemas import ImportReport, MovieCreate, MovieDetail, MovieFilters, MovieUpdate, Price
-from cli.common import CinemaTyper, JsonOption, console, err_console, output, print_json, run, success
+from cli.common import (
+    OPERATOR,
+    CinemaTyper,
+    JsonOption,
+    console,
+    err_console,
+    output,
+    print_json,
+    run,
+    success,
+)
 from cli.model_options import build, model_options
 from cli.params import id_argument
 
@@ -32,9 +41,6 @@ app = CinemaTyper(help="Movies: import the IMDb CSV, browse, and edit the catalo
 MovieArg = Annotated[int, id_argument("Movie id.", metavar="MOVIE_ID")]
 #: `--price` of an import is a movie's price as the API takes it.
 PRICE: TypeAdapter[Decimal] = TypeAdapter(Price)
-
-#: Whoever runs the CLI: shell access to the deployment already holds every right.
-OPERATOR = CurrentUser(id=0, email="", group=GroupName.ADMIN, session_id="")
 
 
 @app.command("import")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from cinema import sql
 from cinema.catalog.errors import MovieInCarts, MovieInOrders, MoviePurchased
 from cinema.catalog.guards import register_delete_guard
-from cinema.commerce.tables import OrderStatus
+from cinema.commerce.statuses import OrderStatus
 
 
 @register_delete_guard
