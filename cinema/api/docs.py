@@ -102,9 +102,9 @@ def _declare_both_422_shapes(operation: dict[str, Any], components: dict[str, An
     """A 422 is FastAPI's validation list or a domain rule's `{"detail", "code"}`: declare both.
 
     (`ValidationFailed`, e.g. a weak password or an inverted range, answers 422
-    with the error body every other error uses; docs/api.md, "Conventions".) A
-    route whose `responses=` name a 422 class (`error_responses`) has only the
-    error body there, as FastAPI then adds no validation shape of its own.
+    with the error body every other error uses; docs/api.md, "Conventions".) A route whose `responses=` name
+    a 422 class (`error_responses`) has only the error body there, as FastAPI
+    then adds no validation shape of its own: it is added back.
     """
     content = operation.get("responses", {}).get("422", {}).get("content", {}).get("application/json")
     if not content or "schema" not in content:

@@ -1,6 +1,6 @@
 """Denormalised counters on `movies`, moved in the same transaction as their cause.
 
-`popularity` = likes + favorites + purchases (API.md's sort), kept in step
+`popularity` = likes + favorites + purchases (docs/api.md, "Catalog"), kept in step
 here so no caller can forget it. Updates are relative (`SET likes = likes + 1`),
 so concurrent changes do not lose counts.
 """
