@@ -8,7 +8,8 @@ Rules (API.md "Orders" and "Payments", issue 4):
   or `cinema refunds approve ID` -> `approve_request`): the whole amount is
   refunded through the gateway (`refunds.create(payment_intent=...)`), then in
   the same transaction the payment becomes `refunded`, the order `canceled`,
-  its purchase rows are removed (`purchases_count` counters -1), open refund
+  its purchase rows are removed (`purchases_count` counters -1) and its
+  entitlements revoked (`revoke_for_refund`), open refund
   requests of the order become `refunded`, and `refund_processed` is emailed
   after commit. A gateway failure (502) changes nothing.
 - `charge.refunded` (Stripe's event for the same refund) reaches
@@ -28,6 +29,7 @@ from cinema.commerce.payments import lock_order, lock_payment, payment_out
 from cinema.commerce.schemas import PaymentOut, RefundRequestOut
 from cinema.commerce.tables import (
     Order,
+    OrderItem,
     OrderStatus,
     Payment,
     PaymentStatus,
@@ -36,6 +38,7 @@ from cinema.commerce.tables import (
     RefundStatus,
 )
 from cinema.db import AfterCommit, transaction
+from cinema.entitlements import service as entitlements
 from cinema.errors import Conflict, NotFound, ValidationFailed
 from cinema.jobs import enqueue_email
 from cinema.money import format_amount, to_minor_units
@@ -176,6 +179,8 @@ async def apply_refund(
         if revoked:
             await Purchase.delete().where(Purchase.order == order["id"]).run()
             await counters.bump([int(r["movie_id"]) for r in revoked], purchases_count=-1)
+        items = await OrderItem.select(OrderItem.id).where(OrderItem.order == order["id"]).run()
+        await entitlements.revoke_for_refund([int(r["id"]) for r in items])
     await (
         RefundRequest.update(
             {
