@@ -154,15 +154,19 @@ async def list_entitlements(
     actor: CurrentUser,
     params: PageParams,
     *,
-    user_id: int | None = None,
+    user: UserRef | None = None,
     movie_id: int | None = None,
     source: EntitlementSource | None = None,
     active: bool | None = None,
     now: datetime | None = None,
 ) -> Page[EntitlementOut]:
-    """Entitlements, newest first, filtered by user, movie, source and whether live now (ADMIN)."""
+    """Entitlements, newest first, filtered by user (id or email), movie, source and whether live now.
+
+    ADMIN only. Raises `UserNotFound` (404) for an email that names nobody.
+    """
     require_admin(actor)
     now = now or clock.utcnow()
+    user_id = user if user is None or isinstance(user, int) else await resolve_user(user)
     clauses: list[str] = []
     args: list[Any] = []
     for column, value in (("e.user_id", user_id), ("e.movie_id", movie_id), ("e.source", source)):
@@ -186,6 +190,16 @@ async def list_entitlements(
 
 
 # --- Locks and lookups ----------------------------------------------------------
+
+
+async def resolve_user(user: UserRef) -> int:
+    """The id of the user named by id or email (any case). Raises `UserNotFound` (404)."""
+    condition = "id = {}" if isinstance(user, int) else "email = {}"
+    value = user if isinstance(user, int) else User.normalize_email(user)
+    rows = await fetch(f"SELECT id FROM users WHERE {condition}", value)  # noqa: S608
+    if not rows:
+        raise UserNotFound()
+    return int(rows[0]["id"])
 
 
 async def lock_user(user: UserRef) -> int:
@@ -242,11 +256,12 @@ async def grant(
     """
     require_admin(actor)
     text = clean_reason(reason)
-    now = now or clock.utcnow()
-    if expires_at is not None and expires_at <= now:
+    if expires_at is not None and expires_at <= (now or clock.utcnow()):
         raise InvalidExpiry()
     async with transaction():
         user_id = await lock_user(user)
+        # Read once the lock is held: rows then carry the order in which the changes applied.
+        now = now or clock.utcnow()
         await keep_movie(movie_id)
         owned = await owned_for_good(user_id, movie_id, now)
         if owned is not None:
@@ -276,12 +291,12 @@ async def revoke(
     """
     require_admin(actor)
     text = clean_reason(reason)
-    now = now or clock.utcnow()
     async with transaction():
         found = await fetch("SELECT user_id FROM entitlements WHERE id = {}", entitlement_id)
         if not found:
             raise EntitlementNotFound(entitlement_id=entitlement_id)
         await lock_user(int(found[0]["user_id"]))
+        now = now or clock.utcnow()
         rows = await fetch(
             "SELECT source, revoked_at FROM entitlements WHERE id = {}" + lock_clause(),  # noqa: S608
             entitlement_id,

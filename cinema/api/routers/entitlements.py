@@ -65,7 +65,7 @@ async def list_entitlements(
     ] = None,
 ) -> Page[EntitlementOut]:
     return await service.list_entitlements(
-        user, paging, user_id=user_id, movie_id=movie_id, source=source, active=active
+        user, paging, user=user_id, movie_id=movie_id, source=source, active=active
     )
 
 
