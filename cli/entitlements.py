@@ -34,7 +34,7 @@ app = CinemaTyper(help="Rights to watch: grant (one or a file of many), revoke, 
 #: Whoever runs the CLI already holds every right (shell access to the deployment): ADMIN, no user row.
 OPERATOR = CurrentUser(id=0, email="operator@cli", group=GroupName.ADMIN, session_id="")
 
-COLUMNS = ["id", "user_id", "movie_id", "source", "status", "starts_at", "expires_at", "reason"]
+COLUMNS = ["id", "user_id", "movie_id", "source", "status", "expires_at", "reason"]
 #: Failures printed in the table; `--json` gives all of them.
 FAILURES_SHOWN = 200
 
