@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from cinema.accounts.actor import GroupName
 from cinema.clock import utcnow
 from cinema.entitlements import service
+from cinema.entitlements.schemas import LibraryItem, MovieDetailOut
+from cinema.pagination import Page
 from tests.entitlements.conftest import admin_actor, make_movie, pay
 
 
@@ -131,6 +135,9 @@ async def test_the_library_lists_what_i_may_watch_with_how(client, make_user) ->
 
     page = (await client.get("/library", params={"sort": "name"}, headers=me.headers)).json()
 
+    # The body is exactly its documented model (encoded from SQL rows without a validation pass).
+    adapter: TypeAdapter[Page[LibraryItem]] = TypeAdapter(Page[LibraryItem])
+    assert adapter.dump_python(adapter.validate_python(page), mode="json") == page
     assert [i["name"] for i in page["items"]] == ["Alien", "Heat", "Ronin"]
     assert page["total"] == 3
     alien_access, heat_access, ronin_access = (i["access"] for i in page["items"])
@@ -177,6 +184,8 @@ async def test_the_movie_detail_carries_my_access(client, make_user) -> None:
 
     anonymous = (await client.get(f"/movies/{movie}")).json()
     assert anonymous["access"] is None
+    for body in (anonymous, (await client.get(f"/movies/{movie}", headers=viewer.headers)).json()):
+        assert MovieDetailOut.model_validate(body).model_dump(mode="json") == body
     assert (await client.get(f"/movies/{movie}", headers=stranger.headers)).json()["access"] is None
     bought = (await client.get(f"/movies/{movie}", headers=buyer.headers)).json()["access"]
     assert (bought["kind"], bought["expires_at"]) == ("purchase", None)
