@@ -12,7 +12,8 @@ Inactive and deleted accounts never get here: authentication refuses them
 library and the movie detail ask this module; nothing else repeats the rule.
 A service that reads other rows of the same movie in one statement embeds
 `owns_sql` there and lets `entitled` decide (one round trip instead of two on
-every playback request). `now` is always a bound value, never the database's
+every playback request); one that lists movies filters them with
+`may_watch_sql` (continue watching). `now` is always a bound value, never the database's
 clock, so both engines compare the same instant and tests can move it.
 """
 
@@ -32,10 +33,10 @@ __all__ = [
     "is_staff",
     "live_sql",
     "may_watch",
+    "may_watch_sql",
     "owns_sql",
     "require",
     "require_watch",
-    "watchable_sql",
 ]
 
 #: The end of an entitlement with no end, as SQL text both engines compare with a
@@ -69,17 +70,20 @@ def owns_sql(user_ref: str, movie_ref: str, now_ref: str) -> str:
 
 
 def is_staff(actor: CurrentUser) -> bool:
-    """MODERATOR and ADMIN may watch everything (the value `watchable_sql` binds for `staff_ref`)."""
+    """MODERATOR and ADMIN may watch everything."""
     return actor.has_group(GroupName.MODERATOR)
 
 
-def watchable_sql(staff_ref: str, user_ref: str, movie_ref: str, now_ref: str) -> str:
-    """The whole rule as one boolean SQL expression, for statements over many movies (continue watching).
+def may_watch_sql(actor: CurrentUser, user_ref: str, movie_ref: str, now_ref: str) -> str:
+    """The whole rule for `actor` as one boolean SQL expression, for statements over many movies
+    (continue watching).
 
-    `staff_ref` takes `is_staff(actor)`; the refs appear once each, in the
-    order staff, user, movie, now.
+    Staff may watch everything (`1 = 1 OR ...`, folded away by both engines);
+    anyone else what they hold a live entitlement to. The refs appear once
+    each, in the order user, movie, now, whoever the actor is, so the bound
+    values do not depend on the role.
     """
-    return f"({staff_ref} OR {owns_sql(user_ref, movie_ref, now_ref)})"
+    return f"({'1 = 1' if is_staff(actor) else '1 = 0'} OR {owns_sql(user_ref, movie_ref, now_ref)})"
 
 
 def entitled(actor: CurrentUser, owns: object) -> bool:

@@ -16,6 +16,7 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from cinema.accounts.actor import CurrentUser
@@ -90,11 +91,11 @@ def _entry(row: Any) -> dict[str, Any]:
     }
 
 
-def _list_sql(unfinished_only: bool) -> str:
+@functools.lru_cache(maxsize=8)
+def _list_sql(unfinished_only: bool, may_watch: str = "") -> str:
     condition = (
         f"AND w.position_seconds > 0 AND f.duration_seconds IS NOT NULL "
-        f"AND w.position_seconds < {FINISHED_SHARE} * f.duration_seconds "
-        f"AND {access.watchable_sql('{}', 'w.user_id', 'w.movie_id', '{}')} "
+        f"AND w.position_seconds < {FINISHED_SHARE} * f.duration_seconds AND {may_watch} "
         if unfinished_only
         else ""
     )
@@ -113,7 +114,6 @@ def _list_sql(unfinished_only: bool) -> str:
     )
 
 
-_CONTINUE_SQL = _list_sql(True)
 _HISTORY_SQL = _list_sql(False)
 
 
@@ -126,7 +126,8 @@ async def _page(statement: str, args: list[Any], params: PageParams) -> dict[str
 async def continue_watching(actor: CurrentUser, params: PageParams) -> dict[str, Any]:
     """Movies the caller started, has not finished and may still watch, most recently watched first
     (a `Page[WatchEntry]`)."""
-    return await _page(_CONTINUE_SQL, [actor.id, access.is_staff(actor), utcnow()], params)
+    statement = _list_sql(True, access.may_watch_sql(actor, "w.user_id", "w.movie_id", "{}"))
+    return await _page(statement, [actor.id, utcnow()], params)
 
 
 async def history(user_id: int, params: PageParams) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from cinema.accounts.actor import GroupName
+from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.clock import utcnow
 from cinema.db import fetch
 from cinema.entitlements import access, service
@@ -105,7 +105,7 @@ async def test_an_open_dispute_suspends_and_winning_restores(make_user) -> None:
 
 
 async def test_the_sql_form_decides_like_the_function(make_user) -> None:
-    """`watchable_sql` (one statement over many movies) gives the answers `may_watch` gives."""
+    """`may_watch_sql` (one statement over many movies) gives the answers `may_watch` gives."""
     admin = await admin_actor(make_user)
     viewer = await make_user()
     moderator = await make_user(group=GroupName.MODERATOR)
@@ -117,14 +117,16 @@ async def test_the_sql_form_decides_like_the_function(make_user) -> None:
     gone = await service.grant(admin, viewer.id, revoked, reason="r", now=now)
     await service.revoke(admin, gone.id, reason="mistake", now=now)
     later = now + timedelta(minutes=1)
-    statement = (
-        f"SELECT m.id, {access.watchable_sql('{}', '{}', 'm.id', '{}')} AS ok FROM movies m ORDER BY m.id"
-    )
+
+    def statement(who: CurrentUser) -> str:
+        rule = access.may_watch_sql(who, "{}", "m.id", "{}")
+        return f"SELECT m.id, {rule} AS ok FROM movies m ORDER BY m.id"
+
     for who in (actor(viewer), actor(moderator)):
-        rows = await fetch(statement, access.is_staff(who), who.id, later)
+        rows = await fetch(statement(who), who.id, later)
         got = {int(r["id"]): bool(r["ok"]) for r in rows}
         expected = {m: await access.may_watch(who, m, later) for m in (owned, timed, ended, revoked, none)}
         assert got == expected
     assert expected == {owned: True, timed: True, ended: True, revoked: True, none: True}  # the moderator
-    rows = await fetch(statement, False, viewer.id, later)
+    rows = await fetch(statement(actor(viewer)), viewer.id, later)
     assert [bool(r["ok"]) for r in rows] == [True, True, False, False, False]
