@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from cinema.catalog.schemas import MovieDetail, MovieListItem
 from cinema.clock import IsoDateOrDatetime
@@ -63,10 +63,16 @@ class EntitlementOut(BaseModel):
 
 
 def _end_of_day(value: date | datetime) -> datetime:
-    """A datetime as given (naive: UTC); a bare date: the end of that UTC day (the next midnight)."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.combine(value + timedelta(days=1), time(0), tzinfo=UTC)
+    """A datetime in UTC (naive: read as UTC); a bare date: the end of that UTC day (the next midnight).
+
+    Raises ValueError for an instant outside what both engines store (past year 9999 in UTC).
+    """
+    try:
+        if isinstance(value, datetime):
+            return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        return datetime.combine(value + timedelta(days=1), time(0), tzinfo=UTC)
+    except OverflowError:
+        raise ValueError("expires_at is out of range (at most 9999-12-30)") from None
 
 
 class GrantIn(BaseModel):
@@ -79,6 +85,13 @@ class GrantIn(BaseModel):
         description="When access ends (ISO 8601; a date means the end of that UTC day). Omitted: forever.",
     )
     reason: Reason
+
+    @field_validator("expires_at")
+    @classmethod
+    def _storable(cls, value: date | datetime | None) -> date | datetime | None:
+        if value is not None:
+            _end_of_day(value)  # ValueError (422) when it cannot be stored
+        return value
 
     @property
     def expiry(self) -> datetime | None:

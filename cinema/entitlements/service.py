@@ -35,7 +35,7 @@ from cinema.accounts.errors import RoleRequired, UserNotFound
 from cinema.accounts.tables import User
 from cinema.catalog.errors import MovieNotFound
 from cinema.config import get_settings
-from cinema.db import fetch, lock_clause, transaction
+from cinema.db import MAX_ID, fetch, lock_clause, transaction
 from cinema.entitlements.access import live_sql
 from cinema.entitlements.errors import (
     AlreadyOwned,
@@ -47,6 +47,7 @@ from cinema.entitlements.errors import (
 )
 from cinema.entitlements.schemas import REASON_MAX, EntitlementOut, EntitlementStatus
 from cinema.entitlements.tables import EntitlementSource
+from cinema.errors import CinemaError
 from cinema.pagination import Page, PageParams
 from cinema.sql import any_of, as_datetime
 from cinema.text import refuse_control_characters
@@ -144,6 +145,7 @@ async def get_entitlement(actor: CurrentUser, entitlement_id: int) -> Entitlemen
 
 async def _get(entitlement_id: int, now: datetime | None = None) -> EntitlementOut:
     now = now or clock.utcnow()
+    _check_id(entitlement_id, EntitlementNotFound)
     rows = await fetch(_ONE, now, entitlement_id)
     if not rows:
         raise EntitlementNotFound(entitlement_id=entitlement_id)
@@ -192,8 +194,16 @@ async def list_entitlements(
 # --- Locks and lookups ----------------------------------------------------------
 
 
+def _check_id(value: int, error: type[CinemaError]) -> None:
+    """Ids outside 1..MAX_ID name no row (and would overflow PostgreSQL's integer): `error`."""
+    if not 1 <= value <= MAX_ID:
+        raise error()
+
+
 async def resolve_user(user: UserRef) -> int:
     """The id of the user named by id or email (any case). Raises `UserNotFound` (404)."""
+    if isinstance(user, int):
+        _check_id(user, UserNotFound)
     condition = "id = {}" if isinstance(user, int) else "email = {}"
     value = user if isinstance(user, int) else User.normalize_email(user)
     rows = await fetch(f"SELECT id FROM users WHERE {condition}", value)  # noqa: S608
@@ -208,6 +218,8 @@ async def lock_user(user: UserRef) -> int:
     Every change of a user's rights takes this lock first, so they queue per
     user. Raises `UserNotFound` (404).
     """
+    if isinstance(user, int):
+        _check_id(user, UserNotFound)
     condition = "id = {}" if isinstance(user, int) else "email = {}"
     value = user if isinstance(user, int) else User.normalize_email(user)
     rows = await fetch(
@@ -221,6 +233,7 @@ async def lock_user(user: UserRef) -> int:
 
 async def keep_movie(movie_id: int) -> None:
     """Check the movie exists and keep it from being deleted until commit. Raises `MovieNotFound` (404)."""
+    _check_id(movie_id, MovieNotFound)
     if not await fetch("SELECT id FROM movies WHERE id = {}" + lock_clause("KEY SHARE"), movie_id):  # noqa: S608
         raise MovieNotFound(movie_id=movie_id)
 
@@ -291,6 +304,7 @@ async def revoke(
     """
     require_admin(actor)
     text = clean_reason(reason)
+    _check_id(entitlement_id, EntitlementNotFound)
     async with transaction():
         found = await fetch("SELECT user_id FROM entitlements WHERE id = {}", entitlement_id)
         if not found:

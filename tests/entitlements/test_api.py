@@ -85,6 +85,12 @@ async def test_refusals_are_clear_4xx(client, make_user) -> None:
         ({"user_id": 2**40, "movie_id": movie}, 422, "validation_error"),
         ({"user_id": buyer.id, "movie_id": movie, "expires_at": 1234}, 422, "validation_error"),
         ({"movie_id": movie}, 422, "validation_error"),
+        ({"user_id": buyer.id, "movie_id": movie, "expires_at": "9999-12-31"}, 422, "validation_error"),
+        (
+            {"user_id": buyer.id, "movie_id": movie, "expires_at": "9999-12-31T23:00:00-05:00"},
+            422,
+            "validation_error",
+        ),
     ]
     for body, status, code in cases:
         answer = await _grant(client, admin, **body)

@@ -70,6 +70,9 @@ async def test_bad_grants_are_refused_and_write_nothing(make_user) -> None:
         (999_999, movie, "r", None, UserNotFound),
         ("nobody@example.com", movie, "r", None, UserNotFound),
         (viewer.id, 999_999, "r", None, MovieNotFound),
+        # Beyond PostgreSQL's integer: no such row, not a driver error.
+        (2**40, movie, "r", None, UserNotFound),
+        (viewer.id, 2**40, "r", None, MovieNotFound),
     ]
     for user, movie_id, reason, expires_at, error in cases:
         with pytest.raises(error) as caught:
@@ -118,8 +121,11 @@ async def test_revocation_ends_access_once_and_purchases_end_by_refund(make_user
         await service.revoke(admin, done.id, reason="again")
     with pytest.raises(PurchaseNotRevocable):
         await service.revoke(admin, paid.entitlement_ids[0], reason="fraud")
-    with pytest.raises(EntitlementNotFound):
-        await service.revoke(admin, 999_999, reason="r")
+    for missing in (999_999, 2**40, 0):
+        with pytest.raises(EntitlementNotFound):
+            await service.revoke(admin, missing, reason="r")
+        with pytest.raises(EntitlementNotFound):
+            await service.get_entitlement(admin, missing)
     with pytest.raises(ReasonRequired):
         await service.revoke(admin, paid.entitlement_ids[0], reason="")
     assert await access.may_watch(actor(viewer), bought) is True
