@@ -43,7 +43,7 @@ class Payment(Table, tablename="payments"):
 class Entitlement(Table, tablename="entitlements"):
     id: Serial
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
-    movie = ForeignKey(Movie, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="movie_id")
+    movie = ForeignKey(Movie, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="movie_id")
     source = Varchar(length=16)
     order_item_id = ForeignKey(
         OrderItem, null=True, default=None, on_delete=OnDelete.restrict, db_column_name="order_item_id"

@@ -48,7 +48,7 @@ class Entitlement(Table, tablename="entitlements"):
     id: Serial
 
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, db_column_name="user_id")
-    movie = ForeignKey(Movie, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="movie_id")
+    movie = ForeignKey(Movie, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="movie_id")
     source = Varchar(length=16, choices=EntitlementSource)
     #: FOREIGN KEY to order_items (migration 0010); null for grants.
     order_item_id = Integer(null=True, default=None)

@@ -11,7 +11,7 @@ from cinema.accounts.actor import GroupName
 from cinema.clock import utcnow
 from cinema.entitlements import service
 from cinema.entitlements.schemas import LibraryItem, MovieDetailOut
-from cinema.pagination import Page
+from cinema.pagination import Page, PageParams
 from tests.entitlements.conftest import admin_actor, make_movie, pay
 
 
@@ -199,3 +199,18 @@ async def test_the_movie_detail_carries_my_access(client, make_user) -> None:
     assert granted["kind"] == "grant"
     assert granted["expires_at"] == expires.isoformat().replace("+00:00", "Z")
     assert (await client.get("/movies/999999", headers=buyer.headers)).status_code == 404
+
+
+async def test_a_granted_movie_may_be_deleted_a_bought_one_not(client, make_user) -> None:
+    admin = await admin_actor(make_user)
+    moderator = await make_user(group=GroupName.MODERATOR)
+    viewer = await make_user()
+    granted, bought = await make_movie(), await make_movie(name="Ronin", year=1998)
+    await service.grant(admin, viewer.id, granted, reason="gift")
+    await pay(viewer.id, bought)
+
+    assert (await client.delete(f"/movies/{granted}", headers=moderator.headers)).status_code == 204
+    refused = await client.delete(f"/movies/{bought}", headers=moderator.headers)
+    assert (refused.status_code, refused.json()["code"]) == (409, "movie_purchased")
+    rows = (await service.list_entitlements(admin, PageParams(), user=viewer.id)).items
+    assert [(e.movie_id, e.source) for e in rows] == [(bought, "purchase")]
