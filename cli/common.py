@@ -39,6 +39,7 @@ from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandFunctionType
 
+from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.errors import CinemaError
 from cli.params import NUMERIC_PARSERS, id_problem
 
@@ -53,6 +54,42 @@ console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+
+
+#: The actor every command passes to the services: the operator at the shell, trusted with the
+#: ADMIN role. It has no account (id 0), so services record no user as having acted
+#: (e.g. `refund_requests.decided_by` stays NULL); a command that should name a
+#: person takes `--as EMAIL` and passes `acting_as(email)` instead.
+OPERATOR = CurrentUser(id=0, email="operator@cli", group=GroupName.ADMIN, session_id="")
+
+
+async def acting_as(email: str | None) -> CurrentUser:
+    """The actor for `--as EMAIL`: that active account with its own role; `OPERATOR` without one.
+
+    Raises `UserNotFound` (404) and `InactiveAccount` (403). The service then
+    decides whether the account's role may do what the command asks.
+    """
+    if email is None:
+        return OPERATOR
+    from cinema.accounts.errors import UserNotFound
+    from cinema.accounts.tables import User
+    from cinema.errors import InactiveAccount
+
+    row = (
+        await User.select(
+            User.id, User.email, User.active.as_alias("active"), User.group.name.as_alias("group_name")
+        )
+        .where(User.email == User.normalize_email(email))
+        .first()
+        .run()
+    )
+    if row is None:
+        raise UserNotFound()
+    if not row["active"]:
+        raise InactiveAccount()
+    return CurrentUser(
+        id=int(row["id"]), email=str(row["email"]), group=GroupName(row["group_name"]), session_id=""
+    )
 
 
 class InfrastructureError(Exception):
@@ -360,6 +397,11 @@ def output(
         data = to_jsonable(row)
         table.add_row(*("" if data.get(c) is None else str(data.get(c)) for c in columns))
     console.print(table)
+
+
+def page_title(what: str, page: Any) -> str:
+    """A listed page's table title: `"Orders (page 1 of 3, 47 in all)"` (an empty list is page 1 of 1)."""
+    return f"{what} (page {page.page} of {max(page.pages, 1)}, {page.total} in all)"
 
 
 def success(message: str) -> None:

@@ -1,8 +1,4 @@
-"""Accounts' error conditions: one class, one `code`, one sentence each (docs/errors.md).
-
-Other domains import these (a missing user is `user_not_found` everywhere);
-they never declare their own.
-"""
+"""Accounts errors (the accounts work declares the rest here)."""
 
 from __future__ import annotations
 

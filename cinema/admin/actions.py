@@ -13,7 +13,9 @@ CLI command or API endpoint calls (docs/admin.md):
   can also take the movie out of the carts holding it.
 
 An action names its lowest role; the router hides the others' actions from a
-person and refuses them (403) if posted anyway.
+person and refuses them (403) if posted anyway. The money actions pass the
+signed-in staff member as the services' `actor`, and the services decide
+(and record who decided a refund).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from piccolo_admin.endpoints import FormConfig
 from pydantic import BaseModel, Field, StringConstraints
 from starlette.requests import Request
 
-from cinema.accounts.actor import GroupName
+from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.admin.access import require_staff
 from cinema.catalog import movies
 from cinema.commerce import orders, refunds
@@ -75,9 +77,13 @@ class DeleteMovieIn(BaseModel):
     remove_from_carts: bool = Field(False, description="Also take it out of the carts that hold it.")
 
 
+async def _signed_in(request: Request) -> CurrentUser:
+    """The signed-in staff member as the services' actor; the service decides what their role may do."""
+    return (await require_staff(request)).actor
+
+
 async def approve_refund(request: Request, data: RefundRequestIn) -> str:
-    staff = await require_staff(request, GroupName.ADMIN)
-    done = await refunds.approve_request(data.refund_request_id, decided_by=staff.id)
+    done = await refunds.approve_request(await _signed_in(request), data.refund_request_id)
     return (
         f"Refund request #{done.id} approved: order #{done.order_id} refunded "
         f"(refund {done.external_refund_id})."
@@ -85,20 +91,17 @@ async def approve_refund(request: Request, data: RefundRequestIn) -> str:
 
 
 async def reject_refund(request: Request, data: RejectRefundIn) -> str:
-    staff = await require_staff(request, GroupName.ADMIN)
-    done = await refunds.reject_request(data.refund_request_id, data.note, decided_by=staff.id)
+    done = await refunds.reject_request(await _signed_in(request), data.refund_request_id, data.note)
     return f"Refund request #{done.id} for order #{done.order_id} rejected."
 
 
 async def refund_payment(request: Request, data: PaymentIn) -> str:
-    staff = await require_staff(request, GroupName.ADMIN)
-    payment = await refunds.refund_payment(data.payment_id, decided_by=staff.id)
+    payment = await refunds.refund_payment(await _signed_in(request), data.payment_id)
     return f"Payment #{payment.id} refunded ({payment.amount} {payment.currency.upper()})."
 
 
 async def cancel_order(request: Request, data: OrderIn) -> str:
-    await require_staff(request, GroupName.ADMIN)
-    order = await orders.cancel_order(data.order_id)
+    order = await orders.cancel_order(await _signed_in(request), data.order_id)
     return f"Order #{order.id} canceled."
 
 

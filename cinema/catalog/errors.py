@@ -1,4 +1,4 @@
-"""Catalog's error conditions: one class, one `code`, one sentence each (docs/errors.md)."""
+"""Catalog errors (the catalog work declares the rest here)."""
 
 from __future__ import annotations
 

@@ -134,12 +134,12 @@ async def build_world(make_user: Any) -> World:
     reply = await comments.create_comment(buyer.id, movie.id, "Agreed.", parent_id=comment.id)
     await comments.like_comment(buyer.id, comment.id)
 
-    await carts.add_to_cart(buyer.id, movie.id)
-    order = (await orders.create_order(buyer.id)).order
-    payment = await payments.create_payment(buyer.id, order.id)
-    await events.sandbox_outcome(buyer.id, payment.payment_id, succeed=True)
-    request = await refunds.request_refund(buyer.id, order.id, "Bought it twice.")
-    await carts.add_to_cart(buyer.id, other.id)
+    await carts.add_to_cart(buyer.actor, movie.id)
+    order = (await orders.create_order(buyer.actor)).order
+    payment = await payments.create_payment(buyer.actor, order.id)
+    await events.sandbox_outcome(buyer.actor, payment.payment_id, succeed=True)
+    request = await refunds.request_refund(buyer.actor, order.id, "Bought it twice.")
+    await carts.add_to_cart(buyer.actor, other.id)
     await MediaAsset(
         movie=movie.id,
         kind=MediaKind.POSTER,
