@@ -1,4 +1,11 @@
-"""The single Piccolo app: every table, migrations in top-level `piccolo_migrations/`."""
+"""The single Piccolo app, and the composition root: every table, migrations in top-level
+`piccolo_migrations/`, and the cross-domain hooks a lower layer declares and a higher one fills.
+
+Every process imports this module before it reaches the database (Piccolo finds
+its engine through `cinema.piccolo_conf`, whose app registry imports it), so a
+hook registered here holds for the API, the CLI, the admin, the worker and the
+tests alike (e.g. cinema/catalog/guards.py).
+"""
 
 from pathlib import Path
 
@@ -8,8 +15,11 @@ from piccolo.table import Table
 import piccolo_migrations
 from cinema.accounts import tables as accounts
 from cinema.catalog import tables as catalog
+from cinema.commerce import movie_guards
 from cinema.commerce import tables as commerce
+from cinema.entitlements import tables as entitlements
 from cinema.interactions import tables as interactions
+from cinema.media import movie_guards as media_movie_guards
 from cinema.media import tables as media
 
 TABLES: list[type[Table]] = [
@@ -44,9 +54,15 @@ TABLES: list[type[Table]] = [
     commerce.PaymentItem,
     commerce.RefundRequest,
     commerce.PaymentEvent,
+    entitlements.Entitlement,
     media.MediaAsset,
     media.WatchProgress,
 ]
+
+#: What runs in a movie's deletion (cinema/catalog/guards.py), registered when each module
+#: is imported, in this order: commerce's veto on a movie that was bought, ordered or put
+#: in a cart, then media's deletion of the movie's stored objects after the commit.
+MOVIE_DELETE_GUARDS = (movie_guards.refuse_sold_movie, media_movie_guards.delete_stored_media)
 
 APP_CONFIG = AppConfig(
     app_name="cinema",

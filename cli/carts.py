@@ -1,14 +1,14 @@
 """`cinema carts`: view and edit any user's cart (USER is an email or an id).
 
 The same rules as the API apply (no duplicates, nothing bought or in a
-pending order); the operator needs no role.
+pending order); the commands act as the operator (`cli.common.OPERATOR`).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from cli.common import CinemaTyper, JsonOption, console, output, print_json, run, success
+from cli.common import OPERATOR, CinemaTyper, JsonOption, console, output, print_json, run, success
 from cli.params import UserArg, id_argument
 
 app = CinemaTyper(help="Carts.", no_args_is_help=True)
@@ -23,7 +23,7 @@ def show(user: UserArg, as_json: JsonOption = False) -> None:
     """Show a user's cart with today's prices and the total."""
     from cinema.commerce import carts
 
-    cart = run(lambda: carts.get_cart(user))
+    cart = run(lambda: carts.get_cart(OPERATOR, user))
     if as_json:
         print_json(cart)
         return
@@ -37,7 +37,7 @@ def add(user: UserArg, movie_id: MovieArg, as_json: JsonOption = False) -> None:
     """Put a movie in a user's cart."""
     from cinema.commerce import carts
 
-    item = run(lambda: carts.add_to_cart(user, movie_id))
+    item = run(lambda: carts.add_to_cart(OPERATOR, movie_id, user=user))
     if as_json:
         print_json(item)
         return
@@ -49,7 +49,7 @@ def remove(user: UserArg, movie_id: MovieArg) -> None:
     """Take a movie out of a user's cart."""
     from cinema.commerce import carts
 
-    run(lambda: carts.remove_from_cart(user, movie_id))
+    run(lambda: carts.remove_from_cart(OPERATOR, movie_id, user=user))
     success(f"Removed movie {movie_id} from the cart.")
 
 
@@ -58,7 +58,7 @@ def clear(user: UserArg, as_json: JsonOption = False) -> None:
     """Empty a user's cart."""
     from cinema.commerce import carts
 
-    removed = run(lambda: carts.clear_cart(user))
+    removed = run(lambda: carts.clear_cart(OPERATOR, user))
     if as_json:
         print_json({"removed": removed})
         return

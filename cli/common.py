@@ -39,6 +39,8 @@ from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandFunctionType
 
+from cinema.accounts import actor
+from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.errors import CinemaError
 from cli.params import NUMERIC_PARSERS, id_problem
 
@@ -53,6 +55,41 @@ console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+
+
+#: The actor every command passes to the services: the operator at the shell, trusted with the
+#: ADMIN role (cinema/accounts/actor.py). It has no account (id 0), so services record no user
+#: as having acted (e.g. `refund_requests.decided_by` stays NULL); a command that should name a
+#: person takes `--as EMAIL` and passes `acting_as(email)` instead.
+OPERATOR = actor.OPERATOR
+
+
+async def acting_as(email: str | None) -> CurrentUser:
+    """The actor for `--as EMAIL`: that active account with its own role; `OPERATOR` without one.
+
+    Raises `UserNotFound` (404) and `InactiveAccount` (403). The service then
+    decides whether the account's role may do what the command asks.
+    """
+    if email is None:
+        return OPERATOR
+    from cinema.accounts.errors import InactiveAccount, UserNotFound
+    from cinema.accounts.tables import User
+
+    row = (
+        await User.select(
+            User.id, User.email, User.active.as_alias("active"), User.group.name.as_alias("group_name")
+        )
+        .where(User.email == User.normalize_email(email))
+        .first()
+        .run()
+    )
+    if row is None:
+        raise UserNotFound()
+    if not row["active"]:
+        raise InactiveAccount()
+    return CurrentUser(
+        id=int(row["id"]), email=str(row["email"]), group=GroupName(row["group_name"]), session_id=""
+    )
 
 
 class InfrastructureError(Exception):
@@ -238,7 +275,10 @@ def fail(exc: Exception, *, debug: bool) -> NoReturn:
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
     if isinstance(exc, CinemaError):
-        err_console.print(f"[red]Error:[/red] {escape(exc.detail)} [dim]({escape(exc.code)})[/dim]")
+        # The API's sentence and code, then the body's extra fields (e.g. the rules a
+        # password breaks), all on one line.
+        facts = "".join(f"; {name}: {_fact(value)}" for name, value in exc.extra.items())
+        err_console.print(f"[red]Error:[/red] {escape(exc.detail)} [dim]({escape(exc.code + facts)})[/dim]")
         raise typer.Exit(EXIT_DOMAIN)
     problem = infrastructure_problem(exc)
     if problem is not None:
@@ -247,6 +287,13 @@ def fail(exc: Exception, *, debug: bool) -> NoReturn:
     hint = "" if debug else " Run again with --debug (or CINEMA_DEBUG=1) for the traceback."
     err_console.print(f"[red]Error:[/red] unexpected {type(exc).__name__}: {escape(_reason(exc))}.{hint}")
     raise typer.Exit(EXIT_DOMAIN)
+
+
+def _fact(value: Any) -> str:
+    """An error's extra field as text: lists joined with commas, one line."""
+    if isinstance(value, list | tuple):
+        return ", ".join(_fact(item) for item in value)
+    return " ".join(str(value).split())
 
 
 #: Exceptions that are Typer's own way of ending a command (usage errors, `Exit`, `Abort`, end of input).
@@ -360,6 +407,11 @@ def output(
         data = to_jsonable(row)
         table.add_row(*("" if data.get(c) is None else str(data.get(c)) for c in columns))
     console.print(table)
+
+
+def page_title(what: str, page: Any) -> str:
+    """A listed page's table title: `"Orders (page 1 of 3, 47 in all)"` (an empty list is page 1 of 1)."""
+    return f"{what} (page {page.page} of {max(page.pages, 1)}, {page.total} in all)"
 
 
 def success(message: str) -> None:

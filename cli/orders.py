@@ -9,9 +9,19 @@ import typer
 from pydantic import TypeAdapter, ValidationError
 
 from cinema.commerce.schemas import OrderOut
-from cinema.commerce.tables import OrderStatus
+from cinema.commerce.statuses import OrderStatus
 from cinema.pagination import PageParams
-from cli.common import CinemaTyper, JsonOption, console, output, print_json, run, success
+from cli.common import (
+    OPERATOR,
+    CinemaTyper,
+    JsonOption,
+    console,
+    output,
+    page_title,
+    print_json,
+    run,
+    success,
+)
 from cli.params import id_argument, parse_user
 
 app = CinemaTyper(help="Orders.", no_args_is_help=True)
@@ -21,14 +31,17 @@ OrderArg = Annotated[int, id_argument("Order id.", metavar="ORDER_ID")]
 _BOUND: TypeAdapter[date | datetime] = TypeAdapter(date | datetime)
 
 
-def _when(value: str | None) -> date | datetime | None:
-    """A date (YYYY-MM-DD, a whole UTC day) or an ISO 8601 datetime (naive = UTC)."""
-    if value is None:
-        return None
+def date_bound(value: str) -> date | datetime:
+    """A date (YYYY-MM-DD, a whole UTC day) or an ISO 8601 datetime (naive = UTC): the staff lists' bounds."""
     try:
         return _BOUND.validate_strings(value)
     except ValidationError:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 datetime.") from None
+
+
+def bound_option(*names: str, help: str) -> Any:
+    """A `--from`/`--to` style option parsed by `date_bound`."""
+    return typer.Option(*names, parser=date_bound, metavar="DATE|DATETIME", help=help)
 
 
 def _row(order: OrderOut) -> dict[str, object]:
@@ -53,10 +66,8 @@ def list_(
     status: Annotated[
         OrderStatus | None, typer.Option("--status", "-s", help="pending, paid or canceled.")
     ] = None,
-    date_from: Annotated[
-        str | None, typer.Option("--from", help="Created on/after: date or datetime.")
-    ] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="Created on/before: date or datetime.")] = None,
+    date_from: Annotated[Any, bound_option("--from", help="Created on/after: date or datetime.")] = None,
+    date_to: Annotated[Any, bound_option("--to", help="Created on/before: date or datetime.")] = None,
     page: Annotated[int, typer.Option(min=1)] = 1,
     per_page: Annotated[int, typer.Option(min=1, max=100)] = 20,
     as_json: JsonOption = False,
@@ -64,19 +75,23 @@ def list_(
     """List every user's orders, newest first."""
     from cinema.commerce import orders
 
-    start, end = _when(date_from), _when(date_to)
     # As text, an id is looked up too: an unknown user is an error here, not an empty page.
     owner = None if user is None else str(user)
     result = run(
         lambda: orders.list_orders(
-            user=owner, status=status, date_from=start, date_to=end, params=PageParams(page, per_page)
+            OPERATOR,
+            user=owner,
+            status=status,
+            date_from=date_from,
+            date_to=date_to,
+            params=PageParams(page, per_page),
         )
     )
     output(
         [_row(o) for o in result.items],
         ("id", "user_id", "created_at", "status", "total_amount", "items"),
         as_json=as_json,
-        title=f"Orders (page {result.page} of {max(result.pages, 1)}, {result.total} in all)",
+        title=page_title("Orders", result),
         payload=result,
     )
 
@@ -99,7 +114,7 @@ def show(order_id: OrderArg, as_json: JsonOption = False) -> None:
     """Show one order with its items."""
     from cinema.commerce import orders
 
-    _render(run(lambda: orders.get_order(order_id)), as_json)
+    _render(run(lambda: orders.get_order(OPERATOR, order_id)), as_json)
 
 
 @app.command()
@@ -107,7 +122,7 @@ def cancel(order_id: OrderArg, as_json: JsonOption = False) -> None:
     """Cancel a pending order (a paid one needs a refund: `cinema refunds`)."""
     from cinema.commerce import orders
 
-    order = run(lambda: orders.cancel_order(order_id))
+    order = run(lambda: orders.cancel_order(OPERATOR, order_id))
     if as_json:
         print_json(order)
         return

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from cinema.commerce.tables import PaymentStatus
+from cinema.commerce.statuses import PaymentStatus
 from cinema.pagination import PageParams
-from cli.common import CinemaTyper, JsonOption, output, print_json, run
+from cli.common import OPERATOR, CinemaTyper, JsonOption, output, page_title, print_json, run
+from cli.orders import bound_option
 from cli.params import id_argument, id_option
 
 app = CinemaTyper(help="Payments: list and show.", no_args_is_help=True)
@@ -23,12 +23,8 @@ def list_payments(
     status: Annotated[
         PaymentStatus | None, typer.Option(help="pending, successful, canceled or refunded.")
     ] = None,
-    date_from: Annotated[
-        datetime | None, typer.Option("--date-from", formats=["%Y-%m-%d"], help="First day (UTC), inclusive.")
-    ] = None,
-    date_to: Annotated[
-        datetime | None, typer.Option("--date-to", formats=["%Y-%m-%d"], help="Last day (UTC), inclusive.")
-    ] = None,
+    date_from: Annotated[Any, bound_option("--date-from", help="Created on/after: date or datetime.")] = None,
+    date_to: Annotated[Any, bound_option("--date-to", help="Created on/before: date or datetime.")] = None,
     page: Annotated[int, typer.Option(min=1)] = 1,
     per_page: Annotated[int, typer.Option("--per-page", min=1, max=100)] = 20,
     as_json: JsonOption = False,
@@ -38,18 +34,19 @@ def list_payments(
 
     result = run(
         lambda: payments.list_payments(
+            OPERATOR,
             PageParams(page, per_page),
             user_id=user_id,
             status=status,
-            date_from=date_from.date() if date_from else None,
-            date_to=date_to.date() if date_to else None,
+            date_from=date_from,
+            date_to=date_to,
         )
     )
     output(
         result.items,
         COLUMNS,
         as_json=as_json,
-        title=f"Payments (page {result.page} of {result.pages}, {result.total} in all)",
+        title=page_title("Payments", result),
         payload=result,
     )
 
@@ -61,7 +58,7 @@ def show_payment(
     """One payment with its items and failure reason."""
     from cinema.commerce import payments
 
-    payment = run(lambda: payments.get_payment(payment_id, viewer_id=None))
+    payment = run(lambda: payments.get_payment(OPERATOR, payment_id))
     if as_json:
         print_json(payment)
         return

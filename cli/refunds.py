@@ -1,43 +1,44 @@
-"""`cinema refunds`: list refund requests, approve (refund through the gateway) or reject them."""
+"""`cinema refunds`: list refund requests, approve (refund through the gateway) or reject them.
+
+Decisions are recorded with who took them: `--as EMAIL` names the ADMIN
+account deciding; without it the operator decides and `decided_by` stays
+empty (`cli.common.OPERATOR`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
-from cinema.commerce.tables import RefundStatus
+from cinema.commerce.schemas import RefundRequestOut
+from cinema.commerce.statuses import RefundStatus
 from cinema.pagination import PageParams
-from cli.common import CinemaTyper, JsonOption, output, print_json, run, success
-from cli.params import id_argument, id_option
-
-T = TypeVar("T")
-
-
-def _sending_emails(make: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
-    """Run `make`, then wait for the emails it enqueued when tasks run in-process.
-
-    Without `REDIS_URL` taskiq runs tasks in this process, so the command must
-    not exit before the refund emails are written.
-    """
-
-    async def call() -> T:
-        from taskiq import InMemoryBroker
-
-        from cinema.tasks import broker
-
-        result = await make()
-        if isinstance(broker, InMemoryBroker):
-            await broker.wait_all()
-        return result
-
-    return call
-
+from cli.common import (
+    OPERATOR,
+    CinemaTyper,
+    JsonOption,
+    acting_as,
+    output,
+    page_title,
+    print_json,
+    run,
+    success,
+)
+from cli.params import id_argument, id_option, parse_email
 
 app = CinemaTyper(help="Refund requests: list, approve, reject.", no_args_is_help=True)
 
 RequestArg = Annotated[int, id_argument("Refund request id.", metavar="REQUEST_ID")]
+AsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        parser=parse_email,
+        metavar="EMAIL",
+        help="The ADMIN account taking the decision (recorded as decided_by).",
+    ),
+]
 
 COLUMNS = ["id", "order_id", "user_id", "payment_id", "status", "reason", "created_at", "decided_at"]
 
@@ -53,22 +54,27 @@ def list_requests(
     """Refund requests, oldest first."""
     from cinema.commerce import refunds
 
-    result = run(lambda: refunds.list_requests(PageParams(page, per_page), status=status, user_id=user_id))
+    result = run(
+        lambda: refunds.list_requests(OPERATOR, PageParams(page, per_page), status=status, user_id=user_id)
+    )
     output(
         result.items,
         COLUMNS,
         as_json=as_json,
-        title=f"Refund requests (page {result.page} of {result.pages}, {result.total} in all)",
+        title=page_title("Refund requests", result),
         payload=result,
     )
 
 
 @app.command("approve")
-def approve(request_id: RequestArg, as_json: JsonOption = False) -> None:
+def approve(request_id: RequestArg, as_: AsOption = None, as_json: JsonOption = False) -> None:
     """Refund the order's payment through the gateway; the order is canceled and the owner emailed."""
     from cinema.commerce import refunds
 
-    request = run(_sending_emails(lambda: refunds.approve_request(request_id)))
+    async def decide() -> RefundRequestOut:
+        return await refunds.approve_request(await acting_as(as_), request_id)
+
+    request = run(decide)
     if as_json:
         print_json(request)
         return
@@ -82,12 +88,16 @@ def approve(request_id: RequestArg, as_json: JsonOption = False) -> None:
 def reject(
     request_id: RequestArg,
     note: Annotated[str, typer.Option("--note", help="Why; sent to the customer.")],
+    as_: AsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Reject a refund request; the owner is emailed the note."""
     from cinema.commerce import refunds
 
-    request = run(_sending_emails(lambda: refunds.reject_request(request_id, note)))
+    async def decide() -> RefundRequestOut:
+        return await refunds.reject_request(await acting_as(as_), request_id, note)
+
+    request = run(decide)
     if as_json:
         print_json(request)
         return

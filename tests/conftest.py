@@ -82,7 +82,7 @@ if IS_POSTGRES:
 
 # Imported only now: the engine is built from DATABASE_URL at import.
 from cinema.accounts import sessions  # noqa: E402
-from cinema.accounts.actor import GroupName  # noqa: E402
+from cinema.accounts.actor import CurrentUser, GroupName  # noqa: E402
 from cinema.accounts.tables import User, UserGroup  # noqa: E402
 from cinema.config import get_settings  # noqa: E402
 from cinema.db import close_pool, engine, open_pool  # noqa: E402
@@ -172,6 +172,11 @@ class AccountHandle:
     group: GroupName
     headers: dict[str, str]
     refresh_token: str
+
+    @property
+    def actor(self) -> CurrentUser:
+        """This user as the `actor` a service takes (for tests that call services directly)."""
+        return CurrentUser(id=self.id, email=self.email, group=self.group, session_id="")
 
 
 async def _group_id(group: GroupName) -> int:

@@ -9,12 +9,13 @@ CLI command or API endpoint calls (docs/admin.md):
 - Reject refund: `refunds.reject_request`, like `cinema refunds reject`;
 - Refund payment: `refunds.refund_payment`, like `POST /payments/{id}/refund`;
 - Cancel order: `orders.cancel_order`, like `cinema orders cancel` (pending orders only);
-- Delete movie: `cinema.media.assets.delete_movie` (the catalog's rules, then
-  its stored media), like `DELETE /movies/{id}?force=`, which can also take
-  the movie out of the carts holding it.
+- Delete movie: `movies.delete_movie`, like `DELETE /movies/{id}?force=`, which
+  can also take the movie out of the carts holding it.
 
 An action names its lowest role; the router hides the others' actions from a
-person and refuses them (403) if posted anyway.
+person and refuses them (403) if posted anyway. The money actions pass the
+signed-in staff member as the services' `actor`, and the services decide
+(and record who decided a refund).
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from piccolo_admin.endpoints import FormConfig
 from pydantic import BaseModel, Field, StringConstraints
 from starlette.requests import Request
 
-from cinema.accounts.actor import GroupName
+from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.admin.access import require_staff
+from cinema.catalog import movies
 from cinema.commerce import orders, refunds
 from cinema.db import MAX_ID
-from cinema.media import assets as media_assets
 
 RowId = Annotated[int, Field(gt=0, le=MAX_ID)]
 
@@ -76,9 +77,13 @@ class DeleteMovieIn(BaseModel):
     remove_from_carts: bool = Field(False, description="Also take it out of the carts that hold it.")
 
 
+async def _signed_in(request: Request) -> CurrentUser:
+    """The signed-in staff member as the services' actor; the service decides what their role may do."""
+    return (await require_staff(request)).actor
+
+
 async def approve_refund(request: Request, data: RefundRequestIn) -> str:
-    staff = await require_staff(request, GroupName.ADMIN)
-    done = await refunds.approve_request(data.refund_request_id, decided_by=staff.id)
+    done = await refunds.approve_request(await _signed_in(request), data.refund_request_id)
     return (
         f"Refund request #{done.id} approved: order #{done.order_id} refunded "
         f"(refund {done.external_refund_id})."
@@ -86,26 +91,23 @@ async def approve_refund(request: Request, data: RefundRequestIn) -> str:
 
 
 async def reject_refund(request: Request, data: RejectRefundIn) -> str:
-    staff = await require_staff(request, GroupName.ADMIN)
-    done = await refunds.reject_request(data.refund_request_id, data.note, decided_by=staff.id)
+    done = await refunds.reject_request(await _signed_in(request), data.refund_request_id, data.note)
     return f"Refund request #{done.id} for order #{done.order_id} rejected."
 
 
 async def refund_payment(request: Request, data: PaymentIn) -> str:
-    staff = await require_staff(request, GroupName.ADMIN)
-    payment = await refunds.refund_payment(data.payment_id, decided_by=staff.id)
+    payment = await refunds.refund_payment(await _signed_in(request), data.payment_id)
     return f"Payment #{payment.id} refunded ({payment.amount} {payment.currency.upper()})."
 
 
 async def cancel_order(request: Request, data: OrderIn) -> str:
-    await require_staff(request, GroupName.ADMIN)
-    order = await orders.cancel_order(data.order_id)
+    order = await orders.cancel_order(await _signed_in(request), data.order_id)
     return f"Order #{order.id} canceled."
 
 
 async def delete_movie(request: Request, data: DeleteMovieIn) -> str:
-    await require_staff(request, GroupName.MODERATOR)
-    await media_assets.delete_movie(data.movie_id, force=data.remove_from_carts)
+    staff = await require_staff(request, GroupName.MODERATOR)
+    await movies.delete_movie(staff.actor, data.movie_id, force=data.remove_from_carts)
     return f"Movie #{data.movie_id} deleted."
 
 

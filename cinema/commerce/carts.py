@@ -1,20 +1,16 @@
-"""Carts: view, add, remove, clear, and the guest-cart merge at register/login.
+"""Carts: view, add, remove, clear, and the guest-cart merge at sign-up and sign-in.
 
-Rules (issue 4, API.md "Cart"):
+Rules (docs/api.md, "Cart"):
 - one cart per user, created on the first add (`carts.user_id` is unique; the
   row is made with INSERT ... ON CONFLICT DO NOTHING, so two first adds at
   once make one cart);
-- `validate_user`: the cart's owner exists (404 `user_not_found`);
-- `validate_user_permission`: the caller is the owner, or MODERATOR and above
-  (403 otherwise);
-- `validate_movie`: the movie exists (404 `movie_not_found`);
-- `validate_movie_purchase_status`: not already purchased (409
-  `already_purchased`, from `purchases`) and not in one of the user's pending
-  orders (409 `in_pending_order`);
+- the actor works on their own cart; naming another user's cart (`user=`)
+  is for MODERATOR and above (`cinema.commerce.access`), and that user must
+  exist (404 `user_not_found`);
+- the movie exists (404 `movie_not_found`), is not already the user's
+  (409 `already_purchased`, from `purchases`) and is not in one of their
+  open orders (409 `in_pending_order`);
 - no duplicates: UNIQUE(cart_id, movie_id); a second add is 409 `already_in_cart`.
-
-Every function takes an optional `actor` (the authenticated caller, for the
-API); `None` means the trusted operator (the CLI).
 """
 
 from __future__ import annotations
@@ -24,13 +20,17 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from cinema.accounts.actor import CurrentUser, GroupName
+from cinema.accounts.actor import CurrentUser
+from cinema.accounts.errors import UserNotFound
 from cinema.accounts.tables import User
+from cinema.catalog.errors import MovieNotFound
 from cinema.catalog.tables import Movie
+from cinema.commerce.access import CART_STAFF, require_role
+from cinema.commerce.errors import AlreadyInCart, AlreadyPurchased, CartItemNotFound, InPendingOrder
 from cinema.commerce.schemas import CartItemOut, CartOut
-from cinema.commerce.tables import Cart, CartItem, OrderItem, OrderStatus, Purchase
-from cinema.db import MAX_ID, fetch, is_foreign_key_violation, is_postgres, lock_clause, transaction
-from cinema.errors import Conflict, NotFound, PermissionDenied
+from cinema.commerce.statuses import OPEN_ORDERS, values
+from cinema.commerce.tables import Cart, CartItem, OrderItem, Purchase
+from cinema.db import MAX_ID, fetch, is_foreign_key_violation, is_postgres, locked, transaction
 from cinema.money import money, total
 from cinema.sql import as_datetime
 
@@ -46,7 +46,7 @@ def is_valid_id(value: int) -> bool:
 async def validate_user(user: UserRef) -> int:
     """The id of an existing user given by id or email (text digits count as an id).
 
-    Raises NotFound (`user_not_found`) when there is no such user.
+    Raises `UserNotFound` (404) when there is no such user.
     """
     if isinstance(user, int) or user.strip().isdigit():
         clause = User.id == int(user)
@@ -56,24 +56,27 @@ async def validate_user(user: UserRef) -> int:
         valid = True
     row = await User.select(User.id).where(clause).first().run() if valid else None
     if row is None:
-        raise NotFound(f"There is no user {user}.", code="user_not_found")
+        raise UserNotFound()
     return int(row["id"])
 
 
-def validate_user_permission(actor: CurrentUser | None, user_id: int) -> None:
-    """Allow the cart's owner, MODERATOR and above, or the operator (`actor=None`).
+async def _owner_id(actor: CurrentUser, user: UserRef | None) -> int:
+    """Whose cart the actor works on: their own (`user` None), or a named user's (staff only).
 
-    Raises PermissionDenied (403) for anyone else.
+    The actor's own account was read when they authenticated, so it is not
+    looked up again: GET /cart is then one statement after authentication.
+    Raises `StaffOnly` (403), then `UserNotFound` (404).
     """
-    if actor is None or actor.id == user_id or actor.has_group(GroupName.MODERATOR):
-        return
-    raise PermissionDenied("Only the owner or a moderator can change this cart.")
+    if user is None:
+        return actor.id
+    require_role(actor, CART_STAFF)
+    return await validate_user(user)
 
 
 async def validate_movie(movie_id: int) -> None:
-    """Raises NotFound (`movie_not_found`) unless the movie exists."""
+    """Raises `MovieNotFound` (404) unless the movie exists."""
     if not is_valid_id(movie_id) or not await Movie.exists().where(Movie.id == movie_id).run():
-        raise NotFound(f"There is no movie {movie_id}.", code="movie_not_found")
+        raise MovieNotFound()
 
 
 async def purchased_movie_ids(user_id: int, movie_ids: list[int]) -> set[int]:
@@ -89,14 +92,14 @@ async def purchased_movie_ids(user_id: int, movie_ids: list[int]) -> set[int]:
 
 
 async def pending_movie_ids(user_id: int, movie_ids: list[int]) -> set[int]:
-    """Which of `movie_ids` are in one of the user's PENDING orders."""
+    """Which of `movie_ids` are in one of the user's open orders (`OPEN_ORDERS`)."""
     if not movie_ids:
         return set()
     rows = (
         await OrderItem.select(OrderItem.movie.as_alias("movie_id"))
         .where(
             (OrderItem.order.user == user_id)
-            & (OrderItem.order.status == OrderStatus.PENDING.value)
+            & OrderItem.order.status.is_in(values(OPEN_ORDERS))
             & OrderItem.movie.is_in(movie_ids)
         )
         .run()
@@ -105,17 +108,14 @@ async def pending_movie_ids(user_id: int, movie_ids: list[int]) -> set[int]:
 
 
 async def validate_movie_purchase_status(user_id: int, movie_id: int) -> None:
-    """The movie can go in the user's cart: not bought, not in a pending order.
+    """The movie can go in the user's cart: not bought, not in an open order.
 
-    Raises Conflict `already_purchased` or `in_pending_order` (409).
+    Raises `AlreadyPurchased` or `InPendingOrder` (409).
     """
     if await purchased_movie_ids(user_id, [movie_id]):
-        raise Conflict("You already own this movie.", code="already_purchased")
+        raise AlreadyPurchased()
     if await pending_movie_ids(user_id, [movie_id]):
-        raise Conflict(
-            "This movie is in one of your pending orders: pay or cancel that order first.",
-            code="in_pending_order",
-        )
+        raise InPendingOrder()
 
 
 async def _ensure_cart(user_id: int) -> int:
@@ -129,12 +129,11 @@ async def _ensure_cart(user_id: int) -> int:
 async def lock_cart(user_id: int) -> int | None:
     """The user's cart id (None when there is none), locked until the transaction ends.
 
-    Call inside `transaction()`. On PostgreSQL this is `SELECT ... FOR UPDATE`
-    on the `carts` row, so order creation and adds for one user run one at a
-    time; on SQLite the BEGIN IMMEDIATE transaction already holds the write lock.
+    Call inside `transaction()`: order creation and adds for one user then
+    run one at a time (`cinema.db.locked`).
     """
-    rows = await Cart.raw("SELECT id FROM carts WHERE user_id = {}" + lock_clause(), user_id).run()  # noqa: S608 - fixed text
-    return int(rows[0]["id"]) if rows else None
+    row = await locked(Cart.select(Cart.id).where(Cart.user == user_id)).first().run()
+    return None if row is None else int(row["id"])
 
 
 async def _cart_id(user_id: int) -> int | None:
@@ -147,7 +146,7 @@ def _cart_sql(movie_id: int | None) -> str:
 
     Genre names come as a PostgreSQL array (asyncpg decodes it to a list, no JSON
     to parse) or, on SQLite, as a JSON array. The text is built once per engine
-    and shape (`_CART_SQL`), not per request (issue 7).
+    and shape (`_CART_SQL`), not per request: GET /cart is a hot path.
     """
     postgres = is_postgres()
     key = (postgres, movie_id is not None)
@@ -200,30 +199,23 @@ async def _items(user_id: int, movie_id: int | None = None) -> list[CartItemOut]
     )
 
 
-async def get_cart(user: UserRef, actor: CurrentUser | None = None) -> CartOut:
-    """The user's cart with current prices and their `total` (an empty cart when none yet).
+async def get_cart(actor: CurrentUser, user: UserRef | None = None) -> CartOut:
+    """The actor's cart, or the named user's (staff), with current prices and their `total`.
 
-    Raises NotFound (`user_not_found`), PermissionDenied. When the caller is the
-    owner (`actor.id == user`), `authenticate` has just read that user, so the
-    existence check is skipped: GET /cart is then one statement after authentication.
+    An empty cart when there is none yet. Raises `StaffOnly` (403), `UserNotFound` (404).
     """
-    if actor is not None and isinstance(user, int) and actor.id == user:
-        user_id = user
-    else:
-        user_id = await validate_user(user)
-        validate_user_permission(actor, user_id)
+    user_id = await _owner_id(actor, user)
     items = await _items(user_id)
     return CartOut(user_id=user_id, items=items, total=total([i.price for i in items]))
 
 
-async def add_to_cart(user: UserRef, movie_id: int, actor: CurrentUser | None = None) -> CartItemOut:
-    """Put a movie in the user's cart (the cart is created on the first add).
+async def add_to_cart(actor: CurrentUser, movie_id: int, *, user: UserRef | None = None) -> CartItemOut:
+    """Put a movie in the actor's cart, or the named user's (staff); the cart is made on the first add.
 
-    Raises NotFound (`user_not_found`, `movie_not_found`), PermissionDenied,
-    Conflict (`already_purchased`, `in_pending_order`, `already_in_cart`).
+    Raises `StaffOnly` (403), `UserNotFound`, `MovieNotFound` (404),
+    `AlreadyPurchased`, `InPendingOrder`, `AlreadyInCart` (409).
     """
-    user_id = await validate_user(user)
-    validate_user_permission(actor, user_id)
+    user_id = await _owner_id(actor, user)
     async with transaction():
         await validate_movie(movie_id)
         await _ensure_cart(user_id)
@@ -242,22 +234,21 @@ async def add_to_cart(user: UserRef, movie_id: int, actor: CurrentUser | None = 
             # The movie was deleted after `validate_movie` read it (PostgreSQL, READ COMMITTED).
             if not is_foreign_key_violation(exc):
                 raise
-            raise NotFound("Movie not found.", code="movie_not_found") from exc
+            raise MovieNotFound() from exc
         if not inserted:
-            raise Conflict("This movie is already in the cart.", code="already_in_cart")
+            raise AlreadyInCart()
     added = await _items(user_id, movie_id)
     if not added:  # deleted (with its cart rows) right after our commit
-        raise NotFound("Movie not found.", code="movie_not_found")
+        raise MovieNotFound()
     return added[0]
 
 
-async def remove_from_cart(user: UserRef, movie_id: int, actor: CurrentUser | None = None) -> None:
-    """Take a movie out of the user's cart.
+async def remove_from_cart(actor: CurrentUser, movie_id: int, *, user: UserRef | None = None) -> None:
+    """Take a movie out of the actor's cart, or the named user's (staff).
 
-    Raises NotFound (`user_not_found`; `not_in_cart` when it is not there), PermissionDenied.
+    Raises `StaffOnly` (403), `UserNotFound`, `CartItemNotFound` (404).
     """
-    user_id = await validate_user(user)
-    validate_user_permission(actor, user_id)
+    user_id = await _owner_id(actor, user)
     async with transaction():
         cart_id = await _cart_id(user_id)
         deleted = []
@@ -269,16 +260,15 @@ async def remove_from_cart(user: UserRef, movie_id: int, actor: CurrentUser | No
                 .run()
             )
         if not deleted:
-            raise NotFound("This movie is not in the cart.", code="not_in_cart")
+            raise CartItemNotFound()
 
 
-async def clear_cart(user: UserRef, actor: CurrentUser | None = None) -> int:
-    """Empty the user's cart; returns how many items were removed (0 for none).
+async def clear_cart(actor: CurrentUser, user: UserRef | None = None) -> int:
+    """Empty the actor's cart, or the named user's (staff); returns how many items left (0 for none).
 
-    Raises NotFound (`user_not_found`), PermissionDenied.
+    Raises `StaffOnly` (403), `UserNotFound` (404).
     """
-    user_id = await validate_user(user)
-    validate_user_permission(actor, user_id)
+    user_id = await _owner_id(actor, user)
     async with transaction():
         cart_id = await _cart_id(user_id)
         if cart_id is None:
@@ -291,7 +281,7 @@ async def merge_guest_cart(user_id: int, movie_ids: list[int]) -> list[int]:
     """Add a guest cart's movies to the user's cart; returns the ids actually added, in the given order.
 
     `Guest IDs - existing IDs`: ids already in the cart, unknown, purchased,
-    or in a pending order are skipped silently (API.md, Cart), and the rest go
+    or in an open order are skipped silently (docs/api.md, "Cart"), and the rest go
     in with one bulk insert. Joins the caller's transaction when there is one
     (register/login), else opens its own.
     """

@@ -1,11 +1,12 @@
 """Gateway events: the Stripe webhook and the sandbox outcomes, applied exactly once.
 
-Rules (API.md "Payments", issue 4):
+Rules (docs/api.md, "Payments"):
 - The webhook is verified over the raw body with `STRIPE_WEBHOOK_SECRET`
   (`stripe.Webhook.construct_event`, 300 s tolerance); a bad or stale
   signature is 400 and changes nothing.
 - `payment_intent.succeeded`: payment `successful`, order `paid`, one
-  `purchases` row per movie (`purchases_count` counters +1), those movies leave
+  `purchases` row and one `purchase` entitlement per movie
+  (`purchases_count` counters +1), those movies leave
   the buyer's cart, success email after commit.
 - `payment_intent.payment_failed`: a pending payment becomes `canceled` with
   the decline reason and advice to try another method; failure email; the
@@ -14,9 +15,10 @@ Rules (API.md "Payments", issue 4):
   when the refund was already applied from the API answer.
 - Each event id is recorded in `payment_events` in the same transaction as
   its effect, so a redelivery is recognised and applied once. Order of arrival
-  does not matter: a payment that is `successful` or `refunded` never goes back
-  (a late failure after success changes nothing), and a failed payment can
-  still succeed (Stripe lets the customer retry the same intent) until a newer
+  does not matter: an event whose status change the payment lifecycle
+  forbids (`cinema.commerce.statuses.PAYMENT`: a late failure after success,
+  a success after a refund) changes nothing, and a failed payment can still
+  succeed (Stripe lets the customer retry the same intent) until a newer
   payment or the order's success cancels its intent.
 - One order, one charge: a success cancels the order's other live intents at
   the gateway (`payments.cancel_live_intents`). If a second success arrives
@@ -34,41 +36,43 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
-from cinema.accounts.tables import User
+from cinema.accounts.actor import CurrentUser
 from cinema.catalog import counters
+from cinema.commerce.errors import (
+    IntentCanceled,
+    PaymentNotFound,
+    SandboxOff,
+    WebhookNotConfigured,
+)
 from cinema.commerce.gateways.base import (
+    CHARGE_REFUNDED,
     HANDLED_EVENT_TYPES,
     PAYMENT_FAILED,
     PAYMENT_SUCCEEDED,
     GatewayEvent,
 )
 from cinema.commerce.gateways.sandbox import intent_canceled
-from cinema.commerce.payments import (
-    cancel_live_intents,
-    lock_order,
-    lock_payment,
-    movie_names,
-    payment_out,
-)
+from cinema.commerce.payments import cancel_live_intents, movie_names, payment_out
 from cinema.commerce.refunds import apply_refund
+from cinema.commerce.rows import email_of, lock_order, lock_payment, set_order_status, set_payment_status
 from cinema.commerce.schemas import PaymentOut, WebhookReceipt
+from cinema.commerce.statuses import ORDER, PAYMENT, OrderStatus, PaymentStatus
 from cinema.commerce.tables import (
     Cart,
     CartItem,
-    Order,
     OrderItem,
-    OrderStatus,
     Payment,
     PaymentEvent,
-    PaymentStatus,
     Purchase,
 )
 from cinema.config import get_settings
 from cinema.db import AfterCommit, transaction
-from cinema.errors import Conflict, NotFound, ServiceUnavailable
+from cinema.entitlements import service as entitlements
+from cinema.entitlements.service import PaidItem
 from cinema.jobs import enqueue_email
 from cinema.money import format_amount, to_minor_units
 
@@ -91,17 +95,15 @@ class Outcome(StrEnum):
 async def handle_stripe_webhook(payload: bytes, signature: str | None) -> WebhookReceipt:
     """Verify a Stripe webhook delivery (raw body + `Stripe-Signature`) and apply its event.
 
-    Raises `InvalidInput` (400, `invalid_signature`) for a missing, wrong or
-    stale signature, and `ServiceUnavailable` (503, `webhook_not_configured`)
-    when `STRIPE_WEBHOOK_SECRET` is not set.
+    Raises `InvalidWebhookSignature` (400) for a missing, wrong or stale
+    signature, `InvalidWebhookEvent` (400) for a signed body that is not an
+    event, and `WebhookNotConfigured` (503) when `STRIPE_WEBHOOK_SECRET` is not set.
     """
     from cinema.commerce.gateways.stripe import parse_webhook
 
     secret = get_settings().stripe_webhook_secret
     if not secret:
-        raise ServiceUnavailable(
-            "Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET).", code="webhook_not_configured"
-        )
+        raise WebhookNotConfigured()
     return await apply_event(parse_webhook(payload, signature, secret))
 
 
@@ -114,8 +116,7 @@ async def apply_event(event: GatewayEvent, *, sandbox: bool = False) -> WebhookR
     judged under those locks, so an order canceled (or paid) meanwhile is seen.
     `sandbox` events are the sandbox customer's outcomes: like Stripe, the
     sandbox refuses to confirm an intent canceled meanwhile (a canceled order
-    cancels its intents), raising `Conflict` (409, `intent_canceled`) and
-    recording nothing.
+    cancels its intents), raising `IntentCanceled` (409) and recording nothing.
     """
     if event.type not in HANDLED_EVENT_TYPES:
         log.info("ignoring gateway event %s of type %s", event.id, event.type)
@@ -151,18 +152,35 @@ async def apply_event(event: GatewayEvent, *, sandbox: bool = False) -> WebhookR
         assert payment is not None
         if sandbox and event.intent_id and await intent_canceled(event.intent_id):
             # Checked under the order lock: a cancel that committed a moment ago is seen here.
-            raise Conflict(
-                f"Payment #{payment['id']} was canceled at the gateway; it can no longer be paid or declined.",
-                code="intent_canceled",
-            )
-        if event.type == PAYMENT_SUCCEEDED:
-            outcome = await _succeeded(event, order, payment, hooks)
-        elif event.type == PAYMENT_FAILED:
-            outcome = await _failed(event, order, payment, hooks)
-        else:
-            outcome = await _refunded(event, order, payment, hooks)
+            raise IntentCanceled()
+        outcome = _refusal(event, payment) or await _HANDLERS[event.type](event, order, payment, hooks)
     log.info("gateway event %s (%s) for payment %s: %s", event.id, event.type, payment["id"], outcome)
     return WebhookReceipt(event_id=event.id, outcome=outcome)
+
+
+#: The payment status each handled event moves its payment to.
+EVENT_MOVES = {
+    PAYMENT_SUCCEEDED: PaymentStatus.SUCCESSFUL,
+    PAYMENT_FAILED: PaymentStatus.CANCELED,
+    CHARGE_REFUNDED: PaymentStatus.REFUNDED,
+}
+
+
+def _refusal(event: GatewayEvent, payment: dict[str, Any]) -> Outcome | None:
+    """Why the event changes nothing (`ignored`, `mismatch`), or None when it applies.
+
+    Ignored: a move the payment lifecycle forbids (a late or repeated event:
+    the payment has moved past it, e.g. a refund already applied from the
+    refund API's answer), and a partial refund. Mismatch: see `_matches`.
+    """
+    if not PAYMENT.can_transition(payment["status"], EVENT_MOVES[event.type]):
+        return Outcome.IGNORED
+    if event.type == CHARGE_REFUNDED and not event.fully_refunded:
+        log.warning("partial refund on payment %s (event %s) ignored", payment["id"], event.id)
+        return Outcome.IGNORED
+    if not _matches(event, payment):
+        return Outcome.MISMATCH
+    return None
 
 
 def _matches(event: GatewayEvent, payment: dict[str, Any]) -> bool:
@@ -183,27 +201,10 @@ def _matches(event: GatewayEvent, payment: dict[str, Any]) -> bool:
     return False
 
 
-async def _email_of(user_id: int) -> str:
-    row = await User.select(User.email).where(User.id == user_id).first().run()
-    return str(row["email"]) if row else ""
-
-
-async def _set_payment(payment_id: int, status: PaymentStatus, failure_reason: str | None) -> None:
-    await (
-        Payment.update({Payment.status: status, Payment.failure_reason: failure_reason})
-        .where(Payment.id == payment_id)
-        .run()
-    )
-
-
 async def _succeeded(
     event: GatewayEvent, order: dict[str, Any], payment: dict[str, Any], hooks: AfterCommit
 ) -> Outcome:
-    if payment["status"] in (PaymentStatus.SUCCESSFUL, PaymentStatus.REFUNDED):
-        return Outcome.IGNORED
-    if not _matches(event, payment):
-        return Outcome.MISMATCH
-    if order["status"] != OrderStatus.PENDING:
+    if not ORDER.can_transition(order["status"], OrderStatus.PAID):
         # The customer paid a second intent for an order already paid or canceled:
         # record the money taken, leave the order alone, and flag it for a refund.
         log.error(
@@ -212,10 +213,14 @@ async def _succeeded(
             order["id"],
             order["status"],
         )
-        await _set_payment(
-            payment["id"],
+        await set_payment_status(
+            payment,
             PaymentStatus.SUCCESSFUL,
-            f"Order #{order['id']} was already {order['status']} when this payment succeeded: refund it.",
+            {
+                Payment.failure_reason: (
+                    f"Order #{order['id']} was already {order['status']} when this payment succeeded: refund it."
+                )
+            },
         )
         return Outcome.APPLIED
     if order["total_amount"] != payment["amount"]:
@@ -229,8 +234,8 @@ async def _succeeded(
         return Outcome.MISMATCH
 
     user_id = int(order["user_id"])
-    await _set_payment(payment["id"], PaymentStatus.SUCCESSFUL, None)
-    await Order.update({Order.status: OrderStatus.PAID}).where(Order.id == order["id"]).run()
+    await set_payment_status(payment, PaymentStatus.SUCCESSFUL, {Payment.failure_reason: None})
+    await set_order_status(order, OrderStatus.PAID)
     # One order, one charge: no other intent of this order may be paid from now on.
     await cancel_live_intents(
         int(order["id"]),
@@ -239,7 +244,7 @@ async def _succeeded(
         tolerate_gateway_errors=True,
     )
     rows = (
-        await OrderItem.select(OrderItem.movie.as_alias("movie_id"))
+        await OrderItem.select(OrderItem.id, OrderItem.movie.as_alias("movie_id"))
         .where(OrderItem.order == order["id"])
         .order_by(OrderItem.id)
         .run()
@@ -255,13 +260,15 @@ async def _succeeded(
     if new_ids:
         await Purchase.insert(*(Purchase(user=user_id, movie=m, order=order["id"]) for m in new_ids)).run()
         await counters.bump(new_ids, purchases_count=1)
+        items = [PaidItem(int(r["movie_id"]), int(r["id"])) for r in rows if int(r["movie_id"]) in new_ids]
+        await entitlements.grant_purchases(user_id, items, payment_id=int(payment["id"]))
     cart = await Cart.select(Cart.id).where(Cart.user == user_id).first().run()
     if cart is not None and movie_ids:
         await CartItem.delete().where(CartItem.cart == cart["id"], CartItem.movie.is_in(movie_ids)).run()
     hooks.add(
         enqueue_email(
             "payment_succeeded",
-            await _email_of(user_id),
+            await email_of(user_id),
             order_id=int(order["id"]),
             amount=format_amount(payment["amount"]),
             currency=str(payment["currency"]),
@@ -282,15 +289,11 @@ def failure_reason(code: str | None, message: str | None) -> str:
 async def _failed(
     event: GatewayEvent, order: dict[str, Any], payment: dict[str, Any], hooks: AfterCommit
 ) -> Outcome:
-    if payment["status"] != PaymentStatus.PENDING:
-        return Outcome.IGNORED
-    if not _matches(event, payment):
-        return Outcome.MISMATCH
     reason = failure_reason(event.failure_code, event.failure_message)
-    await _set_payment(payment["id"], PaymentStatus.CANCELED, reason)
+    await set_payment_status(payment, PaymentStatus.CANCELED, {Payment.failure_reason: reason})
     hooks.add(
         enqueue_email(
-            "payment_failed", await _email_of(int(order["user_id"])), order_id=int(order["id"]), reason=reason
+            "payment_failed", await email_of(int(order["user_id"])), order_id=int(order["id"]), reason=reason
         )
     )
     return Outcome.APPLIED
@@ -299,32 +302,35 @@ async def _failed(
 async def _refunded(
     event: GatewayEvent, order: dict[str, Any], payment: dict[str, Any], hooks: AfterCommit
 ) -> Outcome:
-    if payment["status"] == PaymentStatus.REFUNDED:
-        return Outcome.IGNORED  # already applied from the refund API's answer
-    if not event.fully_refunded:
-        log.warning("partial refund on payment %s (event %s) ignored", payment["id"], event.id)
-        return Outcome.IGNORED
-    if not _matches(event, payment):
-        return Outcome.MISMATCH
     await apply_refund(order, payment, refund_id=event.refund_id, decided_by=None, hooks=hooks)
     return Outcome.APPLIED
 
 
-async def sandbox_outcome(user_id: int, payment_id: int, succeed: bool) -> PaymentOut:
-    """Play the sandbox customer: succeed or decline the payment, through `apply_event`.
+Handler = Callable[[GatewayEvent, dict[str, Any], dict[str, Any], AfterCommit], Awaitable[Outcome]]
+#: What each handled event does once `_refusal` lets it apply.
+_HANDLERS: dict[str, Handler] = {
+    PAYMENT_SUCCEEDED: _succeeded,
+    PAYMENT_FAILED: _failed,
+    CHARGE_REFUNDED: _refunded,
+}
+
+
+async def sandbox_outcome(actor: CurrentUser, payment_id: int, succeed: bool) -> PaymentOut:
+    """Play the sandbox customer: succeed or decline the actor's payment, through `apply_event`.
 
     Only with `PAYMENT_GATEWAY=sandbox`; only the payment's owner. Raises
-    `NotFound` (`payment_not_found`) otherwise, including when the sandbox is
-    not the configured gateway, and `Conflict` (409, `intent_canceled`) when
-    the intent was canceled (replaced by a newer payment, the order paid by
-    another one, or the order canceled), as Stripe refuses to confirm a
-    canceled intent. That is judged in `apply_event`, under the order lock.
+    `SandboxOff` (404) when the sandbox is not the configured gateway,
+    `PaymentNotFound` (404) for a missing or another user's payment, and
+    `IntentCanceled` (409) when the intent was canceled (replaced by a newer
+    payment, the order paid by another one, or the order canceled), as Stripe
+    refuses to confirm a canceled intent. That is judged in `apply_event`,
+    under the order lock.
     """
     if not get_settings().uses_sandbox:
-        raise NotFound("The sandbox gateway is off.", code="not_found")
+        raise SandboxOff()
     payment = await payment_out(payment_id)
-    if payment.user_id != user_id or payment.external_payment_id is None:
-        raise NotFound("Payment not found.", code="payment_not_found")
+    if payment.user_id != actor.id or payment.external_payment_id is None:
+        raise PaymentNotFound()
     await apply_event(
         GatewayEvent(
             id="evt_sandbox_" + secrets.token_hex(12),

@@ -1,25 +1,23 @@
-"""Orders: made from the cart, listed, viewed, canceled (API.md "Orders").
+"""Orders: made from the cart, listed, viewed, canceled (docs/api.md, "Orders").
 
-Rules (issue 4):
-- `create_order` turns the caller's cart into one PENDING order. Cart movies
-  the user already owns (`purchased`), that sit in another pending order
+Rules:
+- `create_order` turns the actor's cart into one PENDING order. Cart movies
+  the user already owns (`purchased`), that sit in another open order
   (`pending_order`) or that left the catalog (`unavailable`) are left out and
   reported as `removed_items`; the ordered movies leave the cart, and so do
   the purchased and unavailable ones (they can never be ordered). A movie
   priced 0.00 is not for sale: `unavailable` too (an order of it could never
   be paid). Should a price drop to 0.00 after the order was made, paying
-  answers 409 `nothing_to_pay` and the owner cancels the order
-  (`PATCH /orders/{id}/cancel`), which frees its movies. Movies in a
-  pending order stay in the cart, since that order may yet be canceled.
-  Nothing left to order: 400 `empty_cart` and nothing changes.
+  answers 409 `nothing_to_pay` and the owner cancels the order, which frees
+  its movies. Movies in an open order stay in the cart, since that order may
+  yet be canceled. Nothing left to order: 400 `empty_cart` and nothing changes.
 - `total_amount` is the exact Decimal sum of the movies' current prices, each
   recorded as `price_at_order`.
-- Concurrency: on PostgreSQL the user's cart row is locked
-  (`SELECT ... FOR UPDATE`) first, so simultaneous requests run one after the
-  other and the later ones find the cart empty; on SQLite `transaction()` is
-  BEGIN IMMEDIATE, which serialises writers the same way.
-- Another user's order is 404 (do not reveal it exists); MODERATOR and above may
-  view any order; only the owner (or the CLI operator) cancels.
+- Concurrency: the user's cart row is locked first (`carts.lock_cart`), so
+  simultaneous requests run one after the other and the later ones find the
+  cart empty.
+- Who may see or cancel an order: `cinema.commerce.access`. Status moves:
+  `cinema.commerce.statuses`.
 """
 
 from __future__ import annotations
@@ -30,8 +28,9 @@ from typing import Any
 
 from piccolo.custom_types import Combinable
 
-from cinema.accounts.actor import CurrentUser, GroupName
+from cinema.accounts.actor import CurrentUser
 from cinema.catalog.tables import Movie
+from cinema.commerce.access import ORDER_CANCELERS, ORDER_VIEWERS, owner_or, require_role
 from cinema.commerce.carts import (
     UserRef,
     is_valid_id,
@@ -40,7 +39,10 @@ from cinema.commerce.carts import (
     purchased_movie_ids,
     validate_user,
 )
-from cinema.commerce.filters import utc_bound
+from cinema.commerce.errors import EmptyCart, OrderNotFound, RefundRequired
+from cinema.commerce.filters import created_between
+from cinema.commerce.payments import cancel_open_payments
+from cinema.commerce.rows import lock_order_of, set_order_status
 from cinema.commerce.schemas import (
     OrderCreated,
     OrderItemOut,
@@ -48,9 +50,9 @@ from cinema.commerce.schemas import (
     RemovalReason,
     RemovedItem,
 )
-from cinema.commerce.tables import CartItem, Order, OrderItem, OrderStatus
+from cinema.commerce.statuses import REFUNDABLE_ORDERS, OrderStatus
+from cinema.commerce.tables import CartItem, Order, OrderItem
 from cinema.db import transaction
-from cinema.errors import Conflict, InvalidInput, NotFound
 from cinema.money import money, total
 from cinema.pagination import Page, PageParams
 
@@ -122,12 +124,13 @@ async def _page(where: Combinable | None, params: PageParams) -> Page[OrderOut]:
     return Page[OrderOut].build(await load_orders([int(r["id"]) for r in rows]), params, total_count)
 
 
-async def list_my_orders(user_id: int, params: PageParams) -> Page[OrderOut]:
-    """The user's own orders, newest first, paged (`GET /orders/`)."""
-    return await _page(Order.user == user_id, params)
+async def list_my_orders(actor: CurrentUser, params: PageParams) -> Page[OrderOut]:
+    """The actor's own orders, newest first, paged (`GET /orders/`)."""
+    return await _page(Order.user == actor.id, params)
 
 
 async def list_orders(
+    actor: CurrentUser,
     *,
     user: UserRef | None = None,
     status: OrderStatus | None = None,
@@ -135,14 +138,14 @@ async def list_orders(
     date_to: date | datetime | None = None,
     params: PageParams | None = None,
 ) -> Page[OrderOut]:
-    """Every user's orders, newest first, filtered (`GET /orders/admin`, `cinema orders list`).
+    """Every user's orders, newest first, filtered (`GET /orders/admin`, `cinema orders list`): staff only.
 
     `user`: an id (a filter; an unknown id gives an empty page) or, from the CLI,
-    an email (404 `user_not_found` when unknown). `date_from` / `date_to`: dates
-    (whole UTC days, both inclusive) or datetimes (`created_at >= date_from`,
-    `created_at <= date_to`). Raises InvalidInput (`invalid_date_range`) when
-    `date_from` is after `date_to`.
+    an email (404 `user_not_found` when unknown). `date_from` / `date_to`: see
+    `filters.created_between`. Raises `StaffOnly` (403), `InvalidDateRange`,
+    `InvalidDate`.
     """
+    require_role(actor, ORDER_VIEWERS)
     params = params or PageParams()
     clauses: list[Combinable] = []
     if user is not None:
@@ -150,47 +153,36 @@ async def list_orders(
         clauses.append(Order.user == user_id)
     if status is not None:
         clauses.append(Order.status == OrderStatus(status).value)
-    start = utc_bound(date_from, end=False) if date_from is not None else None
-    if start is not None:
-        clauses.append(Order.created_at >= start)
-    if date_to is not None:
-        finish = utc_bound(date_to, end=True)
-        inclusive = isinstance(date_to, datetime)  # a date's bound is the next day's start, exclusive
-        if start is not None and (finish < start if inclusive else finish <= start):
-            raise InvalidInput("date_from must not be after date_to.", code="invalid_date_range")
-        clauses.append(Order.created_at <= finish if inclusive else Order.created_at < finish)
+    clauses += created_between(Order.created_at, date_from, date_to)
     where: Combinable | None = None
     for clause in clauses:
         where = clause if where is None else where & clause
     return await _page(where, params)
 
 
-async def get_order(order_id: int, actor: CurrentUser | None = None) -> OrderOut:
-    """One order with its items; the owner, MODERATOR and above, or the operator (`actor=None`).
+async def get_order(actor: CurrentUser, order_id: int) -> OrderOut:
+    """One order with its items, for its owner or MODERATOR and above.
 
-    Raises NotFound (`order_not_found`) for an unknown order or another user's.
+    Raises `OrderNotFound` (404) for an unknown order or one the actor may not see.
     """
     found = await load_orders([order_id]) if is_valid_id(order_id) else []
-    if not found or not _may_view(actor, found[0].user_id):
-        raise NotFound(f"There is no order {order_id}.", code="order_not_found")
+    if not found or not owner_or(actor, found[0].user_id, ORDER_VIEWERS):
+        raise OrderNotFound()
     return found[0]
-
-
-def _may_view(actor: CurrentUser | None, owner_id: int) -> bool:
-    return actor is None or actor.id == owner_id or actor.has_group(GroupName.MODERATOR)
 
 
 # --- Writing ----------------------------------------------------------------
 
 
-async def create_order(user_id: int) -> OrderCreated:
-    """Make a PENDING order from the user's cart (`POST /orders/`).
+async def create_order(actor: CurrentUser) -> OrderCreated:
+    """Make a PENDING order from the actor's cart (`POST /orders/`).
 
     Returns the order and the `removed_items` left out (`purchased`,
-    `pending_order`, `unavailable`). Raises InvalidInput (`empty_cart`, 400,
-    with `removed_items` in the body) when nothing is left to order; then
-    nothing changes. Safe to call concurrently: see the module docstring.
+    `pending_order`, `unavailable`). Raises `EmptyCart` (400, with
+    `removed_items` in the body) when nothing is left to order; then nothing
+    changes. Safe to call concurrently: see the module docstring.
     """
+    user_id = actor.id
     async with transaction():
         cart_id = await lock_cart(user_id)
         rows: list[dict[str, Any]] = []
@@ -226,11 +218,7 @@ async def create_order(user_id: int) -> OrderCreated:
             else:
                 ordered.append(movie_id)
         if not ordered:
-            raise InvalidInput(
-                "There is nothing in the cart to order.",
-                code="empty_cart",
-                removed_items=[r.model_dump(mode="json") for r in removed],
-            )
+            raise EmptyCart(removed_items=[r.model_dump(mode="json") for r in removed])
 
         order = Order(
             user=user_id,
@@ -248,34 +236,25 @@ async def create_order(user_id: int) -> OrderCreated:
     return OrderCreated(order=created[0], removed_items=removed)
 
 
-async def cancel_order(order_id: int, actor: CurrentUser | None = None) -> OrderOut:
-    """Cancel a PENDING order (`PATCH /orders/{id}/cancel`): owner only, or the operator.
+async def cancel_order(actor: CurrentUser, order_id: int) -> OrderOut:
+    """Cancel a PENDING order (`PATCH /orders/{id}/cancel`): its owner, or an ADMIN.
 
-    The order row is locked first (`payments.lock_order`, the lock every payment
+    The order row is locked first (`rows.lock_order`, the lock every payment
     write takes), so a cancel and a payment of one order run one at a time; the
-    order's pending payments and their gateway intents are canceled with it
+    order's live gateway intents are canceled with it
     (`payments.cancel_open_payments`), so a stale checkout can no longer pay it.
 
-    Raises NotFound (`order_not_found`; also for another user's order),
-    Conflict `refund_required` (409; a paid order is canceled through a refund
-    request) or `not_pending` (409; already canceled), PaymentGatewayError
-    (502) when an intent cannot be canceled (then nothing changes).
+    Raises `OrderNotFound` (404; also for an order the actor may not cancel),
+    `RefundRequired` (409; a paid order is canceled through a refund),
+    `OrderNotPending` (409; already canceled), `PaymentGatewayError` (502)
+    when an intent cannot be canceled (then nothing changes).
     """
-    # Imported here: payments may come to use this module's readers (no import cycle).
-    from cinema.commerce.payments import cancel_open_payments, lock_order
-
     async with transaction():
-        row = await lock_order(order_id) if is_valid_id(order_id) else None
-        if row is None or (actor is not None and actor.id != int(row["user_id"])):
-            raise NotFound(f"There is no order {order_id}.", code="order_not_found")
-        status = OrderStatus(row["status"])
-        if status is OrderStatus.PAID:
-            raise Conflict(
-                "This order is paid: ask for a refund instead (POST /orders/{id}/refund).",
-                code="refund_required",
-            )
-        if status is not OrderStatus.PENDING:
-            raise Conflict("Only a pending order can be canceled; this one is canceled.", code="not_pending")
+        if not is_valid_id(order_id):
+            raise OrderNotFound()
+        order = await lock_order_of(actor, order_id, staff=ORDER_CANCELERS)
+        if order["status"] in REFUNDABLE_ORDERS:
+            raise RefundRequired()
+        await set_order_status(order, OrderStatus.CANCELED)
         await cancel_open_payments(order_id)
-        await Order.update({Order.status: OrderStatus.CANCELED.value}).where(Order.id == order_id).run()
     return (await load_orders([order_id]))[0]

@@ -1,12 +1,12 @@
 """Payments: creating the PaymentIntent for a pending order, and the payment views.
 
-Rules (API.md "Payments", issue 4):
+Rules (docs/api.md, "Payments"):
 - `create_payment` revalidates prices (each `price_at_order` and the order
   total follow today's catalog price; the answer lists `price_changes`), then
   creates one PaymentIntent for the exact total in minor units, with an
   idempotency key derived from the payment row.
 - Calling it again for the same pending order returns the same intent: the
-  product looks up its own pending payment first (emulators do not honour
+  product looks up its own open payment first (emulators do not honour
   idempotency keys), under a lock on the order row, so two simultaneous calls
   make one intent. If the total changed since, the old intent is canceled at
   the gateway and a new payment replaces it.
@@ -21,9 +21,7 @@ Rules (API.md "Payments", issue 4):
   (see `events`).
 - The gateway is called inside the transaction: a gateway failure raises
   `PaymentGatewayError` (502) and rolls everything back.
-
-Shared helpers for the event and refund modules (`lock_order`, `lock_payment`,
-`payment_out`) live here too.
+- Who may see a payment: `cinema.commerce.access`.
 """
 
 from __future__ import annotations
@@ -33,72 +31,38 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
+from cinema.accounts.actor import CurrentUser
 from cinema.catalog.tables import Movie
 from cinema.clock import utcnow
-from cinema.commerce.filters import utc_bound
+from cinema.commerce.access import PAYMENT_VIEWERS, owner_or, require_role
+from cinema.commerce.errors import NothingToPay, PaymentGatewayError, PaymentNotFound
+from cinema.commerce.filters import created_between
 from cinema.commerce.gateways import get_gateway
+from cinema.commerce.rows import PAYMENT_COLUMNS, lock_order_of, set_payment_status
 from cinema.commerce.schemas import PaymentCreated, PaymentItemOut, PaymentOut, PriceChange
+from cinema.commerce.statuses import (
+    OPEN_PAYMENTS,
+    ORDER,
+    PAYABLE_PAYMENTS,
+    PAYMENT,
+    OrderStatus,
+    PaymentStatus,
+    values,
+)
 from cinema.commerce.tables import (
     Order,
     OrderItem,
-    OrderStatus,
     Payment,
     PaymentItem,
-    PaymentStatus,
 )
 from cinema.config import get_settings
-from cinema.db import locked, transaction
-from cinema.errors import Conflict, InvalidInput, NotFound, PaymentGatewayError
+from cinema.db import transaction
 from cinema.money import money, to_minor_units, total
 from cinema.pagination import Page, PageParams
 
 log = logging.getLogger("cinema.payments")
-
-_ORDER_COLUMNS = (
-    Order.id,
-    Order.user.as_alias("user_id"),
-    Order.status,
-    Order.total_amount,
-)
-
-_PAYMENT_COLUMNS = (
-    Payment.id,
-    Payment.user.as_alias("user_id"),
-    Payment.order.as_alias("order_id"),
-    Payment.created_at,
-    Payment.status,
-    Payment.amount,
-    Payment.currency,
-    Payment.external_payment_id,
-    Payment.client_secret,
-    Payment.failure_reason,
-)
-
-
-async def lock_order(order_id: int) -> dict[str, Any] | None:
-    """The order row (`id, user_id, status, total_amount`), locked until the transaction ends.
-
-    Every payment write locks the order first, then its payments, so creation,
-    events and refunds of one order run one at a time and never deadlock.
-    """
-    row: dict[str, Any] | None = (
-        await locked(Order.select(*_ORDER_COLUMNS).where(Order.id == order_id), "NO KEY UPDATE").first().run()
-    )
-    if row is not None:
-        row["total_amount"] = money(row["total_amount"])
-    return row
-
-
-async def lock_payment(payment_id: int) -> dict[str, Any] | None:
-    """The payment row (see `_PAYMENT_COLUMNS`), locked; lock its order first."""
-    row: dict[str, Any] | None = (
-        await locked(Payment.select(*_PAYMENT_COLUMNS).where(Payment.id == payment_id), "NO KEY UPDATE")
-        .first()
-        .run()
-    )
-    if row is not None:
-        row["amount"] = money(row["amount"])
-    return row
 
 
 async def _payment_items(payment_ids: list[int]) -> dict[int, list[PaymentItemOut]]:
@@ -143,10 +107,10 @@ def _out(row: dict[str, Any], items: list[PaymentItemOut]) -> PaymentOut:
 
 
 async def payment_out(payment_id: int) -> PaymentOut:
-    """The payment with its items. Raises `NotFound` (`payment_not_found`)."""
-    row = await Payment.select(*_PAYMENT_COLUMNS).where(Payment.id == payment_id).first().run()
+    """The payment with its items, whoever asks. Raises `PaymentNotFound` (404)."""
+    row = await Payment.select(*PAYMENT_COLUMNS).where(Payment.id == payment_id).first().run()
     if row is None:
-        raise NotFound("Payment not found.", code="payment_not_found")
+        raise PaymentNotFound()
     return _out(row, (await _payment_items([payment_id]))[payment_id])
 
 
@@ -176,36 +140,31 @@ async def _revalidate_prices(order_id: int) -> tuple[list[dict[str, Any]], list[
     return items, changes, total([item["price"] for item in items])
 
 
-async def create_payment(user_id: int, order_id: int) -> PaymentCreated:
-    """Start paying `order_id` for its owner `user_id`; returns the pending payment and its intent.
+async def create_payment(actor: CurrentUser, order_id: int) -> PaymentCreated:
+    """Start paying the actor's `order_id`; returns the pending payment and its intent.
 
-    Raises `NotFound` (`order_not_found`) when the order does not exist or is
-    another user's, `Conflict` (`not_pending`) when it is paid or canceled,
-    `Conflict` (`nothing_to_pay`) for a 0.00 total (prices dropped to 0.00 since
-    the order was made; the order stays pending and its owner can cancel it),
-    and `PaymentGatewayError`
-    (502) when the gateway fails, in which case nothing is written.
+    Raises `OrderNotFound` (404) when the order does not exist or is another
+    user's, `OrderNotPending` (409) when it is paid or canceled, `NothingToPay`
+    (409) for a 0.00 total (prices dropped to 0.00 since the order was made;
+    the order stays pending and its owner can cancel it), and
+    `PaymentGatewayError` (502) when the gateway fails, in which case nothing
+    is written.
     """
     currency = get_settings().currency
     gateway = get_gateway()
     async with transaction():
-        order = await lock_order(order_id)
-        if order is None or order["user_id"] != user_id:
-            raise NotFound("Order not found.", code="order_not_found")
-        if order["status"] != OrderStatus.PENDING:
-            raise Conflict(
-                f"Order #{order_id} is {order['status']}; only a pending order can be paid.",
-                code="not_pending",
-            )
+        order = await lock_order_of(actor, order_id)
+        # Paying is only for an order that may still become paid.
+        ORDER.transition(order["status"], OrderStatus.PAID)
         items, changes, amount = await _revalidate_prices(order_id)
         if amount != order["total_amount"]:
             await Order.update({Order.total_amount: amount}).where(Order.id == order_id).run()
         if amount <= 0:
-            raise Conflict("The order total is 0.00: there is nothing to pay.", code="nothing_to_pay")
+            raise NothingToPay()
 
         existing = (
-            await Payment.select(*_PAYMENT_COLUMNS)
-            .where(Payment.order == order_id, Payment.status == PaymentStatus.PENDING)
+            await Payment.select(*PAYMENT_COLUMNS)
+            .where(Payment.order == order_id, Payment.status.is_in(values(OPEN_PAYMENTS)))
             .order_by(Payment.id, ascending=False)
             .run()
         )
@@ -221,7 +180,7 @@ async def create_payment(user_id: int, order_id: int) -> PaymentCreated:
         await cancel_live_intents(
             order_id,
             "Replaced by a new payment of the order.",
-            statuses=(PaymentStatus.CANCELED,),
+            statuses=PAYABLE_PAYMENTS - OPEN_PAYMENTS,
             except_payment_id=reusable["id"] if reusable else None,
         )
         for old in existing:
@@ -230,19 +189,16 @@ async def create_payment(user_id: int, order_id: int) -> PaymentCreated:
             # The total changed: this intent must never be confirmed for the old amount.
             if old["external_payment_id"]:
                 await gateway.cancel_intent(old["external_payment_id"])
-            await (
-                Payment.update(
-                    {
-                        Payment.status: PaymentStatus.CANCELED,
-                        Payment.client_secret: None,
-                        Payment.failure_reason: (
-                            f"Replaced by a new payment: the order total changed from "
-                            f"{money(old['amount'])} to {amount}."
-                        ),
-                    }
-                )
-                .where(Payment.id == old["id"])
-                .run()
+            await set_payment_status(
+                old,
+                PaymentStatus.CANCELED,
+                {
+                    Payment.client_secret: None,
+                    Payment.failure_reason: (
+                        f"Replaced by a new payment: the order total changed from "
+                        f"{money(old['amount'])} to {amount}."
+                    ),
+                },
             )
 
         if reusable is not None:
@@ -265,7 +221,7 @@ async def create_payment(user_id: int, order_id: int) -> PaymentCreated:
             )
         created_at = utcnow()
         payment = Payment(
-            user=user_id,
+            user=actor.id,
             order=order_id,
             created_at=created_at,
             status=PaymentStatus.PENDING,
@@ -288,7 +244,7 @@ async def create_payment(user_id: int, order_id: int) -> PaymentCreated:
         intent = await gateway.create_intent(
             amount=to_minor_units(amount, currency),
             currency=currency,
-            metadata={"order_id": str(order_id), "payment_id": str(payment_id), "user_id": str(user_id)},
+            metadata={"order_id": str(order_id), "payment_id": str(payment_id), "user_id": str(actor.id)},
             idempotency_key=f"cinema-payment-{payment_id}-{created_at:%Y%m%dT%H%M%S%f}",
         )
         await (
@@ -314,23 +270,24 @@ async def cancel_live_intents(
     order_id: int,
     reason: str,
     *,
-    statuses: tuple[PaymentStatus, ...] = (PaymentStatus.PENDING, PaymentStatus.CANCELED),
+    statuses: frozenset[PaymentStatus] = PAYABLE_PAYMENTS,
     except_payment_id: int | None = None,
     tolerate_gateway_errors: bool = False,
 ) -> int:
     """Cancel at the gateway every intent of `order_id` that could still be paid; returns how many.
 
-    Live intents are those of payments in `statuses` (pending, or canceled by a
-    decline) whose `client_secret` is still set. Each is canceled at the
-    gateway, then its payment becomes `canceled` with `client_secret` NULL; a
-    pending payment gets `reason`, a declined one keeps its decline reason.
-    Call inside a transaction, after `lock_order`. Raises `PaymentGatewayError`
-    (502) when an intent cannot be canceled, unless `tolerate_gateway_errors`
-    (then the payment is left as it is and the error logged).
+    Live intents are those of payments in `statuses` (by default every status
+    from which a payment may still succeed: pending, or declined) whose
+    `client_secret` is still set. Each is canceled at the gateway, then its
+    `client_secret` is cleared; a pending payment becomes `canceled` with
+    `reason`, a declined one keeps its decline reason. Call inside a
+    transaction, after locking the order. Raises `PaymentGatewayError` (502)
+    when an intent cannot be canceled, unless `tolerate_gateway_errors` (then
+    the payment is left as it is and the error logged).
     """
     where = [
         Payment.order == order_id,
-        Payment.status.is_in([s.value for s in statuses]),
+        Payment.status.is_in(values(statuses)),
         Payment.client_secret.is_not_null(),
     ]
     if except_payment_id is not None:
@@ -353,10 +310,12 @@ async def cancel_live_intents(
                     order_id,
                 )
                 continue
-        values: dict[Any, Any] = {Payment.status: PaymentStatus.CANCELED, Payment.client_secret: None}
-        if row["status"] == PaymentStatus.PENDING:
-            values[Payment.failure_reason] = reason
-        await Payment.update(values).where(Payment.id == row["id"]).run()
+        if PAYMENT.can_transition(row["status"], PaymentStatus.CANCELED):
+            await set_payment_status(
+                row, PaymentStatus.CANCELED, {Payment.client_secret: None, Payment.failure_reason: reason}
+            )
+        else:  # declined, so already canceled: only its intent goes
+            await Payment.update({Payment.client_secret: None}).where(Payment.id == row["id"]).run()
         done += 1
     return done
 
@@ -365,7 +324,7 @@ async def cancel_open_payments(order_id: int, reason: str = "The order was cance
     """Cancel the order's live intents at the gateway (`cancel_live_intents`); returns how many.
 
     For the code that cancels a pending order: call it inside that transaction,
-    after locking the order (`lock_order`), so a stale browser tab can no longer
+    after locking the order (`rows.lock_order`), so a stale browser tab can no longer
     pay an order that is gone (a declined intent included). Raises
     `PaymentGatewayError` (502) when an intent cannot be canceled (the caller's
     transaction then rolls back).
@@ -373,18 +332,24 @@ async def cancel_open_payments(order_id: int, reason: str = "The order was cance
     return await cancel_live_intents(order_id, reason)
 
 
-async def get_payment(payment_id: int, *, viewer_id: int | None) -> PaymentOut:
-    """One payment. `viewer_id` is the caller unless they are ADMIN (None: any payment).
+async def get_payment(actor: CurrentUser, payment_id: int) -> PaymentOut:
+    """One payment, for its owner or an ADMIN.
 
-    Raises `NotFound` (`payment_not_found`) for a missing payment or another user's.
+    Raises `PaymentNotFound` (404) for a missing payment or one the actor may not see.
     """
     payment = await payment_out(payment_id)
-    if viewer_id is not None and payment.user_id != viewer_id:
-        raise NotFound("Payment not found.", code="payment_not_found")
+    if not owner_or(actor, payment.user_id, PAYMENT_VIEWERS):
+        raise PaymentNotFound()
     return payment
 
 
+async def list_my_payments(actor: CurrentUser, params: PageParams) -> Page[PaymentOut]:
+    """The actor's own payments, newest first, with their items (`GET /payments/`)."""
+    return await _payments([Payment.user == actor.id], params)
+
+
 async def list_payments(
+    actor: CurrentUser,
     params: PageParams,
     *,
     user_id: int | None = None,
@@ -392,28 +357,23 @@ async def list_payments(
     date_from: date | datetime | None = None,
     date_to: date | datetime | None = None,
 ) -> Page[PaymentOut]:
-    """Payments newest first, with their items, filtered and paged.
+    """Every user's payments, newest first, filtered (`GET /payments/admin`): ADMIN only.
 
-    `date_from`/`date_to` filter `created_at`: dates are whole UTC days, both
-    inclusive; datetimes are exact bounds. Raises `InvalidInput`
-    (`invalid_date_range`) when `date_from` is after `date_to`.
-    `GET /payments/` passes the caller as `user_id`; `GET /payments/admin` any filter.
+    `date_from`/`date_to`: see `filters.created_between`. Raises `StaffOnly`
+    (403), `InvalidDateRange`, `InvalidDate`.
     """
-    where = []
+    require_role(actor, PAYMENT_VIEWERS)
+    where: list[Combinable] = []
     if user_id is not None:
         where.append(Payment.user == user_id)
     if status is not None:
         where.append(Payment.status == PaymentStatus(status).value)
-    start = utc_bound(date_from, end=False) if date_from is not None else None
-    if start is not None:
-        where.append(Payment.created_at >= start)
-    if date_to is not None:
-        finish = utc_bound(date_to, end=True)
-        inclusive = isinstance(date_to, datetime)
-        if start is not None and (finish < start if inclusive else finish <= start):
-            raise InvalidInput("date_from must not be after date_to.", code="invalid_date_range")
-        where.append(Payment.created_at <= finish if inclusive else Payment.created_at < finish)
-    query = Payment.select(*_PAYMENT_COLUMNS)
+    where += created_between(Payment.created_at, date_from, date_to)
+    return await _payments(where, params)
+
+
+async def _payments(where: list[Combinable], params: PageParams) -> Page[PaymentOut]:
+    query = Payment.select(*PAYMENT_COLUMNS)
     count = Payment.count()
     if where:
         query = query.where(*where)

@@ -1,42 +1,66 @@
-"""Refunds: the owner's request, the admin's approval or rejection, and applying a refund.
+"""Refunds: the owner's request, the staff decision, and applying a refund.
 
-Rules (API.md "Orders" and "Payments", issue 4):
+Rules (docs/api.md, "Orders" and "Payments"):
 - A paid order is canceled only through a refund: its owner asks
   (`request_refund`, 202, status `requested`); a second open request, or an
   order that is not paid, is 409.
-- An admin approves (`POST /payments/{payment_id}/refund` -> `refund_payment`,
-  or `cinema refunds approve ID` -> `approve_request`): the whole amount is
-  refunded through the gateway (`refunds.create(payment_intent=...)`), then in
-  the same transaction the payment becomes `refunded`, the order `canceled`,
-  its purchase rows are removed (`purchases_count` counters -1), open refund
-  requests of the order become `refunded`, and `refund_processed` is emailed
-  after commit. A gateway failure (502) changes nothing.
+- An ADMIN approves (`approve_request`) or refunds a payment directly
+  (`refund_payment`): the whole amount is refunded through the gateway
+  (`refunds.create(payment_intent=...)`), then in the same transaction the
+  payment becomes `refunded`, the order `canceled`, its purchase rows are
+  removed (`purchases_count` counters -1) and its entitlements revoked
+  (`revoke_for_refund`), open refund requests of the order become
+  `refunded`, and `refund_processed` is emailed after commit. A gateway
+  failure (502) changes nothing.
 - `charge.refunded` (Stripe's event for the same refund) reaches
   `apply_refund` through `cinema.commerce.events` and is a no-op once applied.
 - `reject_request` marks the request `rejected` and emails the note.
+- Each decision records who took it (`decided_by`): the deciding ADMIN's
+  account, or NULL for an actor without one (the CLI operator when no
+  `--as` account is named).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from cinema.accounts.tables import User
+from cinema.accounts.actor import CurrentUser
 from cinema.catalog import counters
 from cinema.clock import utcnow
-from cinema.commerce.gateways import get_gateway
-from cinema.commerce.payments import lock_order, lock_payment, payment_out
-from cinema.commerce.schemas import PaymentOut, RefundRequestOut
-from cinema.commerce.tables import (
-    Order,
-    OrderStatus,
-    Payment,
-    PaymentStatus,
-    Purchase,
-    RefundRequest,
-    RefundStatus,
+from cinema.commerce.access import REFUND_DECIDERS, recorded_id, require_role
+from cinema.commerce.errors import (
+    AlreadyRefunded,
+    InvalidRefundReason,
+    NotRefundable,
+    OrderNotPaid,
+    PaymentNotFound,
+    RefundAlreadyRequested,
+    RefundNotFound,
 )
+from cinema.commerce.gateways import get_gateway
+from cinema.commerce.payments import payment_out
+from cinema.commerce.rows import (
+    email_of,
+    lock_order,
+    lock_order_of,
+    lock_payment,
+    set_order_status,
+    set_payment_status,
+)
+from cinema.commerce.schemas import PaymentOut, RefundRequestOut
+from cinema.commerce.statuses import (
+    OPEN_REFUNDS,
+    REFUND,
+    REFUNDABLE_ORDERS,
+    REFUNDABLE_PAYMENTS,
+    OrderStatus,
+    PaymentStatus,
+    RefundStatus,
+    values,
+)
+from cinema.commerce.tables import OrderItem, Payment, Purchase, RefundRequest
 from cinema.db import AfterCommit, transaction
-from cinema.errors import Conflict, NotFound, ValidationFailed
+from cinema.entitlements import service as entitlements
 from cinema.jobs import enqueue_email
 from cinema.money import format_amount, to_minor_units
 from cinema.pagination import Page, PageParams
@@ -70,24 +94,19 @@ def _request_out(row: dict[str, Any]) -> RefundRequestOut:
     )
 
 
-async def get_request(request_id: int) -> RefundRequestOut:
-    """One refund request. Raises `NotFound` (`refund_request_not_found`)."""
+async def _load_request(request_id: int) -> RefundRequestOut:
+    """One refund request. Raises `RefundNotFound` (404)."""
     row = await RefundRequest.select(*_REQUEST_COLUMNS).where(RefundRequest.id == request_id).first().run()
     if row is None:
-        raise NotFound("Refund request not found.", code="refund_request_not_found")
+        raise RefundNotFound()
     return _request_out(row)
 
 
-async def _email_of(user_id: int) -> str:
-    row = await User.select(User.email).where(User.id == user_id).first().run()
-    return str(row["email"]) if row else ""
-
-
 async def _paid_by(order_id: int) -> dict[str, Any] | None:
-    """The successful payment of an order (the one that paid it), if any."""
+    """The payment that paid an order and still holds the money, if any."""
     row: dict[str, Any] | None = (
         await Payment.select(Payment.id)
-        .where(Payment.order == order_id, Payment.status == PaymentStatus.SUCCESSFUL)
+        .where(Payment.order == order_id, Payment.status.is_in(values(REFUNDABLE_PAYMENTS)))
         .order_by(Payment.id)
         .first()
         .run()
@@ -95,41 +114,33 @@ async def _paid_by(order_id: int) -> dict[str, Any] | None:
     return row
 
 
-async def request_refund(user_id: int, order_id: int, reason: str) -> RefundRequestOut:
+async def request_refund(actor: CurrentUser, order_id: int, reason: str) -> RefundRequestOut:
     """The owner asks for the money back on a paid order; returns the `requested` request.
 
-    Raises `NotFound` (`order_not_found`) for a missing or another user's order,
-    `Conflict` (`not_paid`) when the order is not paid, and `Conflict`
-    (`refund_already_requested`) when a request for it is still open, and
-    `ValidationFailed` (422, `invalid_reason`) for a reason that is blank once
-    stripped (the API's body model already refuses it).
+    Raises `OrderNotFound` (404) for a missing or another user's order,
+    `OrderNotPaid` (409) when the order is not paid, `RefundAlreadyRequested`
+    (409) when a request for it is still open, and `InvalidRefundReason` (422)
+    for a reason that is blank once stripped (the API's body model already
+    refuses it).
     """
     if not reason.strip():
-        raise ValidationFailed("Say why you want a refund.", code="invalid_reason")
+        raise InvalidRefundReason()
     async with transaction():
-        order = await lock_order(order_id)
-        if order is None or order["user_id"] != user_id:
-            raise NotFound("Order not found.", code="order_not_found")
-        if order["status"] != OrderStatus.PAID:
-            raise Conflict(
-                f"Order #{order_id} is {order['status']}; only a paid order can be refunded.", code="not_paid"
-            )
+        order = await lock_order_of(actor, order_id)
+        if order["status"] not in REFUNDABLE_ORDERS:
+            raise OrderNotPaid(status=order["status"])
         open_request = (
             await RefundRequest.select(RefundRequest.id)
-            .where(RefundRequest.order == order_id, RefundRequest.status == RefundStatus.REQUESTED)
+            .where(RefundRequest.order == order_id, RefundRequest.status.is_in(values(OPEN_REFUNDS)))
             .first()
             .run()
         )
         if open_request is not None:
-            raise Conflict(
-                f"A refund of order #{order_id} is already requested (request #{open_request['id']}).",
-                code="refund_already_requested",
-                refund_request_id=int(open_request["id"]),
-            )
+            raise RefundAlreadyRequested(refund_request_id=int(open_request["id"]))
         paid_by = await _paid_by(order_id)
         request = RefundRequest(
             order=order_id,
-            user=user_id,
+            user=actor.id,
             payment=paid_by["id"] if paid_by else None,
             reason=reason.strip(),
             status=RefundStatus.REQUESTED,
@@ -137,7 +148,7 @@ async def request_refund(user_id: int, order_id: int, reason: str) -> RefundRequ
             external_refund_id=None,  # Piccolo's Varchar default is "", not NULL
         )
         await request.save()
-    return await get_request(int(request.id))
+    return await _load_request(int(request.id))
 
 
 async def apply_refund(
@@ -148,26 +159,26 @@ async def apply_refund(
     decided_by: int | None,
     hooks: AfterCommit,
 ) -> None:
-    """Record a whole refund of `payment` (rows from `lock_order`/`lock_payment`, both locked).
+    """Record a whole refund of `payment` (rows from `rows.lock_order`/`lock_payment`, both locked).
 
     The payment becomes `refunded`. When it is the payment that paid the order,
     the order becomes `canceled` and its purchases are revoked (counters -1).
     Open refund requests of the order become `refunded`; the owner is emailed
     `refund_processed` after commit when money had been taken.
     """
-    was_successful = payment["status"] == PaymentStatus.SUCCESSFUL
-    await Payment.update({Payment.status: PaymentStatus.REFUNDED}).where(Payment.id == payment["id"]).run()
+    took_money = payment["status"] in REFUNDABLE_PAYMENTS
+    await set_payment_status(payment, PaymentStatus.REFUNDED)
     other_paid = (
         await Payment.count()
         .where(
             Payment.order == order["id"],
-            Payment.status == PaymentStatus.SUCCESSFUL,
+            Payment.status.is_in(values(REFUNDABLE_PAYMENTS)),
             Payment.id != payment["id"],
         )
         .run()
     )
-    if was_successful and order["status"] == OrderStatus.PAID and not other_paid:
-        await Order.update({Order.status: OrderStatus.CANCELED}).where(Order.id == order["id"]).run()
+    if took_money and order["status"] in REFUNDABLE_ORDERS and not other_paid:
+        await set_order_status(order, OrderStatus.CANCELED)
         revoked = (
             await Purchase.select(Purchase.movie.as_alias("movie_id"))
             .where(Purchase.order == order["id"])
@@ -176,6 +187,8 @@ async def apply_refund(
         if revoked:
             await Purchase.delete().where(Purchase.order == order["id"]).run()
             await counters.bump([int(r["movie_id"]) for r in revoked], purchases_count=-1)
+        items = await OrderItem.select(OrderItem.id).where(OrderItem.order == order["id"]).run()
+        await entitlements.revoke_for_refund([int(r["id"]) for r in items])
     await (
         RefundRequest.update(
             {
@@ -186,14 +199,14 @@ async def apply_refund(
                 RefundRequest.payment: payment["id"],
             }
         )
-        .where(RefundRequest.order == order["id"], RefundRequest.status == RefundStatus.REQUESTED)
+        .where(RefundRequest.order == order["id"], RefundRequest.status.is_in(values(OPEN_REFUNDS)))
         .run()
     )
-    if was_successful:
+    if took_money:
         hooks.add(
             enqueue_email(
                 "refund_processed",
-                await _email_of(int(payment["user_id"])),
+                await email_of(int(payment["user_id"])),
                 order_id=int(order["id"]),
                 amount=format_amount(payment["amount"]),
                 currency=str(payment["currency"]),
@@ -201,22 +214,20 @@ async def apply_refund(
         )
 
 
-async def refund_payment(
-    payment_id: int, *, decided_by: int | None = None, request_id: int | None = None
-) -> PaymentOut:
-    """Refund a successful payment in full through the gateway, then apply it (see module rules).
+async def refund_payment(actor: CurrentUser, payment_id: int, *, request_id: int | None = None) -> PaymentOut:
+    """Refund a successful payment in full through the gateway, then apply it (see module rules): ADMIN.
 
-    `decided_by` is the approving admin's user id (None from the CLI);
     `request_id`, when given, must still be open once the order is locked.
-    Raises `NotFound` (`payment_not_found`), `Conflict` (`already_refunded`,
-    `not_refundable` unless the payment is successful, `refund_not_open`), and
-    `PaymentGatewayError` (502; nothing changes).
+    Raises `StaffOnly` (403), `PaymentNotFound` (404), `AlreadyRefunded`,
+    `NotRefundable` unless the payment is successful, `RefundNotOpen` (409),
+    and `PaymentGatewayError` (502; nothing changes).
     """
+    require_role(actor, REFUND_DECIDERS)
     row = (
         await Payment.select(Payment.order.as_alias("order_id")).where(Payment.id == payment_id).first().run()
     )
     if row is None:
-        raise NotFound("Payment not found.", code="payment_not_found")
+        raise PaymentNotFound()
     gateway = get_gateway()
     async with transaction() as hooks:
         order = await lock_order(int(row["order_id"]))
@@ -224,86 +235,91 @@ async def refund_payment(
         assert order is not None
         assert payment is not None
         if request_id is not None:
-            await _ensure_open(request_id)
+            await _ensure_open(request_id, RefundStatus.REFUNDED)
         if payment["status"] == PaymentStatus.REFUNDED:
-            raise Conflict(f"Payment #{payment_id} is already refunded.", code="already_refunded")
-        if payment["status"] != PaymentStatus.SUCCESSFUL or not payment["external_payment_id"]:
-            raise Conflict(
-                f"Payment #{payment_id} is {payment['status']}; only a successful payment can be refunded.",
-                code="not_refundable",
-            )
+            raise AlreadyRefunded()
+        if payment["status"] not in REFUNDABLE_PAYMENTS or not payment["external_payment_id"]:
+            raise NotRefundable(status=payment["status"])
         refund = await gateway.refund(
             intent_id=payment["external_payment_id"],
             amount=to_minor_units(payment["amount"], payment["currency"]),
             idempotency_key=f"cinema-refund-payment-{payment_id}",
         )
-        await apply_refund(order, payment, refund_id=refund.id, decided_by=decided_by, hooks=hooks)
+        await apply_refund(order, payment, refund_id=refund.id, decided_by=recorded_id(actor), hooks=hooks)
     return await payment_out(payment_id)
 
 
-async def _ensure_open(request_id: int) -> RefundRequestOut:
-    request = await get_request(request_id)
-    if request.status != RefundStatus.REQUESTED:
-        raise Conflict(f"Refund request #{request_id} is already {request.status}.", code="refund_not_open")
+async def _ensure_open(request_id: int, decision: RefundStatus) -> RefundRequestOut:
+    """The request, when it may still take `decision`; else `RefundNotOpen` (409)."""
+    request = await _load_request(request_id)
+    REFUND.transition(request.status, decision)
     return request
 
 
-async def approve_request(request_id: int, *, decided_by: int | None = None) -> RefundRequestOut:
-    """Approve an open refund request: refund its order's payment (`refund_payment`).
+async def approve_request(actor: CurrentUser, request_id: int) -> RefundRequestOut:
+    """Approve an open refund request: refund its order's payment (`refund_payment`). ADMIN.
 
-    Raises `NotFound` (`refund_request_not_found`), `Conflict`
-    (`refund_not_open`) when it is already refunded or rejected, and whatever
-    `refund_payment` raises.
+    Raises `StaffOnly` (403), `RefundNotFound` (404), `RefundNotOpen` (409)
+    when it is already refunded or rejected, `NotRefundable` (409) when the
+    order has no successful payment, and whatever `refund_payment` raises.
     """
-    request = await _ensure_open(request_id)
+    require_role(actor, REFUND_DECIDERS)
+    request = await _ensure_open(request_id, RefundStatus.REFUNDED)
     payment_id = request.payment_id
     if payment_id is None:
         paid_by = await _paid_by(request.order_id)
         if paid_by is None:
-            raise Conflict(
-                f"Order #{request.order_id} has no successful payment to refund.", code="not_refundable"
-            )
+            raise NotRefundable()
         payment_id = int(paid_by["id"])
-    await refund_payment(payment_id, decided_by=decided_by, request_id=request_id)
-    return await get_request(request_id)
+    await refund_payment(actor, payment_id, request_id=request_id)
+    return await _load_request(request_id)
 
 
-async def reject_request(request_id: int, note: str, *, decided_by: int | None = None) -> RefundRequestOut:
-    """Reject an open refund request; `note` is stored and emailed to the owner.
+async def reject_request(actor: CurrentUser, request_id: int, note: str) -> RefundRequestOut:
+    """Reject an open refund request; `note` is stored and emailed to the owner. ADMIN.
 
-    Raises `NotFound` (`refund_request_not_found`) and `Conflict` (`refund_not_open`).
+    Raises `StaffOnly` (403), `RefundNotFound` (404) and `RefundNotOpen` (409).
     """
-    order_id = (await get_request(request_id)).order_id
+    require_role(actor, REFUND_DECIDERS)
+    order_id = (await _load_request(request_id)).order_id
     async with transaction() as hooks:
         await lock_order(order_id)
-        request = await _ensure_open(request_id)
+        request = await _ensure_open(request_id, RefundStatus.REJECTED)
         await (
             RefundRequest.update(
                 {
                     RefundRequest.status: RefundStatus.REJECTED,
                     RefundRequest.decided_at: utcnow(),
-                    RefundRequest.decided_by: decided_by,
+                    RefundRequest.decided_by: recorded_id(actor),
                     RefundRequest.decision_note: note.strip(),
                 }
             )
-            .where(RefundRequest.id == request_id, RefundRequest.status == RefundStatus.REQUESTED)
+            .where(RefundRequest.id == request_id, RefundRequest.status.is_in(values(OPEN_REFUNDS)))
             .run()
         )
         hooks.add(
             enqueue_email(
                 "refund_rejected",
-                await _email_of(request.user_id),
+                await email_of(request.user_id),
                 order_id=request.order_id,
                 note=note.strip(),
             )
         )
-    return await get_request(request_id)
+    return await _load_request(request_id)
 
 
 async def list_requests(
-    params: PageParams, *, status: RefundStatus | None = None, user_id: int | None = None
+    actor: CurrentUser,
+    params: PageParams,
+    *,
+    status: RefundStatus | None = None,
+    user_id: int | None = None,
 ) -> Page[RefundRequestOut]:
-    """Refund requests, oldest open first (status filter optional), paged."""
+    """Refund requests, oldest first (status and user filters optional), paged: ADMIN.
+
+    Raises `StaffOnly` (403).
+    """
+    require_role(actor, REFUND_DECIDERS)
     where = []
     if status is not None:
         where.append(RefundRequest.status == status)

@@ -1,4 +1,4 @@
-"""Request and response models of commerce (API.md "Cart", "Orders", "Payments").
+"""Request and response models of commerce (docs/api.md, "Cart", "Orders" and "Payments").
 
 Money fields use `cinema.money.Money`: a Decimal with two places,
 sent in JSON as a string with exactly two decimals. Times are UTC-aware.
@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from cinema.commerce.tables import OrderStatus, PaymentStatus, RefundStatus
+from cinema.commerce.statuses import OrderStatus, PaymentStatus, RefundStatus
 from cinema.db import MAX_ID
 from cinema.money import Money
 from cinema.text import NoControlCharacters
@@ -49,7 +49,7 @@ class CartOut(BaseModel):
 
 
 class RemovalReason(enum.StrEnum):
-    """Why order creation left a cart movie out (API.md, `removed_items`)."""
+    """Why order creation left a cart movie out (`removed_items`, docs/api.md, "Orders")."""
 
     PURCHASED = "purchased"
     PENDING_ORDER = "pending_order"
@@ -85,7 +85,7 @@ class OrderCreated(BaseModel):
     removed_items: list[RemovedItem]
 
 
-# --- Payments (below this line: owned by the payments work) -------------------
+# --- Payments -----------------------------------------------------------------
 
 
 class PriceChange(BaseModel):

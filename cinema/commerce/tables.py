@@ -8,8 +8,6 @@ has them is refused (`OnDelete.restrict`).
 
 from __future__ import annotations
 
-import enum
-
 from piccolo.columns import (
     ForeignKey,
     Numeric,
@@ -25,25 +23,22 @@ from piccolo.table import Table
 
 from cinema.accounts.tables import User
 from cinema.catalog.tables import Movie
+from cinema.commerce.statuses import OrderStatus, PaymentStatus, RefundStatus
 
-
-class OrderStatus(enum.StrEnum):
-    PENDING = "pending"
-    PAID = "paid"
-    CANCELED = "canceled"
-
-
-class PaymentStatus(enum.StrEnum):
-    PENDING = "pending"
-    SUCCESSFUL = "successful"
-    CANCELED = "canceled"
-    REFUNDED = "refunded"
-
-
-class RefundStatus(enum.StrEnum):
-    REQUESTED = "requested"
-    REFUNDED = "refunded"
-    REJECTED = "rejected"
+__all__ = [
+    "Cart",
+    "CartItem",
+    "Order",
+    "OrderItem",
+    "OrderStatus",
+    "Payment",
+    "PaymentEvent",
+    "PaymentItem",
+    "PaymentStatus",
+    "Purchase",
+    "RefundRequest",
+    "RefundStatus",
+]
 
 
 class Cart(Table, tablename="carts"):

@@ -13,9 +13,10 @@ Rules:
   (same sha256) again changes nothing and says so (`unchanged`);
 - an upload the client never completes is removed by the scheduler once
   `upload_expires_at` passes (`cleanup_abandoned`);
-- deleting a movie deletes its stored objects after commit (`delete_movie`,
-  which every door calls), and the scheduler removes any object no asset
-  names once it is older than an upload may take (`sweep_orphans`).
+- deleting a movie, by any door, deletes its stored objects after commit
+  (`forget_movie_media`, a catalog delete guard), and the scheduler removes
+  any object no asset names once it is older than an upload may take
+  (`sweep_orphans`).
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cinema.catalog.errors import MovieNotFound
 from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import fetch, lock_row, transaction
-from cinema.errors import CinemaError, NotFound, PayloadTooLarge, UnsupportedMediaType
+from cinema.errors import CinemaError, PayloadTooLarge, UnsupportedMediaType
 from cinema.media import probe, signing, storage
 from cinema.media.errors import (
     InvalidSignature,
@@ -122,7 +124,7 @@ def _asset(row: Any) -> AssetOut:
 
 async def _require_movie(movie_id: int) -> None:
     if not await fetch("SELECT id FROM movies WHERE id = {}", movie_id):
-        raise NotFound("No such movie.")
+        raise MovieNotFound(movie_id=movie_id)
 
 
 async def _ready(movie_id: int, kind: MediaKind) -> Any:
@@ -149,7 +151,7 @@ async def _make_ready(
     previous_key: str | None = None
     async with transaction() as hooks:
         if not await lock_row("movies", movie_id):
-            raise NotFound("No such movie.")
+            raise MovieNotFound(movie_id=movie_id)
         old = await _ready(movie_id, kind)
         if old is not None:
             previous_key = str(old["storage_key"])
@@ -408,23 +410,17 @@ async def _discard_quietly(item: storage.StoredObject) -> bool:
     return True
 
 
-async def delete_movie(movie_id: int, *, force: bool = False) -> None:
-    """Delete a movie (`cinema.catalog.movies.delete_movie`, with its rules) and its stored media.
+async def forget_movie_media(movie_id: int) -> None:
+    """Once the movie's deletion commits, delete its stored objects and abort its unfinished uploads.
 
-    Every door that deletes a movie calls this. The movie row is locked
-    first, so no asset is added while its keys are read; the rows go with the
-    movie (ON DELETE CASCADE) and, once the transaction commits, the objects
-    are deleted and unfinished uploads aborted. A refusal (`movie_purchased`,
-    `movie_in_carts`, ...) deletes nothing. An object that cannot be deleted
-    then is left to `sweep_orphans`.
+    Runs inside the deletion's transaction (a catalog delete guard, see
+    `cinema/media/movie_guards.py`), after the movie row is locked, so no
+    asset is added while its keys are read; the rows go with the movie (ON
+    DELETE CASCADE). A refused or rolled-back deletion runs nothing. An
+    object that cannot be deleted then is left to `sweep_orphans`.
     """
-    from cinema.catalog import movies
-
     async with transaction() as hooks:
-        if not await lock_row("movies", movie_id):
-            raise NotFound("No such movie.")
         rows = await fetch("SELECT storage_key, upload_id FROM media_assets WHERE movie_id = {}", movie_id)
-        await movies.delete_movie(movie_id, force=force)
         for row in rows:
             hooks.add(functools.partial(_abort_quietly, str(row["storage_key"]), row["upload_id"]))
 
@@ -440,7 +436,7 @@ async def _abort_quietly(key: str, upload_id: str | None) -> None:
 async def sweep_orphans(now: datetime | None = None) -> int:
     """Remove stored media no asset references, and stale scratch files; the number removed.
 
-    The safety net behind `delete_movie`, `remove_asset` and replacements,
+    The safety net behind `forget_movie_media`, `remove_asset` and replacements,
     whose deletions after commit may fail (storage down): whatever the store
     holds under the media prefixes that no `media_assets` row names (its key,
     or its S3 multipart upload id) goes, once older than

@@ -20,11 +20,11 @@ from typing import Any
 
 from cinema.accounts import sessions
 from cinema.accounts.actor import CurrentUser
+from cinema.catalog.errors import MovieNotFound
 from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import fetch
 from cinema.entitlements import access
-from cinema.errors import NotFound
 from cinema.media import signing, storage
 from cinema.media.errors import InvalidSignature, NoMedia
 from cinema.media.schemas import PlaybackOut
@@ -35,11 +35,11 @@ _TRAILER_SQL = (
     f"SELECT m.id, a.storage_key, a.content_type, a.duration_seconds FROM movies m {_ASSET_JOIN} "  # noqa: S608
     "WHERE m.id = {}"
 )
-# The feature, the caller's ownership (the entitlement rule's input) and position, read in the
+# The feature, the caller's entitlement (the rule's input, at `now`) and position, read in the
 # caller's authentication statement: one round trip per playback request (docs/media.md).
 _FEATURE_COLUMNS = (
     "m.id AS movie_id, a.storage_key, a.content_type, a.duration_seconds, "  # noqa: S608 - refs are code
-    f"{access.owns_sql('u.id', 'm.id')} AS owned, (SELECT w.position_seconds FROM watch_progress w "
+    f"{access.owns_sql('u.id', 'm.id', '{}')} AS owned, (SELECT w.position_seconds FROM watch_progress w "
     "WHERE w.user_id = u.id AND w.movie_id = m.id) AS position"
 )
 _FEATURE_SQL = sessions.authenticate_sql(_FEATURE_COLUMNS, f"LEFT JOIN movies m ON m.id = {{}} {_ASSET_JOIN}")
@@ -67,10 +67,10 @@ async def playback(access_token: str, movie_id: int) -> tuple[CurrentUser, Playb
     may not watch it, 404 `no_media` when it has no ready feature.
     """
     actor, row = await sessions.authenticate_with(
-        access_token, _FEATURE_SQL, movie_id, MediaKind.FEATURE.value
+        access_token, _FEATURE_SQL, utcnow(), movie_id, MediaKind.FEATURE.value
     )
     if row["movie_id"] is None:
-        raise NotFound("No such movie.")
+        raise MovieNotFound(movie_id=movie_id)
     access.require(actor, row["owned"])
     if row["storage_key"] is None:
         raise NoMedia()
@@ -89,7 +89,7 @@ async def trailer(movie_id: int) -> PlaybackOut:
     """A playback URL of the movie's trailer, for anyone; 404 `no_media` when it has none."""
     rows = await fetch(_TRAILER_SQL, MediaKind.TRAILER.value, movie_id)
     if not rows:
-        raise NotFound("No such movie.")
+        raise MovieNotFound(movie_id=movie_id)
     row = rows[0]
     if row["storage_key"] is None:
         raise NoMedia("This movie has no trailer yet.")

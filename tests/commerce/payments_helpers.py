@@ -172,7 +172,11 @@ async def event_count() -> int:
 async def refund_requests_of(order_id: int) -> list[dict[str, Any]]:
     rows = (
         await RefundRequest.select(
-            RefundRequest.id, RefundRequest.status, RefundRequest.external_refund_id, RefundRequest.decided_at
+            RefundRequest.id,
+            RefundRequest.status,
+            RefundRequest.external_refund_id,
+            RefundRequest.decided_at,
+            RefundRequest.decided_by.as_alias("decided_by"),
         )
         .where(RefundRequest.order == order_id)
         .order_by(RefundRequest.id)

@@ -1,4 +1,4 @@
-"""Cart API (API.md "Cart") and the guest-cart merge, on the real database."""
+"""Cart API (docs/api.md, "Cart") and the guest-cart merge, on the real database."""
 
 from __future__ import annotations
 
@@ -318,21 +318,22 @@ async def test_service_treats_out_of_range_ids_as_unknown(make_user: Any) -> Non
     from cinema.errors import NotFound
 
     user = await make_user()
+    moderator = await make_user(group=GroupName.MODERATOR)
     with pytest.raises(NotFound) as unknown_user:
-        await carts.get_cart(2**40)
+        await carts.get_cart(moderator.actor, 2**40)
     assert unknown_user.value.code == "user_not_found"
     with pytest.raises(NotFound) as unknown_movie:
-        await carts.add_to_cart(user.id, 2**40)
+        await carts.add_to_cart(user.actor, 2**40)
     assert unknown_movie.value.code == "movie_not_found"
     with pytest.raises(NotFound):
-        await carts.remove_from_cart(user.id, 2**40)
+        await carts.remove_from_cart(user.actor, 2**40)
 
 
 @pytest.mark.postgres_only
 async def test_add_racing_a_movie_deletion_is_404_not_500(
     client: Any, make_user: Any, make_movie: Any
 ) -> None:
-    """QA: the movie is deleted (uncommitted) after the add read it; the insert then fails its foreign key."""
+    """The movie is deleted (uncommitted) after the add read it; the insert then fails its foreign key."""
     import asyncpg
 
     from tests.conftest import TEST_DATABASE_URL
@@ -362,7 +363,7 @@ async def test_add_racing_a_movie_deletion_is_404_not_500(
 async def test_get_cart_runs_a_fixed_number_of_statements(
     client: Any, make_user: Any, make_movie: Any, fill_cart: Any
 ) -> None:
-    """GET /cart is two SQL statements (authenticate, then the cart with its genres), whatever its size (issue 7)."""
+    """GET /cart is two SQL statements (authenticate, then the cart with its genres), whatever its size: it is a hot path."""
     user = await make_user()
     await client.get("/cart", headers=user.headers)  # warm-up: nothing lazily loaded inside the count
     with count_queries() as empty:

@@ -1,6 +1,6 @@
 """POST /payments/{order_id} and the payment views, on the sandbox gateway (no Stripe key).
 
-API.md "Payments": prices revalidated, one intent per pending order (also under
+docs/api.md, "Payments": prices revalidated, one intent per pending order (also under
 concurrency), exact cents, 409/404 rules, 502 with nothing written when the
 gateway fails, and GET /payments/, /payments/{id}, /payments/admin.
 """

@@ -1,6 +1,6 @@
 """Refunds: the owner's request, the admin's approval (API and CLI), rejection, listing.
 
-API.md "Orders"/"Payments": POST /orders/{id}/refund (owner, paid order, 202;
+docs/api.md, "Orders" and "Payments": POST /orders/{id}/refund (owner, paid order, 202;
 409 otherwise or when one is open); POST /payments/{id}/refund (ADMIN) refunds
 through the gateway: payment refunded, order canceled, purchases revoked
 (counters back), request refunded, email. `cinema refunds list|approve|reject`
@@ -216,9 +216,13 @@ async def test_cli_lists_and_approves_a_request(client, paid, outbox):
     assert await purchased_movie_ids(p.user.id) == []
     assert subjects((await outbox())[before:]) == [f"Refund for order #{p.order_id}"]
 
+    # The operator has no account: nobody is recorded as the decider.
+    assert (await refund_requests_of(p.order_id))[0]["decided_by"] is None
+
     again = cinema_cli("refunds", "approve", str(request_id))
     assert again.returncode == 1
-    assert "already refunded" in again.stderr
+    assert "This refund request is already decided." in again.stderr
+    assert "(refund_not_open" in again.stderr
 
 
 async def test_cli_rejects_a_request_with_a_note(client, paid, outbox):
@@ -244,6 +248,26 @@ async def test_cli_rejects_a_request_with_a_note(client, paid, outbox):
     # A rejected request no longer blocks a new one.
     new = await client.post(f"/orders/{p.order_id}/refund", json={"reason": "Again"}, headers=p.user.headers)
     assert new.status_code == 202
+
+
+async def test_cli_decisions_as_a_staff_account_record_who_decided(client, make_user, paid):
+    admin = await make_user(group=GroupName.ADMIN)
+    moderator = await make_user(group=GroupName.MODERATOR)
+    p = await paid()
+    request_id = (
+        await client.post(f"/orders/{p.order_id}/refund", json={"reason": "Meh"}, headers=p.user.headers)
+    ).json()["id"]
+
+    too_low = cinema_cli("refunds", "reject", str(request_id), "--note", "No.", "--as", moderator.email)
+    unknown = cinema_cli("refunds", "reject", str(request_id), "--note", "No.", "--as", "nobody@example.com")
+    rejected = cinema_cli("refunds", "reject", str(request_id), "--note", "No.", "--as", admin.email.upper())
+
+    assert (too_low.returncode, unknown.returncode) == (1, 1)
+    assert "(permission_denied" in too_low.stderr
+    assert "(user_not_found" in unknown.stderr
+    assert rejected.returncode == 0, rejected.stderr
+    [row] = await refund_requests_of(p.order_id)
+    assert (row["status"], row["decided_by"]) == ("rejected", admin.id)
 
 
 async def test_cli_with_redis_unreachable_is_one_line_and_exit_3(client, paid):
@@ -284,7 +308,7 @@ async def test_cli_payments_list_and_show(paid):
     assert table.returncode == 0
     assert "25.76" in table.stdout
     assert missing.returncode == 1
-    assert "Payment not found" in missing.stderr
+    assert "(payment_not_found" in missing.stderr
 
 
 async def test_admin_refund_racing_stripes_refund_event_applies_once(
@@ -320,7 +344,7 @@ async def test_refund_reason_is_stored_stripped(client, paid):
 
     p = await paid()
     with pytest.raises(ValidationFailed):
-        await request_refund(p.user.id, p.order_id, " \t ")
+        await request_refund(p.user.actor, p.order_id, " \t ")
 
     response = await client.post(
         f"/orders/{p.order_id}/refund", json={"reason": "  Wrong movie  "}, headers=p.user.headers

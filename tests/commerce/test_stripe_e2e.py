@@ -189,8 +189,8 @@ async def test_bad_and_stale_signatures_are_refused(stack, api, make_user, make_
         headers={"Stripe-Signature": sign(body, timestamp=int(time.time()) - 600)},
     )
 
-    assert (forged.status_code, forged.json()["code"]) == (400, "invalid_signature")
-    assert (stale.status_code, stale.json()["code"]) == (400, "invalid_signature")
+    assert (forged.status_code, forged.json()["code"]) == (400, "invalid_webhook_signature")
+    assert (stale.status_code, stale.json()["code"]) == (400, "invalid_webhook_signature")
     assert (await payment_row(payment["payment_id"]))["status"] == "pending"
     assert (await order_state(order["id"]))[0] == "pending"
     # The same body, correctly signed, is accepted: the refusals were about the signature only.
@@ -260,7 +260,7 @@ async def test_refund_through_localstripe(stack, api, make_user, make_movie, fil
 async def test_a_new_payment_cancels_the_declined_intent_at_stripe(
     stack, api, make_user, make_movie, fill_cart
 ):
-    """QA: one order, one charge. The declined intent can no longer be retried once a new payment exists."""
+    """One order, one charge. The declined intent can no longer be retried once a new payment exists."""
     user = await make_user()
     order = await order_from_cart(api, user, fill_cart, [(await make_movie(price="12.00")).id])
     first = (await api.post(f"/payments/{order['id']}", headers=user.headers)).json()

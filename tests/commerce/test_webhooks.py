@@ -1,6 +1,6 @@
 """POST /webhooks/stripe with signed events, and the sandbox outcomes that share its handler.
 
-API.md "Payments": signature over the raw body (bad, tampered, stale: 400 and
+docs/api.md, "Payments": signature over the raw body (bad, tampered, stale: 400 and
 nothing changes); succeeded -> paid, purchases, counters, cart cleaned, email;
 failed -> canceled with the decline advice, email, order pending; refunded ->
 refunded; each event once, in any order; amount/currency mismatch changes nothing.
@@ -230,7 +230,7 @@ async def test_bad_signature_is_400_and_changes_nothing(client, pending, outbox,
     response = await client.post("/webhooks/stripe", content=body, headers=headers)
 
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid_signature"
+    assert response.json()["code"] == "invalid_webhook_signature"
     assert (await payment_row(p.payment_id))["status"] == "pending"
     assert (await order_state(p.order_id))[0] == "pending"
     assert await event_count() == 0
@@ -386,7 +386,8 @@ async def test_success_for_an_order_canceled_meanwhile_is_recorded_for_a_refund(
 
 
 async def test_cancel_open_payments_cancels_pending_payments(pending):
-    from cinema.commerce.payments import cancel_open_payments, lock_order
+    from cinema.commerce.payments import cancel_open_payments
+    from cinema.commerce.rows import lock_order
     from cinema.db import transaction
 
     p = await pending()
@@ -400,7 +401,7 @@ async def test_cancel_open_payments_cancels_pending_payments(pending):
         assert await cancel_open_payments(p.order_id) == 0
 
 
-# --- One order, one charge (QA: a declined intent retried after a newer payment) -------------
+# --- One order, one charge: a declined intent retried after a newer payment --------------------
 
 
 async def test_new_payment_cancels_the_declined_intent_so_one_order_is_charged_once(client, pending, outbox):
@@ -511,7 +512,7 @@ async def test_signed_body_that_is_not_utf8_json_is_400(client):
     for body in (b"this is not json", b"\xff\xfe{}"):
         response = await post_event(client, body)
         assert response.status_code == 400, response.text
-        assert response.json()["code"] in ("invalid_event", "invalid_signature")
+        assert response.json()["code"] in ("invalid_event", "invalid_webhook_signature")
     assert await event_count() == 0
 
 
@@ -531,7 +532,7 @@ async def test_sandbox_outcome_for_an_order_canceled_meanwhile_changes_nothing(
     real_apply_event = events.apply_event
 
     async def cancel_then_apply(event: Any, **options: Any) -> Any:
-        await cancel_order(p.order_id)
+        await cancel_order(p.user.actor, p.order_id)
         return await real_apply_event(event, **options)
 
     monkeypatch.setattr(events, "apply_event", cancel_then_apply)

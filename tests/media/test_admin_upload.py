@@ -118,7 +118,7 @@ async def test_caps_unknown_movies_and_bad_ids(client, moderator, samples, monke
     assert over.status_code == 413
     assert over.json()["code"] == "payload_too_large"
     unknown = await _upload(client, movie + 1000, "poster", samples.png)
-    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "movie_not_found")
     for bad in ("0", "-1", "x", str(2**40), ""):
         answer = await _upload(client, bad, "poster", samples.png)
         assert (answer.status_code, answer.json()["code"]) == (422, "validation_error"), bad

@@ -79,7 +79,7 @@ async def test_who_may_watch(client, make_user, samples, attach) -> None:
         assert (await client.get(f"/movies/{movie}/playback", headers=staff.headers)).status_code == 200
     unknown = await client.get("/movies/999999/playback", headers=admin.headers)
     assert unknown.status_code == 404
-    assert unknown.json()["code"] == "not_found"
+    assert unknown.json()["code"] == "movie_not_found"
 
 
 async def test_a_movie_without_a_feature_is_no_media(client, make_user) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from cinema.accounts import onetime
+from cinema.accounts.actor import CurrentUser
 from cinema.accounts.tables import (
     ActivationToken,
     GroupName,
@@ -99,7 +100,9 @@ async def build_world(make_user: Any) -> World:
     await LoginFailure(email=buyer.email, client_ip="10.0.0.1").save()
     await MailRequest(kind="password_reset", email=buyer.email, client_ip="10.0.0.1").save()
 
+    staff = CurrentUser(id=admin.id, email=admin.email, group=GroupName.ADMIN, session_id="")
     movie = await movies.create_movie(
+        staff,
         MovieCreate(
             name="Heat",
             year=1995,
@@ -112,9 +115,10 @@ async def build_world(make_user: Any) -> World:
             genres=["Crime", "Drama"],
             directors=["Michael Mann"],
             stars=["Al Pacino", "Robert De Niro"],
-        )
+        ),
     )
     other = await movies.create_movie(
+        staff,
         MovieCreate(
             name="Alien",
             year=1979,
@@ -125,7 +129,7 @@ async def build_world(make_user: Any) -> World:
             genres=["Horror"],
             directors=["Ridley Scott"],
             stars=["Sigourney Weaver"],
-        )
+        ),
     )
     await reactions.set_reaction(buyer.id, movie.id, ReactionKind.LIKE)
     await ratings.set_rating(buyer.id, movie.id, 9)
@@ -134,12 +138,12 @@ async def build_world(make_user: Any) -> World:
     reply = await comments.create_comment(buyer.id, movie.id, "Agreed.", parent_id=comment.id)
     await comments.like_comment(buyer.id, comment.id)
 
-    await carts.add_to_cart(buyer.id, movie.id)
-    order = (await orders.create_order(buyer.id)).order
-    payment = await payments.create_payment(buyer.id, order.id)
-    await events.sandbox_outcome(buyer.id, payment.payment_id, succeed=True)
-    request = await refunds.request_refund(buyer.id, order.id, "Bought it twice.")
-    await carts.add_to_cart(buyer.id, other.id)
+    await carts.add_to_cart(buyer.actor, movie.id)
+    order = (await orders.create_order(buyer.actor)).order
+    payment = await payments.create_payment(buyer.actor, order.id)
+    await events.sandbox_outcome(buyer.actor, payment.payment_id, succeed=True)
+    request = await refunds.request_refund(buyer.actor, order.id, "Bought it twice.")
+    await carts.add_to_cart(buyer.actor, other.id)
     await MediaAsset(
         movie=movie.id,
         kind=MediaKind.POSTER,

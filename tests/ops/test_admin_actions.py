@@ -73,7 +73,7 @@ async def test_an_admin_approves_a_refund_and_the_buyer_loses_the_movie(client, 
     again = await _act(client, "approve-refund", refund_request_id=world.refund_request_id)
     assert again.status_code == 422
     assert again.json()["code"] == "refund_not_open"
-    assert "already refunded" in again.json()["custom_form_error"]
+    assert again.json()["custom_form_error"] == "This refund request is already decided."
 
 
 async def test_a_rejected_refund_keeps_the_purchase_and_emails_the_note(client, make_user, outbox) -> None:

@@ -37,6 +37,7 @@ async def _make(buyers: int, burst: int, cart_items: int, prefix: str) -> dict[s
     from cinema.catalog.tables import Movie
     from cinema.commerce import carts
     from cinema.db import close_pool, engine, open_pool
+    from cli.common import OPERATOR
 
     await open_pool()
     try:
@@ -56,7 +57,7 @@ async def _make(buyers: int, burst: int, cart_items: int, prefix: str) -> dict[s
         # Evenly spaced movies, so the cart and the purchases touch the whole table.
         step = max(1, len(movie_ids) // max(1, cart_items))
         for movie_id in movie_ids[::step][:cart_items]:
-            await carts.add_to_cart(cart_user, movie_id)
+            await carts.add_to_cart(OPERATOR, movie_id, user=cart_user)
         burst_users = [f"{prefix}-burst-{i}@bench.local" for i in range(burst)]
         for email in burst_users:
             await user(email)

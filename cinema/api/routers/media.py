@@ -17,18 +17,15 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import FileResponse
 from starlette.types import Receive, Scope, Send
 
-from cinema.api.deps import BearerToken, Moderator, Paging, PathId, User
+from cinema.api.deps import ROLE_ERRORS, SIGNED_IN_ERRORS, BearerToken, Moderator, Paging, PathId, User
 from cinema.api.errors import error_response, error_responses
 from cinema.api.responses import json_model
-from cinema.entitlements.access import NotEntitled
+from cinema.catalog.errors import MovieNotFound
+from cinema.entitlements.errors import NotEntitled
 from cinema.errors import (
-    CinemaError,
     MalformedMultipart,
     MissingFile,
-    NotAuthenticated,
-    NotFound,
     NotMultipart,
-    PermissionDenied,
 )
 from cinema.media import assets, playback, progress, receive
 from cinema.media.errors import (
@@ -51,19 +48,7 @@ from cinema.pagination import Page
 router = APIRouter(tags=["media"])
 
 
-#: Answered before a route runs: no or a bad token, or (moderator routes) a role below MODERATOR.
-_SIGNED_IN = (NotAuthenticated,)
-_MODERATOR = (NotAuthenticated, PermissionDenied)
 _UPLOADED = (MediaTooLarge, UnsupportedMedia, TruncatedMedia)
-
-
-def _responses(*errors: type[CinemaError]) -> dict[int | str, dict[str, Any]]:
-    """`error_responses` of the route's declared errors.
-
-    A 422 stays FastAPI's (its validation list; cinema/api/docs.py adds the
-    `{"detail", "code"}` shape beside it), so 422 classes are left to it.
-    """
-    return error_responses(*(error for error in errors if error.status_code != 422))
 
 
 _UPLOAD_BODY = {
@@ -180,7 +165,7 @@ class MediaFileResponse(FileResponse):
     STREAM_PATH + "/{key:path}",
     summary="A video behind a signed playback URL (local mode)",
     response_class=MediaFileResponse,
-    responses=_responses(InvalidSignature, NoMedia, RangeNotSatisfiable),
+    responses=error_responses(InvalidSignature, NoMedia, RangeNotSatisfiable),
 )
 async def stream(
     key: str,
@@ -206,7 +191,7 @@ router.add_api_route(STREAM_PATH + "/{key:path}", stream, methods=["HEAD"], incl
     "/movies/{movie_id}/playback",
     summary="A playback URL of the movie, for a caller entitled to watch it",
     response_model=PlaybackOut,
-    responses=_responses(*_SIGNED_IN, NotEntitled, NotFound, NoMedia),
+    responses=error_responses(*SIGNED_IN_ERRORS, NotEntitled, MovieNotFound, NoMedia),
 )
 async def get_playback(request: Request, movie_id: PathId, token: BearerToken) -> Response:
     """The URL lives `PLAYBACK_URL_TTL_SECONDS`; ask again once `expires_at` has passed."""
@@ -221,7 +206,7 @@ async def get_playback(request: Request, movie_id: PathId, token: BearerToken) -
     summary="Save where I am in the movie",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=_responses(*_SIGNED_IN, NotEntitled, NotFound, NoMedia, InvalidPosition),
+    responses=error_responses(*SIGNED_IN_ERRORS, NotEntitled, MovieNotFound, NoMedia, InvalidPosition),
 )
 async def put_progress(movie_id: PathId, body: ProgressIn, user: User) -> Response:
     await progress.save_progress(user, movie_id, body.position_seconds)
@@ -232,7 +217,7 @@ async def put_progress(movie_id: PathId, body: ProgressIn, user: User) -> Respon
     "/movies/{movie_id}/trailer",
     summary="A playback URL of the movie's trailer (anyone)",
     response_model=PlaybackOut,
-    responses=_responses(NotFound, NoMedia),
+    responses=error_responses(MovieNotFound, NoMedia),
 )
 async def get_trailer(movie_id: PathId) -> Response:
     return json_model(await playback.trailer(movie_id))
@@ -242,7 +227,7 @@ async def get_trailer(movie_id: PathId) -> Response:
     "/me/continue-watching",
     summary="Movies I started, did not finish and may watch",
     response_model=Page[WatchEntry],
-    responses=_responses(*_SIGNED_IN),
+    responses=error_responses(*SIGNED_IN_ERRORS),
 )
 async def continue_watching(user: User, paging: Paging) -> dict[str, Any]:
     return await progress.continue_watching(user, paging)
@@ -252,7 +237,7 @@ async def continue_watching(user: User, paging: Paging) -> dict[str, Any]:
     "/me/history",
     summary="What I watched, and when",
     response_model=Page[WatchEntry],
-    responses=_responses(*_SIGNED_IN),
+    responses=error_responses(*SIGNED_IN_ERRORS),
 )
 async def watch_history(user: User, paging: Paging) -> dict[str, Any]:
     return await progress.history(user.id, paging)
@@ -263,7 +248,7 @@ async def watch_history(user: User, paging: Paging) -> dict[str, Any]:
     summary="Forget where I stopped in the movie",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=_responses(*_SIGNED_IN),
+    responses=error_responses(*SIGNED_IN_ERRORS),
 )
 async def delete_progress(movie_id: PathId, user: User) -> Response:
     await progress.clear_progress(user, movie_id)
@@ -276,7 +261,9 @@ async def delete_progress(movie_id: PathId, user: User) -> Response:
     response_model=IngestOut,
     status_code=status.HTTP_201_CREATED,
     openapi_extra={"requestBody": _UPLOAD_BODY},
-    responses=_responses(*_MODERATOR, NotFound, NotMultipart, MalformedMultipart, MissingFile, *_UPLOADED),
+    responses=error_responses(
+        *ROLE_ERRORS, MovieNotFound, NotMultipart, MalformedMultipart, MissingFile, *_UPLOADED
+    ),
 )
 async def upload_media(
     request: Request, movie_id: PathId, kind: Annotated[MediaKind, Query()], user: Moderator
@@ -293,7 +280,7 @@ async def upload_media(
     "/movies/{movie_id}/media",
     summary="A movie's media assets",
     response_model=list[AssetOut],
-    responses=_responses(*_MODERATOR, NotFound),
+    responses=error_responses(*ROLE_ERRORS, MovieNotFound),
 )
 async def list_media(movie_id: PathId, user: Moderator) -> list[AssetOut]:
     return await assets.list_assets(movie_id)
@@ -304,7 +291,7 @@ async def list_media(movie_id: PathId, user: Moderator) -> list[AssetOut]:
     summary="Remove a movie's media asset",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=_responses(*_MODERATOR, NotFound, NoMedia),
+    responses=error_responses(*ROLE_ERRORS, MovieNotFound, NoMedia),
 )
 async def remove_media(movie_id: PathId, kind: MediaKind, user: Moderator) -> Response:
     await assets.remove_asset(movie_id, kind)
@@ -316,7 +303,7 @@ async def remove_media(movie_id: PathId, kind: MediaKind, user: Moderator) -> Re
     summary="Start a large upload (presigned part URLs on S3, a signed URL locally)",
     response_model=UploadOut,
     status_code=status.HTTP_201_CREATED,
-    responses=_responses(*_MODERATOR, NotFound, MediaTooLarge),
+    responses=error_responses(*ROLE_ERRORS, MovieNotFound, MediaTooLarge),
 )
 async def start_upload(movie_id: PathId, body: UploadIn, user: Moderator) -> UploadOut:
     """PUT the file (or each `part_size` part, in order, to its URL) and then call `complete`."""
@@ -327,7 +314,9 @@ async def start_upload(movie_id: PathId, body: UploadIn, user: Moderator) -> Upl
     "/movies/{movie_id}/media/uploads/{upload_id}/complete",
     summary="Finish an upload: check the content and make the asset ready",
     response_model=AssetOut,
-    responses=_responses(*_MODERATOR, UploadNotFound, UploadNotInProgress, UploadIncomplete, *_UPLOADED),
+    responses=error_responses(
+        *ROLE_ERRORS, UploadNotFound, UploadNotInProgress, UploadIncomplete, *_UPLOADED
+    ),
 )
 async def complete_upload(movie_id: PathId, upload_id: PathId, user: Moderator) -> AssetOut:
     return await assets.complete_upload(movie_id, upload_id)
@@ -336,7 +325,7 @@ async def complete_upload(movie_id: PathId, upload_id: PathId, user: Moderator) 
 @router.put(
     UPLOAD_PATH + "/{key:path}",
     summary="The body of a signed upload URL (local mode)",
-    responses=_responses(InvalidSignature, UploadNotFound, UploadNotInProgress, MediaTooLarge),
+    responses=error_responses(InvalidSignature, UploadNotFound, UploadNotInProgress, MediaTooLarge),
 )
 async def receive_upload(
     request: Request,

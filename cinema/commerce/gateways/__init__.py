@@ -11,9 +11,9 @@ without Stripe keys (`cinema.config`).
 
 from __future__ import annotations
 
+from cinema.commerce.errors import PaymentsNotConfigured
 from cinema.commerce.gateways.base import GatewayEvent, Intent, PaymentGateway, RefundResult
 from cinema.config import get_settings
-from cinema.errors import ServiceUnavailable
 
 __all__ = ["GatewayEvent", "Intent", "PaymentGateway", "RefundResult", "get_gateway"]
 
@@ -21,7 +21,7 @@ __all__ = ["GatewayEvent", "Intent", "PaymentGateway", "RefundResult", "get_gate
 def get_gateway() -> PaymentGateway:
     """The configured gateway: `StripeGateway` (STRIPE_API_KEY, STRIPE_API_BASE) or `SandboxGateway`.
 
-    Raises `ServiceUnavailable` (503, `payments_not_configured`) when neither is configured.
+    Raises `PaymentsNotConfigured` (503) when neither is configured.
     """
     settings = get_settings()
     if settings.uses_stripe:
@@ -33,7 +33,4 @@ def get_gateway() -> PaymentGateway:
         from cinema.commerce.gateways.sandbox import SandboxGateway
 
         return SandboxGateway()
-    raise ServiceUnavailable(
-        "Payments are not configured: set STRIPE_API_KEY (or PAYMENT_GATEWAY=sandbox outside production).",
-        code="payments_not_configured",
-    )
+    raise PaymentsNotConfigured()

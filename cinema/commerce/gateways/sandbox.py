@@ -3,13 +3,13 @@
 It makes fake PaymentIntent ids and client secrets without any network call;
 a person then drives the outcome through
 `POST /payments/{payment_id}/sandbox/{succeed|fail}`, which feeds a
-`GatewayEvent` to the same handler as the Stripe webhook (API.md, Payments).
+`GatewayEvent` to the same handler as the Stripe webhook (docs/api.md, "Payments").
 
 Like Stripe, a canceled sandbox intent can no longer be paid: `cancel_intent`
 records the cancellation in `payment_events` (type `payment_intent.canceled`,
 event id `sandbox_cancel_<intent id>`), in the caller's transaction, so every
 process sees it and a rolled-back cancellation never happened;
-`intent_canceled` reads it back (`sandbox_outcome` answers 409 for it).
+`intent_canceled` reads it back (`events.sandbox_outcome` answers 409 for it).
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ an emulator (the tests' `localstripe`). Webhook payloads are verified with
 `stripe.Webhook.construct_event` (HMAC-SHA256 of `"{t}.{raw body}"` with
 `STRIPE_WEBHOOK_SECRET`, default 300 s tolerance).
 
-Every Stripe error becomes `PaymentGatewayError` (502) with Stripe's message,
-except an amount below Stripe's minimum charge, which is the caller's problem
-(409 `amount_too_small`).
+Every Stripe error becomes `PaymentGatewayError` (502; `GatewayRefused` with
+Stripe's message when Stripe answered), except an amount below Stripe's
+minimum charge, which is the caller's problem (`AmountTooSmall`, 409).
 """
 
 from __future__ import annotations
@@ -20,6 +20,14 @@ from typing import Any
 
 import stripe
 
+from cinema.commerce.errors import (
+    AmountTooSmall,
+    GatewayRefused,
+    InvalidWebhookEvent,
+    InvalidWebhookSignature,
+    PaymentGatewayError,
+    RefundFailed,
+)
 from cinema.commerce.gateways.base import (
     CHARGE_REFUNDED,
     HANDLED_EVENT_TYPES,
@@ -27,7 +35,6 @@ from cinema.commerce.gateways.base import (
     Intent,
     RefundResult,
 )
-from cinema.errors import Conflict, InvalidInput, PaymentGatewayError
 
 log = logging.getLogger("cinema.payments.stripe")
 
@@ -59,11 +66,9 @@ class StripeGateway:
             yield client
         except stripe.InvalidRequestError as exc:
             if exc.code == "amount_too_small":
-                raise Conflict(exc.user_message or str(exc), code="amount_too_small") from exc
+                raise AmountTooSmall(provider_message=exc.user_message or str(exc)) from exc
             log.warning("stripe rejected a request: %s", exc)
-            raise PaymentGatewayError(
-                f"The payment provider refused the request: {exc.user_message or exc}"
-            ) from exc
+            raise GatewayRefused(provider_message=exc.user_message or str(exc)) from exc
         except stripe.StripeError as exc:
             log.warning("stripe call failed: %r", exc)
             raise PaymentGatewayError() from exc
@@ -86,7 +91,7 @@ class StripeGateway:
                 {"idempotency_key": idempotency_key},
             )
         if intent.client_secret is None:  # pragma: no cover - Stripe always returns one on create
-            raise PaymentGatewayError("The payment provider returned no client secret.")
+            raise PaymentGatewayError()
         return Intent(
             id=intent.id,
             client_secret=intent.client_secret,
@@ -117,30 +122,30 @@ class StripeGateway:
                 {"payment_intent": intent_id, "amount": amount}, {"idempotency_key": idempotency_key}
             )
         if refund.status not in ("succeeded", "pending"):
-            raise PaymentGatewayError(f"The refund did not go through (status {refund.status}).")
+            raise RefundFailed(gateway_status=refund.status)
         return RefundResult(id=refund.id, status=refund.status or "succeeded", amount=refund.amount)
 
 
 def parse_webhook(payload: bytes, signature: str | None, secret: str) -> GatewayEvent:
     """Verify a Stripe webhook over its raw body and reduce it to a `GatewayEvent`.
 
-    Raises `InvalidInput` (400): `invalid_signature` for a missing, wrong or
-    stale (older than 300 s) signature; `invalid_event` for a validly signed
-    body that is not a well-formed event (see `event_from_dict`). Either way
-    nothing is recorded.
+    Raises `InvalidWebhookSignature` (400) for a missing, wrong or stale (older
+    than 300 s) signature, and `InvalidWebhookEvent` (400) for a validly signed
+    body that is not a well-formed event (not UTF-8, not JSON, or see
+    `event_from_dict`). Either way nothing is recorded.
     """
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:  # Stripe always sends UTF-8 JSON
-        raise _invalid_event("The webhook body is not UTF-8.") from exc
+        raise InvalidWebhookEvent() from exc
     try:
         stripe.WebhookSignature.verify_header(text, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
     except stripe.SignatureVerificationError as exc:
-        raise InvalidInput("The Stripe-Signature header does not verify.", code="invalid_signature") from exc
+        raise InvalidWebhookSignature() from exc
     try:
         event = json.loads(text)
     except ValueError as exc:
-        raise _invalid_event("The webhook body is not JSON.") from exc
+        raise InvalidWebhookEvent() from exc
     return event_from_dict(event)
 
 
@@ -149,14 +154,10 @@ MAX_ID_LENGTH = 255
 MAX_TYPE_LENGTH = 100
 
 
-def _invalid_event(detail: str = "The webhook body is not a well-formed Stripe event.") -> InvalidInput:
-    return InvalidInput(detail, code="invalid_event")
-
-
 def _required_text(value: Any, limit: int = MAX_ID_LENGTH) -> str:
     """A non-empty string of at most `limit` characters without NUL, else `invalid_event`."""
     if not isinstance(value, str) or not value or len(value) > limit or "\x00" in value:
-        raise _invalid_event()
+        raise InvalidWebhookEvent()
     return value
 
 
@@ -170,7 +171,7 @@ def _dict(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise _invalid_event()
+        raise InvalidWebhookEvent()
     return value
 
 
@@ -181,14 +182,14 @@ def _int_or_none(value: Any) -> int | None:
 def event_from_dict(event: Any) -> GatewayEvent:
     """Reduce a Stripe event (parsed JSON) to a `GatewayEvent`; unknown types keep only id and type.
 
-    Raises `InvalidInput` (400, `invalid_event`) when the event is not an
+    Raises `InvalidWebhookEvent` (400) when the event is not an
     object, its `id` or `type` is missing, not a string, too long (255 / 100
     characters) or holds NUL, or, for a handled type, `data`, `data.object`,
     `last_payment_error`, `refunds` or `refunds.data` have the wrong JSON type
     or an object id is malformed.
     """
     if not isinstance(event, dict):
-        raise _invalid_event()
+        raise InvalidWebhookEvent()
     event_id = _required_text(event.get("id"))
     event_type = _required_text(event.get("type"), MAX_TYPE_LENGTH)
     if event_type not in HANDLED_EVENT_TYPES:
@@ -201,7 +202,7 @@ def event_from_dict(event: Any) -> GatewayEvent:
         refunded_amount = _int_or_none(obj.get("amount_refunded"))
         refunds = _dict(obj.get("refunds")).get("data") or []
         if not isinstance(refunds, list):
-            raise _invalid_event()
+            raise InvalidWebhookEvent()
         first = _dict(refunds[0]) if refunds else {}
         return GatewayEvent(
             id=event_id,
