@@ -36,7 +36,7 @@ from cinema.catalog.errors import (
     NullNotAllowed,
 )
 from cinema.catalog.guards import delete_guards
-from cinema.catalog.queries import CARD_SCALARS, DETAIL_SCALARS, movie_card, poster_key_sql
+from cinema.catalog.queries import CARD_SCALARS, DETAIL_SCALARS, movie_card, poster_key_sql, read_scalars
 from cinema.catalog.schemas import MOVIE_SCALARS, EntityKind, MovieCreate, MovieDetail, MovieUpdate
 from cinema.catalog.tables import Movie
 from cinema.clock import utcnow
@@ -106,8 +106,7 @@ async def get_movie_data(movie_id: int, user_id: int | None = None) -> dict[str,
         raise MovieNotFound()
     row = rows[0]
     values = movie_card(row)
-    for scalar in DETAIL_SCALARS:
-        values[scalar.name] = scalar.value(row)
+    read_scalars(row, DETAIL_SCALARS, values)
     values["directors"] = sql.refs(row["directors"])
     values["stars"] = sql.refs(row["stars"])
     values["favorites_count"] = row["favorites_count"]
