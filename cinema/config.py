@@ -1,7 +1,7 @@
 """Settings from the environment and `.env` (pydantic-settings).
 
 Every switch between the embedded default and production is one of these
-variables (ARCHITECTURE.md, "Environment variables"). Unset means the embedded
+variables (docs/architecture.md, "Environment variables"). Unset means the embedded
 default: SQLite file, in-process tasks, `.eml` outbox, local media. Payments
 are the exception: the sandbox gateway (which lets a customer mark their own
 payment successful) runs only when chosen with `PAYMENT_GATEWAY=sandbox`, and
@@ -122,6 +122,14 @@ class Settings(BaseSettings):
     #: Base URL of the public poster prefix (a CDN or a public-read bucket); unset:
     #: `PUBLIC_BASE_URL/media` locally, `<S3 public endpoint>/<bucket>` on S3.
     media_public_base_url: str | None = None
+
+    # Entitlements (docs/entitlements.md).
+    #: Days a renter has to start watching a paid rental.
+    rental_start_days: int = Field(30, ge=1, le=3650)
+    #: Hours a rental runs once its first playback URL is issued.
+    rental_hours: int = Field(48, ge=1, le=24 * 365)
+    #: Days after payment during which a refund may be requested.
+    refund_window_days: int = Field(14, ge=0, le=3650)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -24,7 +24,7 @@ from cinema.catalog import entities, movies
 from cinema.catalog.schemas import MOVIE_SCALARS, EntityIn, EntityKind, MovieCreate, MovieUpdate
 from cinema.db import transaction
 from cinema.errors import InvalidInput
-from cinema.interactions import comments
+from cinema.interactions import comments, erasure
 
 Values = Mapping[str, Any]
 
@@ -85,7 +85,11 @@ class UsersDoor(Door):
             raise InvalidInput("A new account needs an email and a password.", code="missing_fields")
         group = await _group_name(values["group"]) if _given(values.get("group")) else GroupName.USER
         user = await accounts.create_user(
-            str(values["email"]), str(values["password"]), group, active=bool(values.get("active"))
+            staff.actor,
+            str(values["email"]),
+            str(values["password"]),
+            group,
+            active=bool(values.get("active")),
         )
         return user.id
 
@@ -93,19 +97,20 @@ class UsersDoor(Door):
         # Hashing a new password inside the transaction holds the write lock a
         # little longer; staff edits are rare enough for all-or-nothing to win.
         async with transaction():
+            actor = staff.actor
             if "email" in changes:
-                await accounts.set_email(row_id, str(changes["email"] or ""))
+                await accounts.set_email(actor, row_id, str(changes["email"] or ""))
             if _given(changes.get("password")):
-                await accounts.set_password(row_id, str(changes["password"]))
+                await accounts.set_password(actor, row_id, str(changes["password"]))
             if "group" in changes:
-                await accounts.set_group(row_id, await _group_name(changes["group"]))
+                await accounts.set_group(actor, row_id, await _group_name(changes["group"]))
             if "active" in changes:
                 if changes["active"] is None:
                     raise InvalidInput("active must be true or false.", code="invalid_input")
-                await accounts.set_active(row_id, bool(changes["active"]))
+                await accounts.set_active(actor, row_id, bool(changes["active"]))
 
     async def delete(self, staff: Staff, row_id: int, row: Values) -> None:
-        await accounts.delete_user(row_id)
+        await erasure.delete_user(staff.actor, row_id)
 
 
 async def _certification_name(certification_id: Any) -> str:

@@ -35,6 +35,7 @@ from cinema.api.routers import (
     avatars,
     cart,
     catalog,
+    entitlements,
     interactions,
     media,
     ops,
@@ -89,7 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # the pool) lives as long as the process. Collecting once and freezing it moves
     # it out of the garbage collector's generations, so the full collections that
     # the per-request garbage triggers no longer walk it: they were the bulk of the
-    # catalog's p99 latency (issue 7: p99 4.4x -> 1.2x the baseline's on the first page).
+    # catalog's p99 latency (tests/perf: p99 4.4x -> 1.2x the baseline's on the first page).
     gc.collect()
     gc.freeze()
     try:
@@ -169,7 +170,18 @@ def create_app() -> FastAPI:
     errors.install(app)
     # FastAPI tries routes one by one, in this order: the busiest reads (browsing
     # the catalog, the cart) come first, so they are matched after the fewest misses.
-    for module in (catalog, cart, orders, payments, interactions, media, accounts, avatars, ops):
+    for module in (
+        catalog,
+        cart,
+        orders,
+        payments,
+        interactions,
+        media,
+        entitlements,
+        accounts,
+        avatars,
+        ops,
+    ):
         app.include_router(module.router)
     # The sandbox routes mark payments successful on the customer's word: mounted
     # only when the sandbox was chosen by name (never in production, see cinema.config).

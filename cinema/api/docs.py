@@ -1,6 +1,6 @@
 """The API documentation (`/docs`, `/redoc`, `/openapi.json`), served only to authorized callers.
 
-API.md: the docs need HTTP Basic with an active account's email and password,
+docs/api.md, "Conventions": the docs need HTTP Basic with an active account's email and password,
 or a Bearer access token, unless `DOCS_PUBLIC` is set (local development).
 Without valid credentials the answer is 401 with two challenges,
 `WWW-Authenticate: Basic realm="Cinema API docs"` (so a browser asks for the
@@ -28,10 +28,11 @@ from fastapi.openapi.utils import (
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from cinema.accounts.auth import check_credentials
+from cinema.accounts.errors import InvalidCredentials
 from cinema.accounts.sessions import authenticate
 from cinema.api.errors import ErrorBody
 from cinema.config import get_settings
-from cinema.errors import InvalidCredentials, NotAuthenticated
+from cinema.errors import NotAuthenticated
 
 OPENAPI_URL = "/openapi.json"
 DOCS_URL = "/docs"
@@ -46,7 +47,9 @@ class DocsAuthRequired(NotAuthenticated):
     """401 for the docs: answered with Basic and Bearer challenges."""
 
     code = "not_authenticated"
-    default_detail = "The API documentation needs an account: HTTP Basic (email, password) or a Bearer token."
+    default_detail = (
+        "The API documentation needs an active account: HTTP Basic (email, password) or a valid Bearer token."
+    )
     #: One `WWW-Authenticate` header each (cinema.api.errors); Basic first so browsers prompt.
     www_authenticate = (f'Basic realm="{REALM}", charset="UTF-8"', f'Bearer realm="{REALM}"')
 
@@ -77,17 +80,17 @@ async def require_docs_access(request: Request) -> None:
         try:
             await authenticate(value)
         except NotAuthenticated:
-            raise DocsAuthRequired("The access token is invalid or expired.") from None
+            raise DocsAuthRequired() from None
         return
     if scheme == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            raise DocsAuthRequired("Malformed Basic credentials.") from None
+            raise DocsAuthRequired() from None
         email, sep, password = decoded.partition(":")
         if sep and await _password_ok(email, password, request.client.host if request.client else None):
             return
-        raise DocsAuthRequired("The email or password is incorrect, or the account is not active.")
+        raise DocsAuthRequired()
     raise DocsAuthRequired()
 
 
@@ -99,7 +102,7 @@ def _declare_both_422_shapes(operation: dict[str, Any], components: dict[str, An
     """A 422 is FastAPI's validation list or a domain rule's `{"detail", "code"}`: declare both.
 
     (`ValidationFailed`, e.g. a weak password or an inverted range, answers 422
-    with the error body every other error uses.) A route whose `responses=` name
+    with the error body every other error uses; docs/api.md, "Conventions".) A route whose `responses=` name
     a 422 class (`error_responses`) has only the error body there, as FastAPI
     then adds no validation shape of its own: it is added back.
     """

@@ -25,7 +25,7 @@ from cinema.catalog.errors import (
     GenreNotFound,
     StarNotFound,
 )
-from cinema.catalog.queries import MAX_OFFSET, list_movies_data
+from cinema.catalog.queries import list_movies_data
 from cinema.catalog.schemas import EntityKind, EntityOut, MovieFilters
 from cinema.db import lock_row, transaction
 from cinema.errors import NotFound
@@ -132,7 +132,7 @@ async def page_entities(kind: EntityKind, params: PageParams, search: str | None
         "ORDER BY e.name, e.id LIMIT {} OFFSET {}",
         *args,
         params.per_page,
-        min(params.offset, MAX_OFFSET),
+        params.offset,
     )
     return Page[EntityOut].build([_out(row) for row in rows], params, int(counted[0]["n"]))
 
