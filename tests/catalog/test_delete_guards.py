@@ -29,7 +29,10 @@ from tests.catalog.conftest import OPERATOR, add_order, add_purchase, add_to_car
 from tests.cli_support import ROOT, cinema_process, in_cli_loop, invoke_cli
 from tests.ops.admin_helpers import csrf, open_admin_session
 
-REFUSED = "The movie has been bought or is in a pending order; it cannot be deleted. (movie_purchased)"
+REFUSED = (
+    "The movie has been bought or is in a pending order; it cannot be deleted."
+    " (movie_purchased; purchases: 1; pending_orders: 0)"
+)
 
 
 async def _movie(name: str = "Guarded") -> int:
