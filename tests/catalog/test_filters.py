@@ -103,11 +103,11 @@ async def test_the_api_keeps_validation_errors_for_bad_values(client: Any) -> No
 def test_the_cli_answers_the_same_invalid_range() -> None:
     result = invoke_cli("movies", "list", "--year-from", "2000", "--year-to", "1999")
     assert result.exit_code == 1, result.output
-    assert result.stderr.strip() == f"Error: {SENTENCE} (invalid_range)"
+    assert result.stderr.strip() == f"Error: {SENTENCE} (invalid_range; fields: year_from, year_to)"
 
     prices = invoke_cli("movies", "list", "--price-min", "10", "--price-max", "9.99", "--json")
     assert prices.exit_code == 1
-    assert "(invalid_range)" in prices.stderr
+    assert "(invalid_range; fields: price_min, price_max)" in prices.stderr
 
 
 def test_the_cli_refuses_values_out_of_bounds_as_usage_errors() -> None:
