@@ -85,7 +85,7 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def _wait_http(url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 30.0) -> None:
+def _wait_http(url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
