@@ -123,6 +123,14 @@ class Settings(BaseSettings):
     #: `PUBLIC_BASE_URL/media` locally, `<S3 public endpoint>/<bucket>` on S3.
     media_public_base_url: str | None = None
 
+    # Entitlements (docs/entitlements.md).
+    #: Days a renter has to start watching a paid rental.
+    rental_start_days: int = Field(30, ge=1, le=3650)
+    #: Hours a rental runs once its first playback URL is issued.
+    rental_hours: int = Field(48, ge=1, le=24 * 365)
+    #: Days after payment during which a refund may be requested.
+    refund_window_days: int = Field(14, ge=0, le=3650)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

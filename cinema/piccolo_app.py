@@ -9,6 +9,7 @@ import piccolo_migrations
 from cinema.accounts import tables as accounts
 from cinema.catalog import tables as catalog
 from cinema.commerce import tables as commerce
+from cinema.entitlements import tables as entitlements
 from cinema.interactions import tables as interactions
 from cinema.media import tables as media
 
@@ -44,6 +45,7 @@ TABLES: list[type[Table]] = [
     commerce.PaymentItem,
     commerce.RefundRequest,
     commerce.PaymentEvent,
+    entitlements.Entitlement,
     media.MediaAsset,
     media.WatchProgress,
 ]

@@ -16,6 +16,7 @@ from cli import (
     catalog,
     db,
     demo,
+    entitlements,
     groups,
     media,
     movies,
@@ -67,6 +68,7 @@ app.add_typer(carts.app, name="carts")
 app.add_typer(orders.app, name="orders")
 app.add_typer(payments.app, name="payments")
 app.add_typer(refunds.app, name="refunds")
+app.add_typer(entitlements.app, name="entitlements")
 server.register(app)
 demo.register(app)
 

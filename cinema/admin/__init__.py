@@ -10,6 +10,7 @@ active MODERATOR and ADMIN accounts; browser sessions live in `admin_sessions`.
   filters by attribute name, writes handed to the doors;
 - doors.py: each table's writes, through the same services as the API and CLI;
 - actions.py: the forms that change money state (refunds, orders) and the like;
+- entitlement_actions.py: the forms that grant and revoke rights to watch;
 - router.py: `CinemaAdminRouter`, the piccolo_admin app tying them together.
 """
 
@@ -21,6 +22,7 @@ from piccolo_api.rate_limiting.middleware import InMemoryLimitProvider
 
 from cinema.accounts.tables import AdminSession
 from cinema.admin.actions import actions
+from cinema.admin.entitlement_actions import entitlement_actions
 from cinema.admin.router import CinemaAdminRouter
 from cinema.admin.tables import specs
 from cinema.config import Settings, get_settings
@@ -39,7 +41,7 @@ def create_admin_app(settings: Settings | None = None) -> CinemaAdminRouter:
     public = urlsplit(settings.public_base_url)
     return CinemaAdminRouter(
         specs(),
-        actions(),
+        [*actions(), *entitlement_actions()],
         auth_table=User,
         session_table=AdminSession,
         site_name=SITE_NAME,

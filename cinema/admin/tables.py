@@ -19,6 +19,7 @@ from cinema.admin.doors import CommentsDoor, Door, EntityDoor, LinkDoor, MoviesD
 from cinema.catalog import tables as catalog
 from cinema.catalog.schemas import EntityKind
 from cinema.commerce import tables as commerce
+from cinema.entitlements import tables as entitlements
 from cinema.interactions import tables as interactions
 from cinema.media import tables as media
 from cinema.piccolo_app import TABLES
@@ -231,6 +232,16 @@ def specs() -> list[TableSpec]:
             order_by=(OrderBy(RefundRequest.id, ascending=False),),
         ),
         TableSpec(commerce.PaymentEvent, "Commerce", door=_read_only(f"Payment events {_MONEY}")),
+        # --- entitlements (ADMIN, read-only rows; grants and revocations are actions) ---
+        TableSpec(
+            entitlements.Entitlement,
+            "Entitlements",
+            door=_read_only(
+                "Entitlements change through the Grant access and Revoke access forms, payments and "
+                "refunds (docs/entitlements.md)."
+            ),
+            order_by=(OrderBy(entitlements.Entitlement.id, ascending=False),),
+        ),
     ]
     return found
 

@@ -35,6 +35,7 @@ from cinema.api.routers import (
     avatars,
     cart,
     catalog,
+    entitlements,
     interactions,
     media,
     ops,
@@ -169,7 +170,18 @@ def create_app() -> FastAPI:
     errors.install(app)
     # FastAPI tries routes one by one, in this order: the busiest reads (browsing
     # the catalog, the cart) come first, so they are matched after the fewest misses.
-    for module in (catalog, cart, orders, payments, interactions, media, accounts, avatars, ops):
+    for module in (
+        catalog,
+        cart,
+        orders,
+        payments,
+        interactions,
+        media,
+        entitlements,
+        accounts,
+        avatars,
+        ops,
+    ):
         app.include_router(module.router)
     # The sandbox routes mark payments successful on the customer's word: mounted
     # only when the sandbox was chosen by name (never in production, see cinema.config).

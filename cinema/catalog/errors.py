@@ -1,4 +1,4 @@
-"""Catalog errors (the catalog work declares the rest here)."""
+"""Catalog's error conditions: one class, one `code`, one sentence each (docs/errors.md)."""
 
 from __future__ import annotations
 

@@ -191,9 +191,18 @@ def _sort_key(sort: SortKey | None) -> tuple[str, str]:
     return SORT_COLUMNS[sort.value.lstrip("-")], "DESC" if sort.value.startswith("-") else "ASC"
 
 
-def list_sql(filters: MovieFilters, params: PageParams) -> tuple[str, list[Any]]:
-    """The one statement of a list page (see the module docstring) and its bound values."""
+def list_sql(
+    filters: MovieFilters, params: PageParams, *, within: tuple[str, list[Any]] | None = None
+) -> tuple[str, list[Any]]:
+    """The one statement of a list page (see the module docstring) and its bound values.
+
+    `within` is one more condition over alias `m` and its bound values, from a
+    layer above the catalog (the library: the caller's live entitlements).
+    """
     where, args = where_clause(filters)
+    if within is not None:
+        where = f"{where} AND {within[0]}" if where else f"WHERE {within[0]}"
+        args = [*args, *within[1]]
     # An absurd page number is simply past the end (and must not overflow OFFSET's bigint).
     window = [params.per_page, min(params.offset, MAX_OFFSET)]
     column, direction = _sort_key(filters.sort)
@@ -226,16 +235,18 @@ def list_sql(filters: MovieFilters, params: PageParams) -> tuple[str, list[Any]]
     return statement, values
 
 
-async def list_movies_data(filters: MovieFilters, params: PageParams) -> dict[str, Any]:
+async def list_movies_data(
+    filters: MovieFilters, params: PageParams, *, within: tuple[str, list[Any]] | None = None
+) -> dict[str, Any]:
     """A page of movies matching `filters`, sorted by `filters.sort`; one SQL statement.
 
     Returns the API envelope (`items`, `page`, `per_page`, `total`, `pages`) as
     JSON-ready values, the `Page[MovieListItem]` shape: the API encodes it as it
     is, without a validation pass over values the database has already typed
     (issue 7: validating and then dumping models was a quarter of a list's CPU).
-    A page past the end has no items and the true total.
+    A page past the end has no items and the true total. `within`: see `list_sql`.
     """
-    statement, args = list_sql(filters, params)
+    statement, args = list_sql(filters, params, within=within)
     rows = await sql.fetch(statement, *args)
     total = int(rows[0]["total"]) if rows else 0
     return envelope([movie_card(row) for row in rows if row["id"] is not None], params, total)

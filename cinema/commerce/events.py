@@ -5,7 +5,8 @@ Rules (docs/api.md, "Payments"):
   (`stripe.Webhook.construct_event`, 300 s tolerance); a bad or stale
   signature is 400 and changes nothing.
 - `payment_intent.succeeded`: payment `successful`, order `paid`, one
-  `purchases` row per movie (`purchases_count` counters +1), those movies leave
+  `purchases` row and one `purchase` entitlement per movie
+  (`purchases_count` counters +1), those movies leave
   the buyer's cart, success email after commit.
 - `payment_intent.payment_failed`: a pending payment becomes `canceled` with
   the decline reason and advice to try another method; failure email; the
@@ -70,6 +71,8 @@ from cinema.commerce.tables import (
 )
 from cinema.config import get_settings
 from cinema.db import AfterCommit, transaction
+from cinema.entitlements import service as entitlements
+from cinema.entitlements.service import PaidItem
 from cinema.jobs import enqueue_email
 from cinema.money import format_amount, to_minor_units
 
@@ -241,7 +244,7 @@ async def _succeeded(
         tolerate_gateway_errors=True,
     )
     rows = (
-        await OrderItem.select(OrderItem.movie.as_alias("movie_id"))
+        await OrderItem.select(OrderItem.id, OrderItem.movie.as_alias("movie_id"))
         .where(OrderItem.order == order["id"])
         .order_by(OrderItem.id)
         .run()
@@ -257,6 +260,8 @@ async def _succeeded(
     if new_ids:
         await Purchase.insert(*(Purchase(user=user_id, movie=m, order=order["id"]) for m in new_ids)).run()
         await counters.bump(new_ids, purchases_count=1)
+        items = [PaidItem(int(r["movie_id"]), int(r["id"])) for r in rows if int(r["movie_id"]) in new_ids]
+        await entitlements.grant_purchases(user_id, items, payment_id=int(payment["id"]))
     cart = await Cart.select(Cart.id).where(Cart.user == user_id).first().run()
     if cart is not None and movie_ids:
         await CartItem.delete().where(CartItem.cart == cart["id"], CartItem.movie.is_in(movie_ids)).run()

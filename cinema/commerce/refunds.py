@@ -8,8 +8,9 @@ Rules (docs/api.md, "Orders" and "Payments"):
   (`refund_payment`): the whole amount is refunded through the gateway
   (`refunds.create(payment_intent=...)`), then in the same transaction the
   payment becomes `refunded`, the order `canceled`, its purchase rows are
-  removed (`purchases_count` counters -1), open refund requests of the order
-  become `refunded`, and `refund_processed` is emailed after commit. A gateway
+  removed (`purchases_count` counters -1) and its entitlements revoked
+  (`revoke_for_refund`), open refund requests of the order become
+  `refunded`, and `refund_processed` is emailed after commit. A gateway
   failure (502) changes nothing.
 - `charge.refunded` (Stripe's event for the same refund) reaches
   `apply_refund` through `cinema.commerce.events` and is a no-op once applied.
@@ -57,8 +58,9 @@ from cinema.commerce.statuses import (
     RefundStatus,
     values,
 )
-from cinema.commerce.tables import Payment, Purchase, RefundRequest
+from cinema.commerce.tables import OrderItem, Payment, Purchase, RefundRequest
 from cinema.db import AfterCommit, transaction
+from cinema.entitlements import service as entitlements
 from cinema.jobs import enqueue_email
 from cinema.money import format_amount, to_minor_units
 from cinema.pagination import Page, PageParams
@@ -185,6 +187,8 @@ async def apply_refund(
         if revoked:
             await Purchase.delete().where(Purchase.order == order["id"]).run()
             await counters.bump([int(r["movie_id"]) for r in revoked], purchases_count=-1)
+        items = await OrderItem.select(OrderItem.id).where(OrderItem.order == order["id"]).run()
+        await entitlements.revoke_for_refund([int(r["id"]) for r in items])
     await (
         RefundRequest.update(
             {

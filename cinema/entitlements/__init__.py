@@ -1,1 +1,1 @@
-"""Who may watch what (docs/media.md, "Who may watch"). The one place that decides it."""
+"""Who may watch what: purchases, rentals, staff grants and their revocations (docs/entitlements.md)."""

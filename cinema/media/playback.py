@@ -34,7 +34,7 @@ _ASSET = (
 )
 # The caller's ownership (the entitlement rule's input) and position, in the same statement.
 _FEATURE_SQL = _ASSET.format(
-    viewer=f", {access.owns_sql('{}', 'm.id')} AS owned, (SELECT w.position_seconds FROM watch_progress w "  # noqa: S608
+    viewer=f", {access.owns_sql('{}', 'm.id', '{}')} AS owned, (SELECT w.position_seconds FROM watch_progress w "  # noqa: S608
     "WHERE w.user_id = {} AND w.movie_id = m.id) AS position"
 )
 _TRAILER_SQL = _ASSET.format(viewer="")
@@ -59,7 +59,7 @@ async def playback(actor: CurrentUser, movie_id: int) -> PlaybackOut:
     404 `not_found` for an unknown movie, 403 `not_entitled` when the caller may
     not watch it, 404 `no_media` when it has no ready feature.
     """
-    rows = await fetch(_FEATURE_SQL, actor.id, actor.id, MediaKind.FEATURE.value, movie_id)
+    rows = await fetch(_FEATURE_SQL, actor.id, utcnow(), actor.id, MediaKind.FEATURE.value, movie_id)
     if not rows:
         raise NotFound("No such movie.")
     row = rows[0]

@@ -8,13 +8,15 @@ Rules:
   players send it every few seconds;
 - clearing sets the position back to 0 but keeps the row, so the history
   still shows the movie was watched;
-- continue watching lists movies started (position > 0) and not finished
-  (below `FINISHED_SHARE` of the duration), newest first; the history lists
+- continue watching lists movies started (position > 0), not finished
+  (below `FINISHED_SHARE` of the duration) and still watchable by the caller
+  (`cinema.entitlements`), newest first; the history lists
   every movie watched, newest first.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from cinema.accounts.actor import CurrentUser
@@ -31,7 +33,7 @@ from cinema.storage import public_media_url
 FINISHED_SHARE = 0.95
 
 _FEATURE = (
-    f"SELECT m.id, a.duration_seconds, {access.owns_sql('{}', 'm.id')} AS owned FROM movies m "  # noqa: S608
+    f"SELECT m.id, a.duration_seconds, {access.owns_sql('{}', 'm.id', '{}')} AS owned FROM movies m "  # noqa: S608
     "LEFT JOIN media_assets a ON a.movie_id = m.id AND a.kind = 'feature' AND a.status = 'ready' WHERE m.id = {}"
 )
 _UPSERT = (
@@ -47,7 +49,8 @@ async def save_progress(actor: CurrentUser, movie_id: int, position: float) -> f
     404 for an unknown movie, 403 `not_entitled`, 404 `no_media` without a
     ready feature, 422 `invalid_position` outside 0..duration.
     """
-    rows = await fetch(_FEATURE, actor.id, movie_id)
+    now = utcnow()
+    rows = await fetch(_FEATURE, actor.id, now, movie_id)
     if not rows:
         raise NotFound("No such movie.")
     access.require(actor, rows[0]["owned"])
@@ -59,7 +62,6 @@ async def save_progress(actor: CurrentUser, movie_id: int, position: float) -> f
             f"The position must be between 0 and the movie's duration ({float(duration):g} s).",
             code="invalid_position",
         )
-    now = utcnow()
     await fetch(_UPSERT, actor.id, movie_id, float(position), now, now)
     return float(position)
 
@@ -89,10 +91,11 @@ def _entry(row: Any) -> dict[str, Any]:
     }
 
 
-def _list_sql(unfinished_only: bool) -> str:
+@functools.lru_cache(maxsize=8)
+def _list_sql(unfinished_only: bool, may_watch: str = "") -> str:
     condition = (
         f"AND w.position_seconds > 0 AND f.duration_seconds IS NOT NULL "
-        f"AND w.position_seconds < {FINISHED_SHARE} * f.duration_seconds "
+        f"AND w.position_seconds < {FINISHED_SHARE} * f.duration_seconds AND {may_watch} "
         if unfinished_only
         else ""
     )
@@ -111,21 +114,22 @@ def _list_sql(unfinished_only: bool) -> str:
     )
 
 
-_CONTINUE_SQL = _list_sql(True)
 _HISTORY_SQL = _list_sql(False)
 
 
-async def _page(statement: str, user_id: int, params: PageParams) -> dict[str, Any]:
-    rows = await fetch(statement, user_id, params.per_page, params.offset)
+async def _page(statement: str, args: list[Any], params: PageParams) -> dict[str, Any]:
+    rows = await fetch(statement, *args, params.per_page, params.offset)
     total = int(rows[0]["total"]) if rows else 0
     return envelope([_entry(row) for row in rows if row["movie_id"] is not None], params, total)
 
 
-async def continue_watching(user_id: int, params: PageParams) -> dict[str, Any]:
-    """Movies the user started and has not finished, most recently watched first (a `Page[WatchEntry]`)."""
-    return await _page(_CONTINUE_SQL, user_id, params)
+async def continue_watching(actor: CurrentUser, params: PageParams) -> dict[str, Any]:
+    """Movies the caller started, has not finished and may still watch, most recently watched first
+    (a `Page[WatchEntry]`)."""
+    statement = _list_sql(True, access.may_watch_sql(actor, "w.user_id", "w.movie_id", "{}"))
+    return await _page(statement, [actor.id, utcnow()], params)
 
 
 async def history(user_id: int, params: PageParams) -> dict[str, Any]:
     """Every movie the user watched, with when and how far, most recently watched first."""
-    return await _page(_HISTORY_SQL, user_id, params)
+    return await _page(_HISTORY_SQL, [user_id], params)

@@ -15,6 +15,7 @@ from cinema.catalog.tables import Movie
 from cinema.clock import utcnow
 from cinema.commerce.tables import Order, OrderItem, OrderStatus, Purchase
 from cinema.config import get_settings
+from cinema.entitlements.service import PaidItem, grant_purchases
 from cinema.media import assets
 from cinema.media.samples import write_poster, write_sample
 from cinema.media.schemas import AssetOut
@@ -82,14 +83,16 @@ def attach() -> Attach:
 
 
 async def buy(user_id: int, movie_id: int) -> int:
-    """A paid order for the movie and its purchase row (what a paid payment writes); the order id."""
+    """A paid order for the movie, its purchase row and entitlement (what a paid payment writes); the order id."""
     row = await Movie.select(Movie.price).where(Movie.id == movie_id).first().run()
     assert row is not None
     price = Decimal(str(row["price"]))
     order = Order(user=user_id, status=OrderStatus.PAID, total_amount=price, created_at=utcnow())
     await order.save()
-    await OrderItem(order=order.id, movie=movie_id, price_at_order=price).save()
+    item = OrderItem(order=order.id, movie=movie_id, price_at_order=price)
+    await item.save()
     await Purchase(user=user_id, movie=movie_id, order=order.id).save()
+    await grant_purchases(user_id, [PaidItem(movie_id, int(item.id))], payment_id=None)
     return int(order.id)
 
 

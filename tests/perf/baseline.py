@@ -98,7 +98,10 @@ _CART_SQL = (
 # ownership, the ready feature and the caller's position (docs/media.md).
 _PLAYBACK_SQL = (
     "SELECT g.name AS group_name, "
-    "EXISTS (SELECT 1 FROM purchases p WHERE p.user_id = u.id AND p.movie_id = m.id) AS owned, "
+    # A live entitlement, as cinema.entitlements.access.owns_sql writes it (docs/entitlements.md).
+    "EXISTS (SELECT 1 FROM entitlements e WHERE e.user_id = u.id AND e.movie_id = m.id "
+    "AND e.revoked_at IS NULL AND e.suspended_at IS NULL AND now() BETWEEN e.starts_at "
+    "AND COALESCE(e.expires_at, e.start_by, '9999-12-31 23:59:59+00:00')) AS owned, "
     "a.storage_key, a.content_type, a.duration_seconds, "
     "(SELECT w.position_seconds FROM watch_progress w WHERE w.user_id = u.id AND w.movie_id = m.id) AS position "
     "FROM users u JOIN user_groups g ON g.id = u.group_id "

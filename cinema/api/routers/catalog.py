@@ -28,6 +28,8 @@ from cinema.catalog.schemas import (
     MovieUpdate,
     SortKey,
 )
+from cinema.entitlements import library
+from cinema.entitlements.schemas import MovieDetailOut
 from cinema.errors import ValidationFailed
 from cinema.pagination import Page
 from cinema.text import NoControlCharacters
@@ -119,13 +121,13 @@ async def list_movies(filters: Filters, paging: Paging) -> Response:
 
 @router.get(
     "/movies/{movie_id}",
-    response_model=MovieDetail,
+    response_model=MovieDetailOut,
     summary="One movie in full",
     responses={404: {"description": "No such movie"}},
 )
 async def get_movie(movie_id: MovieId, user: OptionalUser) -> Response:
-    """With a Bearer token, `my_reaction`, `my_rating`, `is_favorite` and `is_purchased` are filled in."""
-    return json_data(await movies.get_movie_data(movie_id, user.id if user else None))
+    """With a Bearer token, `my_reaction`, `my_rating`, `is_favorite`, `is_purchased` and `access` are filled in."""
+    return json_data(await library.movie_detail_data(movie_id, user))
 
 
 @router.post(

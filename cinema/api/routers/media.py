@@ -237,7 +237,7 @@ async def delete_progress(movie_id: PathId, user: User) -> Response:
     "/me/continue-watching", summary="Movies I started and did not finish", response_model=Page[WatchEntry]
 )
 async def continue_watching(user: User, paging: Paging) -> dict[str, Any]:
-    return await progress.continue_watching(user.id, paging)
+    return await progress.continue_watching(user, paging)
 
 
 @router.get("/me/history", summary="What I watched, and when", response_model=Page[WatchEntry])
