@@ -211,6 +211,15 @@ def show(movie_id: MovieArg, as_json: JsonOption = False) -> None:
 
 
 NamesOption = Annotated[list[str] | None, typer.Option(help="Repeat for several.")]
+RentalPriceOption = Annotated[
+    str | None, typer.Option(help="Offer the movie for rent at this price, e.g. 3.99.")
+]
+RentalStartDaysOption = Annotated[
+    int | None, typer.Option(help="Days a renter has to start watching (default: RENTAL_START_DAYS).")
+]
+RentalHoursOption = Annotated[
+    int | None, typer.Option(help="Hours a started rental runs (default: RENTAL_HOURS).")
+]
 
 
 @app.command()
@@ -225,6 +234,9 @@ def create(
     meta_score: Annotated[float | None, typer.Option()] = None,
     gross: Annotated[str | None, typer.Option()] = None,
     description: Annotated[str, typer.Option()] = "",
+    rental_price: RentalPriceOption = None,
+    rental_start_days: RentalStartDaysOption = None,
+    rental_hours: RentalHoursOption = None,
     genre: NamesOption = None,
     director: NamesOption = None,
     star: NamesOption = None,
@@ -246,6 +258,9 @@ def create(
             gross=gross,
             description=description,
             price=price,
+            rental_price=rental_price,
+            rental_start_days=rental_start_days,
+            rental_hours=rental_hours,
             certification=certification,
             genres=genre or [],
             directors=director or [],
@@ -271,6 +286,18 @@ def update(
     gross: Annotated[str | None, typer.Option()] = None,
     description: Annotated[str | None, typer.Option()] = None,
     price: Annotated[str | None, typer.Option()] = None,
+    rental_price: RentalPriceOption = None,
+    no_rental: Annotated[
+        bool, typer.Option("--no-rental", help="Stop offering the movie for rent (paid rentals run on).")
+    ] = False,
+    rental_start_days: RentalStartDaysOption = None,
+    rental_hours: RentalHoursOption = None,
+    default_rental_window: Annotated[
+        bool,
+        typer.Option(
+            "--default-rental-window", help="Use RENTAL_START_DAYS and RENTAL_HOURS for this movie again."
+        ),
+    ] = False,
     certification: Annotated[str | None, typer.Option()] = None,
     genre: NamesOption = None,
     director: NamesOption = None,
@@ -282,7 +309,7 @@ def update(
 
     from cinema.catalog.movies import update_movie
 
-    given = {
+    given: dict[str, Any] = {
         key: value
         for key, value in {
             "name": name,
@@ -294,6 +321,9 @@ def update(
             "gross": gross,
             "description": description,
             "price": price,
+            "rental_price": rental_price,
+            "rental_start_days": rental_start_days,
+            "rental_hours": rental_hours,
             "certification": certification,
             "genres": genre,
             "directors": director,
@@ -301,6 +331,17 @@ def update(
         }.items()
         if value is not None
     }
+    if no_rental:
+        if rental_price is not None:
+            raise typer.BadParameter("give either --rental-price or --no-rental", param_hint="--no-rental")
+        given["rental_price"] = None
+    if default_rental_window:
+        if rental_start_days is not None or rental_hours is not None:
+            raise typer.BadParameter(
+                "give either --rental-start-days/--rental-hours or --default-rental-window",
+                param_hint="--default-rental-window",
+            )
+        given.update(rental_start_days=None, rental_hours=None)
     try:
         data = MovieUpdate.model_validate(given)
     except ValidationError as exc:

@@ -108,7 +108,20 @@ class UsersDoor(Door):
         await accounts.delete_user(row_id)
 
 
-_MOVIE_FIELDS = ("name", "year", "time", "imdb", "votes", "meta_score", "gross", "description", "price")
+_MOVIE_FIELDS = (
+    "name",
+    "year",
+    "time",
+    "imdb",
+    "votes",
+    "meta_score",
+    "gross",
+    "description",
+    "price",
+    "rental_price",
+    "rental_start_days",
+    "rental_hours",
+)
 
 
 async def _certification_name(certification_id: Any) -> str:

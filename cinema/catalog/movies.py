@@ -54,7 +54,8 @@ def _detail_sql(with_user: bool) -> str:
     return (
         "SELECT m.id, CAST(m.uuid AS TEXT) AS uuid, m.name, m.year, m.time, "  # noqa: S608
         f"{sql.real('m.imdb')} AS imdb_shown, m.votes, {sql.real('m.meta_score')} AS meta_score_shown, m.gross, "
-        "m.description, m.price, m.certification_id, c.name AS certification_name, m.likes, m.dislikes, "
+        "m.description, m.price, m.rental_price, m.rental_start_days, m.rental_hours, m.certification_id, "
+        "c.name AS certification_name, m.likes, m.dislikes, "
         "m.favorites_count, m.ratings_count, m.ratings_sum, m.comments_count, m.popularity, "
         "m.created_at, m.updated_at, "
         f"{sql.refs_sql('movie_genres', 'genres', 'genre_id', 'm.id')} AS genres, "
@@ -100,6 +101,8 @@ async def get_movie_data(movie_id: int, user_id: int | None = None) -> dict[str,
         **movie_card(row),
         "gross": None if gross is None else sql.amount(gross),
         "description": row["description"],
+        "rental_start_days": row["rental_start_days"],
+        "rental_hours": row["rental_hours"],
         "directors": sql.refs(row["directors"]),
         "stars": sql.refs(row["stars"]),
         "favorites_count": row["favorites_count"],
@@ -255,9 +258,12 @@ async def unlink_entity(movie_id: int, kind: EntityKind, entity_id: int) -> None
 async def create_movie(data: MovieCreate) -> MovieDetail:
     """Add a movie with its entities (created when missing, matched case-insensitively).
 
-    Raises Conflict(`duplicate_movie`), ValidationFailed (422 `invalid_price` under 0.01).
+    Raises Conflict(`duplicate_movie`), ValidationFailed (422 `invalid_price` under 0.01,
+    for the price or a rental price).
     """
     check_price(data.price)
+    if data.rental_price is not None:
+        check_price(data.rental_price)
     async with transaction():
         if await _key_taken(data.name, data.year, data.time):
             raise _duplicate(data.name, data.year, data.time)
@@ -274,6 +280,9 @@ async def create_movie(data: MovieCreate) -> MovieDetail:
             gross=data.gross,
             description=data.description,
             price=data.price,
+            rental_price=data.rental_price,
+            rental_start_days=data.rental_start_days,
+            rental_hours=data.rental_hours,
             certification=certification,
             created_at=now,
             updated_at=now,
@@ -290,7 +299,20 @@ async def create_movie(data: MovieCreate) -> MovieDetail:
     return await get_movie(movie_id)
 
 
-_SCALARS = ("name", "year", "time", "imdb", "votes", "meta_score", "gross", "description", "price")
+_SCALARS = (
+    "name",
+    "year",
+    "time",
+    "imdb",
+    "votes",
+    "meta_score",
+    "gross",
+    "description",
+    "price",
+    "rental_price",
+    "rental_start_days",
+    "rental_hours",
+)
 #: Fields a PATCH may not set to null (an empty list clears genres, directors or stars).
 _NOT_NULL = {
     "name",
@@ -310,15 +332,18 @@ _NOT_NULL = {
 async def update_movie(movie_id: int, data: MovieUpdate) -> MovieDetail:
     """Change the fields given in `data` (a list replaces the movie's list).
 
-    `meta_score` and `gross` may be set to null; other fields given as null are
-    refused. Raises NotFound, Conflict(`duplicate_movie`), ValidationFailed (422).
+    `meta_score`, `gross`, `rental_price` (no rental offered) and the rental
+    window (the settings' then) may be set to null; other fields given as null
+    are refused. A rental already paid keeps the terms it was paid with.
+    Raises NotFound, Conflict(`duplicate_movie`), ValidationFailed (422).
     """
     given = data.model_fields_set
     nulls = sorted(f for f in given & _NOT_NULL if getattr(data, f) is None)
     if nulls:
         raise ValidationFailed(f"These fields cannot be null: {', '.join(nulls)}.", fields=nulls)
-    if data.price is not None:
-        check_price(data.price)
+    for price in (data.price, data.rental_price):
+        if price is not None:
+            check_price(price)
     async with transaction():
         if not await lock_row("movies", movie_id):
             raise NotFound("No such movie.")

@@ -51,7 +51,7 @@ MAX_OFFSET = 2**62
 #: stored values); the outer SELECT adds them as shown (`sql.real`).
 _PAGE_COLUMNS = (
     "m.id, CAST(m.uuid AS TEXT) AS uuid, m.name, m.year, m.time, m.imdb, m.votes, m.meta_score, "
-    "m.price, m.certification_id, m.likes, m.dislikes, m.ratings_count, m.ratings_sum, "
+    "m.price, m.rental_price, m.certification_id, m.likes, m.dislikes, m.ratings_count, m.ratings_sum, "
     "m.comments_count, m.popularity, m.created_at"
 )
 
@@ -172,6 +172,7 @@ def movie_card(row: Row) -> dict[str, Any]:
         "votes": row["votes"],
         "meta_score": row["meta_score_shown"],
         "price": sql.amount(row["price"]),
+        "rental_price": sql.decimal_or_none(row["rental_price"]),
         "certification": {"id": row["certification_id"], "name": row["certification_name"]},
         "genres": sql.refs(row["genres"]),
         "likes": row["likes"],

@@ -150,6 +150,7 @@ class MovieListItem(BaseModel):
     votes: int
     meta_score: float | None
     price: Money
+    rental_price: Money | None = Field(description="The price of a rental; null: not offered for rent.")
     certification: EntityRef
     genres: list[EntityRef]
     likes: int
@@ -166,6 +167,12 @@ class MovieDetail(MovieListItem):
 
     gross: Money | None
     description: str
+    rental_start_days: int | None = Field(
+        description="Days a renter has to start watching; null: the store's default (RENTAL_START_DAYS)."
+    )
+    rental_hours: int | None = Field(
+        description="Hours a started rental runs; null: the store's default (RENTAL_HOURS)."
+    )
     directors: list[EntityRef]
     stars: list[EntityRef]
     favorites_count: int
@@ -187,6 +194,23 @@ Votes = Annotated[int, Field(ge=0, le=VOTES_MAX)]
 MetaScore = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 Price = Annotated[Decimal, Field(ge=0, le=PRICE_MAX, max_digits=10, decimal_places=2, allow_inf_nan=False)]
 Gross = Annotated[Decimal, Field(ge=0, le=GROSS_MAX, max_digits=16, decimal_places=2, allow_inf_nan=False)]
+RentalPrice = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        le=PRICE_MAX,
+        max_digits=10,
+        decimal_places=2,
+        allow_inf_nan=False,
+        description="The price of a rental; null: not offered for rent (docs/entitlements.md).",
+    ),
+]
+RentalStartDays = Annotated[
+    int, Field(ge=1, le=3650, description="Days a renter has to start watching; null: RENTAL_START_DAYS.")
+]
+RentalHours = Annotated[
+    int, Field(ge=1, le=24 * 365, description="Hours a started rental runs; null: RENTAL_HOURS.")
+]
 NameList = Annotated[list[Name], Field(max_length=50)]
 
 
@@ -204,6 +228,9 @@ class MovieCreate(BaseModel):
     gross: Gross | None = None
     description: Description = ""
     price: Price
+    rental_price: RentalPrice | None = None
+    rental_start_days: RentalStartDays | None = None
+    rental_hours: RentalHours | None = None
     certification: Name
     genres: NameList = Field(default_factory=list)
     directors: NameList = Field(default_factory=list)
@@ -224,6 +251,9 @@ class MovieUpdate(BaseModel):
     gross: Gross | None = None
     description: Description | None = None
     price: Price | None = None
+    rental_price: RentalPrice | None = None
+    rental_start_days: RentalStartDays | None = None
+    rental_hours: RentalHours | None = None
     certification: Name | None = None
     genres: NameList | None = None
     directors: NameList | None = None

@@ -24,6 +24,7 @@ only records rights.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -340,13 +341,53 @@ class PaidItem:
     order_item_id: int
 
 
+class Holding(enum.StrEnum):
+    """What a user holds of a movie now, as the cart and order rules read it."""
+
+    #: A live right without end: a purchase or a permanent grant.
+    OWNED = "owned"
+    #: A live rental (started or not), and nothing without end.
+    RENTED = "rented"
+
+
+_HOLDINGS = (
+    "SELECT e.movie_id, "  # noqa: S608 - fixed fragments only
+    f"max(CASE WHEN {_FOR_GOOD} THEN 1 ELSE 0 END) AS owned, "
+    "max(CASE WHEN e.source = 'rental' THEN 1 ELSE 0 END) AS rented "
+    "FROM entitlements e WHERE e.user_id = {{}} AND {movies} AND {live} GROUP BY e.movie_id"
+)
+
+
+async def holdings(user_id: int, movie_ids: Sequence[int], now: datetime | None = None) -> dict[int, Holding]:
+    """Which of the movies the user owns for good or rents now (absent: neither; a timed grant is neither).
+
+    The cart's `already_purchased` rule and order creation read this, so
+    they follow the entitlements (docs/entitlements.md, "Rentals").
+    """
+    if not movie_ids:
+        return {}
+    movies, values = any_of("e.movie_id", list(movie_ids), "int4")
+    rows = await fetch(
+        _HOLDINGS.format(movies=movies, live=live_sql("e", "{}")),
+        user_id,
+        *values,
+        now or clock.utcnow(),
+    )
+    return {
+        int(row["movie_id"]): Holding.OWNED if int(row["owned"]) else Holding.RENTED
+        for row in rows
+        if int(row["owned"]) or int(row["rented"])
+    }
+
+
 async def grant_purchases(
     user_id: int, items: Sequence[PaidItem], *, payment_id: int | None, now: datetime | None = None
 ) -> list[int]:
     """Record paid purchases as `purchase` entitlements, forever; returns their ids.
 
     Runs in the caller's transaction (the payment's). A live rental of the same
-    movie is revoked as superseded: the purchase now covers it.
+    movie is revoked as superseded: the purchase now covers it. A movie that
+    already has a live purchase row gets no second one.
     """
     if not items:
         return []
@@ -364,7 +405,19 @@ async def grant_purchases(
             user_id,
             *values,
         )
+        bought = {
+            int(row["movie_id"])
+            for row in await fetch(
+                "SELECT movie_id FROM entitlements "  # noqa: S608
+                f"WHERE user_id = {{}} AND source = 'purchase' AND revoked_at IS NULL AND {movies}",
+                user_id,
+                *values,
+            )
+        }
         for item in items:
+            if item.movie_id in bought:
+                continue
+            bought.add(item.movie_id)
             rows = await fetch(
                 "INSERT INTO entitlements (user_id, movie_id, source, order_item_id, payment_id, starts_at, "
                 "created_at) VALUES ({}, {}, {}, {}, {}, {}, {}) RETURNING id",
@@ -380,56 +433,108 @@ async def grant_purchases(
     return ids
 
 
-async def grant_rental(
-    user_id: int,
-    movie_id: int,
-    *,
-    order_item_id: int | None,
-    payment_id: int | None,
-    now: datetime | None = None,
-) -> int:
-    """Record a paid rental: live until `RENTAL_START_DAYS` from now, or `RENTAL_HOURS` once started.
+@dataclass(frozen=True)
+class RentalTerms:
+    """A rental's window: days to start watching, then hours it runs once started."""
 
-    Runs in the caller's transaction. Raises `AlreadyOwned` (409) when the user
-    owns the movie for good.
+    start_days: int
+    hours: int
+
+
+async def rental_terms(movie_id: int) -> RentalTerms:
+    """The movie's rental window: its own `rental_start_days`/`rental_hours`, else the settings'.
+
+    Raises `MovieNotFound` (404).
     """
+    rows = await fetch("SELECT rental_start_days, rental_hours FROM movies WHERE id = {}", movie_id)
+    if not rows:
+        raise MovieNotFound(movie_id=movie_id)
+    settings = get_settings()
+    days, hours = rows[0]["rental_start_days"], rows[0]["rental_hours"]
+    return RentalTerms(
+        start_days=settings.rental_start_days if days is None else int(days),
+        hours=settings.rental_hours if hours is None else int(hours),
+    )
+
+
+async def grant_rentals(
+    user_id: int, items: Sequence[PaidItem], *, payment_id: int | None, now: datetime | None = None
+) -> dict[int, int]:
+    """Record paid rentals, each live until its start deadline, then its hours once started.
+
+    Returns the new rows' ids by order item id.
+
+    Runs in the caller's transaction (the payment's), under the user's lock.
+    The window is the movie's (`rental_terms`), fixed now: a later change of
+    the movie's terms does not change a rental already paid. A movie the user
+    owns for good by now (a staff grant after the order was made) gets no
+    rental (its order item is absent from the answer); the caller flags the
+    payment for a refund.
+    """
+    if not items:
+        return {}
     now = now or clock.utcnow()
+    ids: dict[int, int] = {}
     async with transaction():
         await lock_user(user_id)
-        owned = await owned_for_good(user_id, movie_id, now)
-        if owned is not None:
-            raise AlreadyOwned(entitlement_id=owned)
-        rows = await fetch(
-            "INSERT INTO entitlements (user_id, movie_id, source, order_item_id, payment_id, starts_at, "
-            "start_by, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
-            user_id,
-            movie_id,
-            EntitlementSource.RENTAL.value,
-            order_item_id,
-            payment_id,
-            now,
-            now + timedelta(days=get_settings().rental_start_days),
-            now,
-        )
-    return int(rows[0]["id"])
+        for item in items:
+            if await owned_for_good(user_id, item.movie_id, now) is not None:
+                continue
+            terms = await rental_terms(item.movie_id)
+            rows = await fetch(
+                "INSERT INTO entitlements (user_id, movie_id, source, order_item_id, payment_id, starts_at, "
+                "start_by, rental_hours, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
+                user_id,
+                item.movie_id,
+                EntitlementSource.RENTAL.value,
+                item.order_item_id,
+                payment_id,
+                now,
+                now + timedelta(days=terms.start_days),
+                terms.hours,
+                now,
+            )
+            ids[item.order_item_id] = int(rows[0]["id"])
+    return ids
 
 
-_START_RENTAL = (
-    "UPDATE entitlements SET expires_at = {} WHERE user_id = {} AND movie_id = {} "  # noqa: S608
-    f"AND source = 'rental' AND expires_at IS NULL AND {live_sql('entitlements', '{}')} RETURNING id"
+def unstarted_rental_sql(user_ref: str, movie_ref: str, now_ref: str) -> str:
+    """A boolean SQL expression: the user holds a live rental of the movie whose clock has not started.
+
+    For a caller's own statement (playback asks it with the may-watch rule, so
+    only a first playback pays for `start_rental`). Each ref is a column or a
+    `{}` placeholder and appears once, in the order user, movie, now.
+    """
+    return (
+        f"EXISTS (SELECT 1 FROM entitlements r WHERE r.user_id = {user_ref} "  # noqa: S608 - refs are code
+        f"AND r.movie_id = {movie_ref} AND r.source = 'rental' AND r.expires_at IS NULL "
+        f"AND {live_sql('r', now_ref)})"
+    )
+
+
+_UNSTARTED_RENTAL = (
+    "SELECT e.id, e.rental_hours FROM entitlements e WHERE e.user_id = {} AND e.movie_id = {} "  # noqa: S608
+    f"AND e.source = 'rental' AND e.expires_at IS NULL AND {live_sql('e', '{}')} ORDER BY e.id LIMIT 1"
 )
+#: Sets the end only while there is none: of two first playbacks at once, one sets it.
+_START_RENTAL = "UPDATE entitlements SET expires_at = {} WHERE id = {} AND expires_at IS NULL RETURNING id"
 
 
 async def start_rental(user_id: int, movie_id: int, now: datetime | None = None) -> datetime | None:
-    """Start the clock of the user's live, unstarted rental of the movie (the first playback).
+    """Start the clock of the user's live, unstarted rental of the movie (its first playback URL).
 
-    Sets `expires_at` to now + `RENTAL_HOURS`; returns it, or None when there
-    was no unstarted rental (nothing changes: a started rental keeps its end).
+    Sets `expires_at` to now + the rental's hours; returns it, or None when
+    there was no unstarted rental or a concurrent first playback started it
+    first (nothing changes: a started rental keeps its end).
     """
     now = now or clock.utcnow()
-    ends = now + timedelta(hours=get_settings().rental_hours)
-    rows = await fetch(_START_RENTAL, ends, user_id, movie_id, now)
-    return ends if rows else None
+    rows = await fetch(_UNSTARTED_RENTAL, user_id, movie_id, now)
+    if not rows:
+        return None
+    hours = rows[0]["rental_hours"]
+    ends = now + timedelta(hours=get_settings().rental_hours if hours is None else int(hours))
+    started = await fetch(_START_RENTAL, ends, int(rows[0]["id"]))
+    return ends if started else None
 
 
 async def revoke_for_refund(order_item_ids: Sequence[int], now: datetime | None = None) -> list[int]:

@@ -121,6 +121,18 @@ def refund_rejected(to: str, order_id: int, note: str) -> EmailMessage:
     return build(to, f"Refund request for order #{order_id}", [f"Your refund request was declined: {note}"])
 
 
+def rental_ending(to: str, movie: str, movie_id: int, ends_at: str) -> EmailMessage:
+    return build(
+        to,
+        "Your rental ends in a day",
+        [
+            f"Your rental of {movie} ends at {ends_at}.",
+            "Finish watching before then, or buy the movie to keep it.",
+        ],
+        ("Watch now", _link(f"/movies/{movie_id}")),
+    )
+
+
 #: Email kinds a task can send, by name (task arguments must be JSON).
 BUILDERS: dict[str, Callable[..., EmailMessage]] = {
     "activation": activation,
@@ -131,4 +143,5 @@ BUILDERS: dict[str, Callable[..., EmailMessage]] = {
     "payment_failed": payment_failed,
     "refund_processed": refund_processed,
     "refund_rejected": refund_rejected,
+    "rental_ending": rental_ending,
 }

@@ -2,7 +2,8 @@
 
 - `playback`: the feature, for a caller who may watch (`cinema.entitlements`):
   a URL valid `PLAYBACK_URL_TTL_SECONDS`, the content type, the duration and
-  where the caller stopped. A refund, a lost entitlement, a deactivation or a
+  where the caller stopped. The first URL issued for a rental starts its
+  clock. A refund, a lost entitlement, a deactivation or a
   deletion stop new URLs at once; a URL already handed out lives at most its
   TTL (a client asks again when `expires_at` passes).
 - `trailer`: the same shape, for anyone.
@@ -21,6 +22,7 @@ from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import fetch
 from cinema.entitlements import access
+from cinema.entitlements import service as entitlements
 from cinema.errors import NotFound
 from cinema.media import signing, storage
 from cinema.media.errors import InvalidSignature, NoMedia
@@ -32,9 +34,12 @@ _ASSET = (
     "LEFT JOIN media_assets a ON a.movie_id = m.id AND a.kind = {{}} AND a.status = 'ready' "
     "WHERE m.id = {{}}"
 )
-# The caller's ownership (the entitlement rule's input) and position, in the same statement.
+# The caller's ownership (the entitlement rule's input), whether this is a rental's first
+# playback, and the position, in the same statement.
 _FEATURE_SQL = _ASSET.format(
-    viewer=f", {access.owns_sql('{}', 'm.id', '{}')} AS owned, (SELECT w.position_seconds FROM watch_progress w "  # noqa: S608
+    viewer=f", {access.owns_sql('{}', 'm.id', '{}')} AS owned, "  # noqa: S608 - fixed fragments only
+    f"{entitlements.unstarted_rental_sql('{}', 'm.id', '{}')} AS unstarted, "
+    "(SELECT w.position_seconds FROM watch_progress w "
     "WHERE w.user_id = {} AND w.movie_id = m.id) AS position"
 )
 _TRAILER_SQL = _ASSET.format(viewer="")
@@ -56,16 +61,23 @@ async def _url(row: Any, user_id: int) -> tuple[str, Any]:
 async def playback(actor: CurrentUser, movie_id: int) -> PlaybackOut:
     """A playback URL of the movie's feature for `actor`.
 
+    The first URL issued for a rental starts its clock
+    (`entitlements.start_rental`; docs/entitlements.md, "Rentals").
     404 `not_found` for an unknown movie, 403 `not_entitled` when the caller may
     not watch it, 404 `no_media` when it has no ready feature.
     """
-    rows = await fetch(_FEATURE_SQL, actor.id, utcnow(), actor.id, MediaKind.FEATURE.value, movie_id)
+    now = utcnow()
+    rows = await fetch(
+        _FEATURE_SQL, actor.id, now, actor.id, now, actor.id, MediaKind.FEATURE.value, movie_id
+    )
     if not rows:
         raise NotFound("No such movie.")
     row = rows[0]
     access.require(actor, row["owned"])
     if row["storage_key"] is None:
         raise NoMedia()
+    if row["unstarted"]:
+        await entitlements.start_rental(actor.id, movie_id, now)
     url, expires = await _url(row, actor.id)
     position = row["position"]
     return PlaybackOut(
