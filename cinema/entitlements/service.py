@@ -457,6 +457,47 @@ async def rental_terms(movie_id: int) -> RentalTerms:
     )
 
 
+async def _insert_rental(
+    user_id: int, movie_id: int, order_item_id: int | None, payment_id: int | None, now: datetime
+) -> int:
+    terms = await rental_terms(movie_id)
+    rows = await fetch(
+        "INSERT INTO entitlements (user_id, movie_id, source, order_item_id, payment_id, starts_at, "
+        "start_by, rental_hours, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
+        user_id,
+        movie_id,
+        EntitlementSource.RENTAL.value,
+        order_item_id,
+        payment_id,
+        now,
+        now + timedelta(days=terms.start_days),
+        terms.hours,
+        now,
+    )
+    return int(rows[0]["id"])
+
+
+async def grant_rental(
+    user_id: int,
+    movie_id: int,
+    *,
+    order_item_id: int | None,
+    payment_id: int | None,
+    now: datetime | None = None,
+) -> int:
+    """Record one paid rental (see `grant_rentals`); returns its id.
+
+    Raises `AlreadyOwned` (409) when the user owns the movie for good.
+    """
+    now = now or clock.utcnow()
+    async with transaction():
+        await lock_user(user_id)
+        owned = await owned_for_good(user_id, movie_id, now)
+        if owned is not None:
+            raise AlreadyOwned(entitlement_id=owned)
+        return await _insert_rental(user_id, movie_id, order_item_id, payment_id, now)
+
+
 async def grant_rentals(
     user_id: int, items: Sequence[PaidItem], *, payment_id: int | None, now: datetime | None = None
 ) -> dict[int, int]:
@@ -478,23 +519,10 @@ async def grant_rentals(
     async with transaction():
         await lock_user(user_id)
         for item in items:
-            if await owned_for_good(user_id, item.movie_id, now) is not None:
-                continue
-            terms = await rental_terms(item.movie_id)
-            rows = await fetch(
-                "INSERT INTO entitlements (user_id, movie_id, source, order_item_id, payment_id, starts_at, "
-                "start_by, rental_hours, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
-                user_id,
-                item.movie_id,
-                EntitlementSource.RENTAL.value,
-                item.order_item_id,
-                payment_id,
-                now,
-                now + timedelta(days=terms.start_days),
-                terms.hours,
-                now,
-            )
-            ids[item.order_item_id] = int(rows[0]["id"])
+            if await owned_for_good(user_id, item.movie_id, now) is None:
+                ids[item.order_item_id] = await _insert_rental(
+                    user_id, item.movie_id, item.order_item_id, payment_id, now
+                )
     return ids
 
 
