@@ -37,7 +37,7 @@ from cinema.accounts.tables import User
 from cinema.catalog.errors import MovieNotFound
 from cinema.config import get_settings
 from cinema.db import MAX_ID, fetch, lock_clause, transaction
-from cinema.entitlements.access import live_sql
+from cinema.entitlements.access import FOREVER, live_sql
 from cinema.entitlements.errors import (
     AlreadyOwned,
     AlreadyRevoked,
@@ -386,24 +386,28 @@ async def grant_purchases(
     """Record paid purchases as `purchase` entitlements, forever; returns their ids.
 
     Runs in the caller's transaction (the payment's). A live rental of the same
-    movie is revoked as superseded: the purchase now covers it. A movie that
-    already has a live purchase row gets no second one.
+    movie (running or not started) is revoked as superseded: the purchase now
+    covers it. A movie that already has a live purchase row gets no second one.
     """
     if not items:
         return []
-    now = now or clock.utcnow()
     ids: list[int] = []
     async with transaction():
         await lock_user(user_id)
+        # Read once the lock is held, so a rental recorded just before is seen as started.
+        now = now or clock.utcnow()
         movie_ids = [item.movie_id for item in items]
         movies, values = any_of("movie_id", movie_ids, "int4")
+        # Only a rental not ended yet: an expired one keeps its own end in the history.
         await fetch(
             "UPDATE entitlements SET revoked_at = {}, revoke_reason = {} "  # noqa: S608
-            f"WHERE user_id = {{}} AND source = 'rental' AND revoked_at IS NULL AND {movies}",
+            f"WHERE user_id = {{}} AND source = 'rental' AND {movies} AND revoked_at IS NULL "
+            f"AND COALESCE(expires_at, start_by, {FOREVER}) >= {{}}",
             now,
             SUPERSEDED_REASON,
             user_id,
             *values,
+            now,
         )
         bought = {
             int(row["movie_id"])
@@ -489,9 +493,9 @@ async def grant_rental(
 
     Raises `AlreadyOwned` (409) when the user owns the movie for good.
     """
-    now = now or clock.utcnow()
     async with transaction():
         await lock_user(user_id)
+        now = now or clock.utcnow()
         owned = await owned_for_good(user_id, movie_id, now)
         if owned is not None:
             raise AlreadyOwned(entitlement_id=owned)
@@ -514,10 +518,10 @@ async def grant_rentals(
     """
     if not items:
         return {}
-    now = now or clock.utcnow()
     ids: dict[int, int] = {}
     async with transaction():
         await lock_user(user_id)
+        now = now or clock.utcnow()
         for item in items:
             if await owned_for_good(user_id, item.movie_id, now) is None:
                 ids[item.order_item_id] = await _insert_rental(

@@ -217,7 +217,9 @@ async def test_list_my_orders_newest_first_paged(
     assert [o["id"] for o in page["items"]] == [ids[2], ids[1]]
     first = page["items"][0]
     assert set(first) >= {"id", "created_at", "status", "total_amount", "items"}
-    assert first["items"] == [{"movie_id": movies[2].id, "name": "M2", "offer": "buy", "price_at_order": "1.00"}]
+    assert first["items"] == [
+        {"movie_id": movies[2].id, "name": "M2", "offer": "buy", "price_at_order": "1.00"}
+    ]
     second = (await client.get("/orders?per_page=2&page=2", headers=user.headers)).json()
     assert [o["id"] for o in second["items"]] == [ids[0]]
     past = (await client.get("/orders?per_page=2&page=9", headers=user.headers)).json()
