@@ -13,7 +13,11 @@ Rules:
   of the transaction), so concurrent grants and revocations apply one after the
   other and each sees the one before;
 - a paid purchase is recorded by commerce through `grant_purchases`, in the
-  payment's transaction; it supersedes a live rental of the same movie. A
+  payment's transaction; it supersedes a rental of the same movie not ended
+  yet. A paid rental (`grant_rentals`) takes the movie's window, fixed at
+  payment, and is skipped when the movie is owned for good by then; its first
+  playback starts its clock (`start_rental`, once). `holdings` tells the cart
+  and orders what a user owns or rents now (docs/entitlements.md, "Rentals"). A
   refund ends exactly the refunded order items' rows (`revoke_for_refund`); a
   chargeback suspends the payment's rows until it is won (restored) or lost
   (revoked).
