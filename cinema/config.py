@@ -1,7 +1,7 @@
 """Settings from the environment and `.env` (pydantic-settings).
 
 Every switch between the embedded default and production is one of these
-variables (ARCHITECTURE.md, "Environment variables"). Unset means the embedded
+variables (docs/architecture.md, "Environment variables"). Unset means the embedded
 default: SQLite file, in-process tasks, `.eml` outbox, local media. Payments
 are the exception: the sandbox gateway (which lets a customer mark their own
 payment successful) runs only when chosen with `PAYMENT_GATEWAY=sandbox`, and

@@ -22,6 +22,8 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
+from cinema.ids import MAX_ID as MAX_ID  # re-exported: row ids are defined in cinema/ids.py
+
 #: A result row: a dict (SQLite) or an asyncpg Record (PostgreSQL); read it by column name.
 Row = Mapping[str, Any]
 
@@ -29,10 +31,6 @@ if TYPE_CHECKING:
     from piccolo.query.methods.select import Select
 
 SelectT = TypeVar("SelectT", bound="Select[Any]")
-
-#: Largest row id: PostgreSQL's INTEGER (serial) bound. Larger ids in input are
-#: refused with a 422 before they reach the database (where they would error).
-MAX_ID = 2**31 - 1
 
 
 def _asyncpg_error(exc: BaseException, name: str) -> bool:
@@ -75,7 +73,7 @@ def engine() -> Engine[Any]:
 
     Found once per process, as Piccolo's tables do (`TableMeta.db`): finding it
     reads the environment and the conf module, which cost a catalog read about
-    10 us per lookup (issue 7).
+    10 us per lookup (tests/perf).
     """
     found = engine_finder()
     if found is None:  # pragma: no cover - piccolo_conf always defines DB
@@ -97,7 +95,7 @@ async def open_pool() -> None:
     By default asyncpg resets every connection it takes back (`SELECT
     pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;`): one more round
     trip after every pooled query, which cost a tenth of the catalog's throughput
-    (issue 7). Here `reset` is a no-op: asyncpg still rolls back a transaction left
+    (tests/perf). Here `reset` is a no-op: asyncpg still rolls back a transaction left
     open on release. The constraint that buys: no code may leave session state on
     a pooled connection that the next user would inherit, i.e. no `SET` (use
     `SET LOCAL` inside a transaction), no `LISTEN`, no session advisory locks
@@ -141,7 +139,7 @@ async def fetch(template: str, *args: Any) -> list[Row]:
     the transaction's connection, else on the pool (PostgreSQL) or a connection of
     its own. Unlike `raw`, the placeholders are compiled once per statement text and
     PostgreSQL rows stay asyncpg Records (no copy into dicts): on the catalog's hot
-    reads Piccolo's per-call parsing and row copying were a tenth of the CPU (issue 7).
+    reads Piccolo's per-call parsing and row copying were a tenth of the CPU (tests/perf).
     """
     db = engine()
     current = db.current_transaction.get()
@@ -169,7 +167,7 @@ class AfterCommit:
     """Callbacks to run once the surrounding transaction has committed.
 
     Tasks (emails) are enqueued here, so a rolled-back change sends nothing and
-    a committed one always enqueues its task (ARCHITECTURE.md, background work).
+    a committed one always enqueues its task (docs/architecture.md, "Background work").
     """
 
     def __init__(self) -> None:

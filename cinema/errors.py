@@ -1,8 +1,10 @@
-"""Domain errors shared by every front door.
+"""The bases of every domain error, and the errors no single domain owns.
 
 Services raise these; the API maps `status_code` and `code` to
-`{"detail": ..., "code": ...}` and the CLI prints `detail` in red and exits 1.
-`code` values are part of the public contract (API.md): never rename one.
+`{"detail": ..., "code": ...}` and the CLI prints the same `detail` in red
+and exits 1. Each domain declares its own conditions in its `errors.py`
+(cinema/accounts/errors.py, ...) as subclasses of the bases here.
+`code` values are part of the public contract (docs/errors.md): never rename one.
 """
 
 from __future__ import annotations
@@ -10,8 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 #: Every error class with its own `code`, in declaration order: the source of the
-#: error-code table (docs/errors.md) and of the routes' OpenAPI `responses=`.
+#: error-code table (docs/errors.md, `python -m cinema.api.errordoc`).
 REGISTRY: dict[str, type[CinemaError]] = {}
+#: Every declared condition (a class with its own code or sentence) by its dotted
+#: name, in declaration order, including those that keep a parent's code (e.g.
+#: another sentence for `inactive_account`): the rows of the error-code table.
+DECLARED: dict[str, type[CinemaError]] = {}
 
 
 class CinemaError(Exception):
@@ -20,7 +26,12 @@ class CinemaError(Exception):
     Each condition is one class, declared once in its domain's `errors.py`
     with its `code`, HTTP `status_code` and `default_detail` (for example
     `MovieNotFound(NotFound)`, `code = "movie_not_found"`). A class that sets
-    its own `code` is registered; two classes may not claim one code.
+    its own `code` is registered; two classes may not claim one code unless
+    one subclasses the other (the same condition family, e.g. a 401 that
+    keeps the public `invalid_token` code of the 400 one). Raise the class
+    without a sentence (its `default_detail` is the one sentence of that
+    condition); facts that vary go in keyword arguments, which become extra
+    fields of the JSON body.
     """
 
     status_code: int = 400
@@ -29,6 +40,8 @@ class CinemaError(Exception):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "code" in cls.__dict__ or "default_detail" in cls.__dict__:
+            DECLARED[f"{cls.__module__}.{cls.__qualname__}"] = cls
         if "code" in cls.__dict__:
             claimed = REGISTRY.get(cls.code)
             if claimed is not None:
@@ -56,34 +69,16 @@ class InvalidInput(CinemaError):
     default_detail = "The input is not valid."
 
 
-class InvalidToken(CinemaError):
-    """An activation/reset token that is unknown, used or expired (400)."""
-
-    status_code = 400
-    code = "invalid_token"
-    default_detail = "The token is invalid, used or expired."
-
-
 class NotAuthenticated(CinemaError):
     status_code = 401
     code = "not_authenticated"
     default_detail = "Authentication credentials are missing or invalid."
 
 
-class InvalidCredentials(NotAuthenticated):
-    code = "invalid_credentials"
-    default_detail = "The email or password is incorrect."
-
-
 class PermissionDenied(CinemaError):
     status_code = 403
     code = "permission_denied"
     default_detail = "You are not allowed to do this."
-
-
-class InactiveAccount(PermissionDenied):
-    code = "inactive_account"
-    default_detail = "This account is not active. Check your email for the activation link."
 
 
 class NotFound(CinemaError):
@@ -107,7 +102,7 @@ class PayloadTooLarge(CinemaError):
 class UnsupportedMediaType(CinemaError):
     status_code = 415
     code = "unsupported_media_type"
-    default_detail = "The upload is not a supported image type."
+    default_detail = "The upload is not of a supported type."
 
 
 class ValidationFailed(CinemaError):
@@ -128,6 +123,14 @@ class TooManyRequests(CinemaError):
         self.retry_after = retry_after
 
 
+class InternalError(CinemaError):
+    """A fault of the server, not of the request (logged with its traceback)."""
+
+    status_code = 500
+    code = "internal_error"
+    default_detail = "Internal server error."
+
+
 class PaymentGatewayError(CinemaError):
     status_code = 502
     code = "payment_gateway_error"
@@ -138,3 +141,58 @@ class ServiceUnavailable(CinemaError):
     status_code = 503
     code = "service_unavailable"
     default_detail = "A backing service is unavailable. Try again shortly."
+
+
+# Answered by the API's error handlers for failures that are no domain's
+# (cinema/api/errors.py), declared here so the error-code table lists them.
+
+
+class MethodNotAllowed(CinemaError):
+    status_code = 405
+    code = "method_not_allowed"
+    default_detail = "Method Not Allowed"
+
+
+class ConcurrentChange(Conflict):
+    """A row the request relied on changed meanwhile (a unique or foreign key failed at commit)."""
+
+    code = "concurrent_change"
+    default_detail = "The data changed while the request ran. Reload and try again."
+
+
+class InvalidCharacters(ValidationFailed):
+    code = "invalid_characters"
+    default_detail = "The text contains characters that cannot be stored (e.g. NUL)."
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+    default_detail = "The database is unavailable. Try again shortly."
+
+
+class DatabaseBusy(ServiceUnavailable):
+    code = "database_busy"
+    default_detail = "The database is busy. Try again shortly."
+
+
+# Uploads (multipart bodies), shared by every upload route.
+
+
+class NotMultipart(UnsupportedMediaType):
+    default_detail = "Send the file as multipart/form-data in a field named `file`."
+
+
+class MalformedMultipart(InvalidInput):
+    """The body's `reason` field says what the multipart parser refused."""
+
+    code = "invalid_multipart"
+    default_detail = "The multipart body is malformed."
+
+
+class MissingFile(ValidationFailed):
+    default_detail = "The `file` field with the file is required."
+
+
+class EmptyFile(InvalidInput):
+    code = "empty_file"
+    default_detail = "The file is empty."

@@ -22,7 +22,7 @@ from taskiq import AsyncBroker, InMemoryBroker, SimpleRetryMiddleware
 from taskiq.kicker import AsyncKicker
 
 from cinema.config import settings_or_exit
-from cinema.mail.messages import BUILDERS
+from cinema.mail.payloads import payload
 
 log = logging.getLogger("cinema.tasks")
 
@@ -104,20 +104,21 @@ def _make_broker() -> AsyncBroker:
 broker = _make_broker()
 
 
-def enqueue_email(kind: str, to: str, **context: Any) -> Callable[[], Awaitable[Any]]:
-    """A callback for `AfterCommit.add` that enqueues one email.
+def enqueue_email(kind: str, to: str, **fields: Any) -> Callable[[], Awaitable[Any]]:
+    """A callback for `AfterCommit.add` that enqueues one email of `kind` to `to`.
 
-    The context is checked against the kind's message builder now, so a wrong
-    payload fails in the request that caused it, not later in the worker.
+    `fields` are validated now against the kind's payload model
+    (cinema/mail/payloads.py): a missing, unknown or mistyped field raises
+    (`ValueError`) in the request or task that asked for the email, inside its
+    transaction, so it rolls back instead of committing a change whose email
+    the worker could never build. The task receives the validated fields as JSON.
     """
-    if kind not in BUILDERS:
-        raise ValueError(f"unknown email kind {kind!r}")
-    BUILDERS[kind](to, **context)  # builds the message once: a missing or unknown field raises here
+    validated = payload(kind, fields).model_dump(mode="json")
 
     async def enqueue() -> None:
         kicker: AsyncKicker[[str, str, dict[str, Any]], None] = AsyncKicker(
             task_name=SEND_EMAIL_TASK, broker=broker, labels={}
         )
-        await kicker.kiq(kind, to, context)
+        await kicker.kiq(kind, to, validated)
 
     return enqueue

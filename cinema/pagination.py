@@ -1,4 +1,4 @@
-"""Paging shared by every list: `?page=1&per_page=20` and the envelope of API.md."""
+"""Paging shared by every list: `?page=1&per_page=20` and the envelope of docs/api.md, "Conventions"."""
 
 from __future__ import annotations
 

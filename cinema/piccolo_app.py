@@ -1,4 +1,11 @@
-"""The single Piccolo app: every table, migrations in top-level `piccolo_migrations/`."""
+"""The single Piccolo app, and the composition root: every table, migrations in top-level
+`piccolo_migrations/`, and the cross-domain hooks a lower layer declares and a higher one fills.
+
+Every process imports this module before it reaches the database (Piccolo finds
+its engine through `cinema.piccolo_conf`, whose app registry imports it), so a
+hook registered here holds for the API, the CLI, the admin, the worker and the
+tests alike (e.g. cinema/catalog/guards.py).
+"""
 
 from pathlib import Path
 
@@ -8,6 +15,7 @@ from piccolo.table import Table
 import piccolo_migrations
 from cinema.accounts import tables as accounts
 from cinema.catalog import tables as catalog
+from cinema.commerce import movie_guards
 from cinema.commerce import tables as commerce
 from cinema.entitlements import tables as entitlements
 from cinema.interactions import tables as interactions
@@ -49,6 +57,10 @@ TABLES: list[type[Table]] = [
     media.MediaAsset,
     media.WatchProgress,
 ]
+
+#: Commerce's veto on deleting a movie that was bought, ordered or put in a cart
+#: (cinema/catalog/guards.py); registered when its module is imported.
+MOVIE_DELETE_GUARDS = (movie_guards.refuse_sold_movie,)
 
 APP_CONFIG = AppConfig(
     app_name="cinema",

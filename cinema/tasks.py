@@ -17,7 +17,8 @@ from taskiq.schedule_sources import LabelScheduleSource
 from cinema.config import get_settings
 from cinema.jobs import SEND_EMAIL_TASK, broker, enqueue_email
 from cinema.mail import transport
-from cinema.mail.messages import BUILDERS
+from cinema.mail.messages import render
+from cinema.mail.payloads import payload
 
 __all__ = ["broker", "enqueue_email", "scheduler"]
 
@@ -48,9 +49,9 @@ async def _close_db(state: TaskiqState) -> None:
 
 
 @broker.task(task_name=SEND_EMAIL_TASK, retry_on_error=True, max_retries=5)
-async def send_email(kind: str, to: str, context: dict[str, Any]) -> None:
-    """Build the `kind` email for `to` from `context` and deliver it."""
-    await transport.send(BUILDERS[kind](to, **context))
+async def send_email(kind: str, to: str, fields: dict[str, Any]) -> None:
+    """Build the `kind` email for `to` from its payload (validated again from the JSON) and deliver it."""
+    await transport.send(render(to, payload(kind, fields)))
 
 
 @broker.task(task_name="cinema.purge_expired_tokens", schedule=[{"cron": get_settings().token_purge_cron}])

@@ -39,6 +39,7 @@ from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandFunctionType
 
+from cinema.accounts import actor
 from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.errors import CinemaError
 from cli.params import NUMERIC_PARSERS, id_problem
@@ -57,10 +58,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 
 
 #: The actor every command passes to the services: the operator at the shell, trusted with the
-#: ADMIN role. It has no account (id 0), so services record no user as having acted
-#: (e.g. `refund_requests.decided_by` stays NULL); a command that should name a
+#: ADMIN role (cinema/accounts/actor.py). It has no account (id 0), so services record no user
+#: as having acted (e.g. `refund_requests.decided_by` stays NULL); a command that should name a
 #: person takes `--as EMAIL` and passes `acting_as(email)` instead.
-OPERATOR = CurrentUser(id=0, email="operator@cli", group=GroupName.ADMIN, session_id="")
+OPERATOR = actor.OPERATOR
 
 
 async def acting_as(email: str | None) -> CurrentUser:
@@ -71,9 +72,8 @@ async def acting_as(email: str | None) -> CurrentUser:
     """
     if email is None:
         return OPERATOR
-    from cinema.accounts.errors import UserNotFound
+    from cinema.accounts.errors import InactiveAccount, UserNotFound
     from cinema.accounts.tables import User
-    from cinema.errors import InactiveAccount
 
     row = (
         await User.select(
@@ -275,7 +275,10 @@ def fail(exc: Exception, *, debug: bool) -> NoReturn:
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
     if isinstance(exc, CinemaError):
-        err_console.print(f"[red]Error:[/red] {escape(exc.detail)} [dim]({escape(exc.code)})[/dim]")
+        # The API's sentence and code, then the body's extra fields (e.g. the rules a
+        # password breaks), all on one line.
+        facts = "".join(f"; {name}: {_fact(value)}" for name, value in exc.extra.items())
+        err_console.print(f"[red]Error:[/red] {escape(exc.detail)} [dim]({escape(exc.code + facts)})[/dim]")
         raise typer.Exit(EXIT_DOMAIN)
     problem = infrastructure_problem(exc)
     if problem is not None:
@@ -284,6 +287,13 @@ def fail(exc: Exception, *, debug: bool) -> NoReturn:
     hint = "" if debug else " Run again with --debug (or CINEMA_DEBUG=1) for the traceback."
     err_console.print(f"[red]Error:[/red] unexpected {type(exc).__name__}: {escape(_reason(exc))}.{hint}")
     raise typer.Exit(EXIT_DOMAIN)
+
+
+def _fact(value: Any) -> str:
+    """An error's extra field as text: lists joined with commas, one line."""
+    if isinstance(value, list | tuple):
+        return ", ".join(_fact(item) for item in value)
+    return " ".join(str(value).split())
 
 
 #: Exceptions that are Typer's own way of ending a command (usage errors, `Exit`, `Abort`, end of input).

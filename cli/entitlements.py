@@ -20,19 +20,25 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.entitlements.tables import EntitlementSource
 from cinema.pagination import PageParams
-from cli.common import CinemaTyper, JsonOption, console, err_console, output, print_json, run, success
+from cli.common import (
+    OPERATOR,
+    CinemaTyper,
+    JsonOption,
+    console,
+    err_console,
+    output,
+    print_json,
+    run,
+    success,
+)
 from cli.params import id_argument, parse_id, parse_user
 
 if TYPE_CHECKING:
     from cinema.entitlements.schemas import EntitlementOut, GrantReport
 
 app = CinemaTyper(help="Rights to watch: grant (one or a file of many), revoke, list.", no_args_is_help=True)
-
-#: Whoever runs the CLI already holds every right (shell access to the deployment): ADMIN, no user row.
-OPERATOR = CurrentUser(id=0, email="operator@cli", group=GroupName.ADMIN, session_id="")
 
 COLUMNS = ["id", "user_id", "movie_id", "source", "status", "expires_at", "reason"]
 #: Failures printed in the table; `--json` gives all of them.

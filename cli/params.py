@@ -5,10 +5,10 @@ so a bad value is a usage error (exit 2) with a clear sentence instead of a
 database error or a traceback:
 
 - ids are whole numbers from 1 to `MAX_ID` (PostgreSQL's `integer`), as in the
-  API's paths and bodies;
+  API's paths and bodies (cinema/ids.py);
 - emails follow the account rule of `cinema.accounts.schemas.AccountEmail`
   (the API's registration) and print the API's sentence when broken;
-- a user is an id or an email.
+- a user is an id or an email (`cinema.accounts.queries.parse_user_ref`).
 
 Passwords never need the command line: `--password-stdin` reads one line
 from standard input, a terminal is asked (hidden, twice), and without either
@@ -17,27 +17,13 @@ the command stops at once instead of waiting for input that cannot come.
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import Annotated, Any
 
 import typer
 
-from cinema.db import MAX_ID
-
-#: An integer as typed, sign included (`-1` is an out-of-range id, not an email or an option).
-_INTEGER = re.compile(r"[+-]?\d+")
-
-ID_RULE = f"ids are whole numbers from 1 to {MAX_ID}"
-
-
-def id_problem(text: str) -> str | None:
-    """None when `text` is an id the database can hold, else why not."""
-    if not _INTEGER.fullmatch(text.strip()):
-        return f"{text!r} is not an id: {ID_RULE}."
-    if not 1 <= int(text) <= MAX_ID:
-        return f"{int(text)} is out of range: {ID_RULE}."
-    return None
+from cinema.ids import ID_RULE as ID_RULE  # re-exported: the sentence tests and commands quote
+from cinema.ids import id_problem as id_problem  # re-exported for cli.common
 
 
 def parse_id(value: str | int) -> int:
@@ -60,8 +46,12 @@ def parse_email(value: str) -> str:
 
 def parse_user(value: str | int) -> int | str:
     """A user given by id (digits, sign allowed) or by email; each checked by its rule."""
-    text = str(value).strip()
-    return parse_id(text) if _INTEGER.fullmatch(text) else parse_email(text)
+    from cinema.accounts.queries import parse_user_ref
+
+    try:
+        return parse_user_ref(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 #: Parsers whose positional argument may be typed as a negative number (see `cli.common`).

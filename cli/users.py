@@ -2,8 +2,10 @@
 
 A user is named by id or by email (any letter case), each checked as the API
 checks it (`cli.params`). Every command calls one function of
-`cinema.accounts.service`, imported when it runs (so `--help` reads no
-settings); domain errors print in red and exit 1.
+`cinema.accounts.service` (deletion: `cinema.interactions.erasure`), imported
+when it runs (so `--help` reads no settings), as the operator
+(`cinema.accounts.actor.OPERATOR`: whoever has this shell is an ADMIN);
+domain errors print in red and exit 1.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from cinema.accounts.actor import GroupName
+from cinema.accounts.actor import OPERATOR, GroupName
 from cinema.accounts.schemas import UserOut
 from cinema.pagination import PageParams
 from cli.common import CinemaTyper, JsonOption, output, print_json, run, success
@@ -51,7 +53,9 @@ def list_users(
     from cinema.accounts import service
 
     result = run(
-        lambda: service.list_users(PageParams(page, per_page), email=email, group=group, is_active=active)
+        lambda: service.list_users(
+            OPERATOR, PageParams(page, per_page), email=email, group=group, is_active=active
+        )
     )
     output(
         result.items,
@@ -67,7 +71,7 @@ def show_user(user: UserArg, as_json: JsonOption = False) -> None:
     """One user with their profile."""
     from cinema.accounts import service
 
-    _show(run(lambda: service.get_user(user)), as_json)
+    _show(run(lambda: service.get_user(OPERATOR, user)), as_json)
 
 
 @app.command("create")
@@ -90,7 +94,7 @@ def create_user(
     from cinema.accounts import service
 
     secret = read_password(password, password_stdin)
-    user = run(lambda: service.create_user(email, secret, group, active=active))
+    user = run(lambda: service.create_user(OPERATOR, email, secret, group, active=active))
     if as_json:
         print_json(user)
         return
@@ -104,7 +108,7 @@ def activate_user(user: UserArg, as_json: JsonOption = False) -> None:
     """Activate an account by hand (its pending activation link is dropped)."""
     from cinema.accounts import service
 
-    result = run(lambda: service.set_active(user, True))
+    result = run(lambda: service.set_active(OPERATOR, user, True))
     if as_json:
         print_json(result)
         return
@@ -116,7 +120,7 @@ def deactivate_user(user: UserArg, as_json: JsonOption = False) -> None:
     """Deactivate an account: it cannot sign in and every session ends at once."""
     from cinema.accounts import service
 
-    result = run(lambda: service.set_active(user, False))
+    result = run(lambda: service.set_active(OPERATOR, user, False))
     if as_json:
         print_json(result)
         return
@@ -134,7 +138,7 @@ def set_group(
     """Move a user to another group (role); Piccolo Admin access follows it."""
     from cinema.accounts import service
 
-    result = run(lambda: service.set_group(user, group))
+    result = run(lambda: service.set_group(OPERATOR, user, group))
     if as_json:
         print_json(result)
         return
@@ -155,7 +159,7 @@ def set_password(
     from cinema.accounts import service
 
     secret = read_password(password, password_stdin)
-    result = run(lambda: service.set_password(user, secret))
+    result = run(lambda: service.set_password(OPERATOR, user, secret))
     if as_json:
         print_json(result)
         return
@@ -174,9 +178,9 @@ def delete_user(
     """
     if not yes:
         typer.confirm(f"Delete user {user} and everything that belongs to them?", abort=True)
-    from cinema.accounts import service
+    from cinema.interactions import erasure
 
-    deleted = run(lambda: service.delete_user(user))
+    deleted = run(lambda: erasure.delete_user(OPERATOR, user))
     if as_json:
         print_json(deleted)
         return

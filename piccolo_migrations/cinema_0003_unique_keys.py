@@ -6,6 +6,7 @@ which SQLite lacks; `CREATE UNIQUE INDEX` works on both engines and serves
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine.finder import engine_finder
 
 ID = "2026-11-29T00:00:02:000000"
 VERSION = "1.38.0"
@@ -37,8 +38,9 @@ async def forwards() -> MigrationManager:
 
 def _run(sql: str):  # type: ignore[no-untyped-def]
     async def run() -> None:
-        from cinema.db import engine
-
-        await engine().run_ddl(sql)
+        db = engine_finder()
+        if db is None:
+            raise RuntimeError("No Piccolo engine configured")
+        await db.run_ddl(sql)
 
     return run

@@ -12,7 +12,11 @@ composite btree index per key lets both engines read a page in index order
 These are created on both engines.
 """
 
+from typing import Any
+
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
 
 ID = "2026-11-29T00:00:04:000000"
 VERSION = "1.38.0"
@@ -40,13 +44,11 @@ async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="cinema", description=DESCRIPTION)
 
     async def create() -> None:
-        from cinema.db import engine, is_postgres
-
-        db = engine()
+        db = _engine()
         for name, columns in SORT_INDEXES.items():
             cols = ", ".join(f'"{c}"' for c in columns)
             await db.run_ddl(f'CREATE INDEX IF NOT EXISTS "{name}" ON "movies" ({cols})')
-        if is_postgres():
+        if db.engine_type == "postgres":
             await db.run_ddl("CREATE EXTENSION IF NOT EXISTS pg_trgm")
             for name, (table, column) in TRIGRAM_INDEXES.items():
                 await db.run_ddl(
@@ -54,12 +56,18 @@ async def forwards() -> MigrationManager:
                 )
 
     async def drop() -> None:
-        from cinema.db import engine
-
-        db = engine()
+        db = _engine()
         for name in [*SORT_INDEXES, *TRIGRAM_INDEXES]:
             await db.run_ddl(f'DROP INDEX IF EXISTS "{name}"')
 
     manager.add_raw(create)
     manager.add_raw_backwards(drop)
     return manager
+
+
+def _engine() -> Engine[Any]:
+    """The project's engine, found as Piccolo finds it (piccolo_conf), not through the application."""
+    db = engine_finder()
+    if db is None:
+        raise RuntimeError("No Piccolo engine configured")
+    return db

@@ -16,7 +16,11 @@ Backwards drops `session_key` (tokens then name sessions by id again, so
 every session is deleted first); the admin sessions keep their foreign key.
 """
 
+from typing import Any
+
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
 
 ID = "2026-12-01T00:06:00:000000"
 VERSION = "1.38.0"
@@ -43,9 +47,7 @@ async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="cinema", description=DESCRIPTION)
 
     async def session_keys() -> None:
-        from cinema.db import engine
-
-        db = engine()
+        db = _engine()
         await db.run_ddl('DELETE FROM "refresh_tokens"')
         await db.run_ddl(
             """ALTER TABLE "refresh_tokens" ADD COLUMN "session_key" VARCHAR(64) NOT NULL DEFAULT ''"""
@@ -55,12 +57,9 @@ async def forwards() -> MigrationManager:
         )
 
     async def admin_sessions_cascade() -> None:
-        from cinema.db import engine, is_postgres
-
-        db = engine()
+        db = _engine()
         await db.run_ddl(_DROP_STALE_ADMIN_SESSIONS)
-        if is_postgres():
-            # A fresh database already has it: migration 0005 creates the table from the live class.
+        if db.engine_type == "postgres":
             await db.run_ddl(
                 'ALTER TABLE "admin_sessions" DROP CONSTRAINT IF EXISTS "admin_sessions_user_id_fkey"'
             )
@@ -84,9 +83,7 @@ async def forwards() -> MigrationManager:
         )
 
     async def drop_session_keys() -> None:
-        from cinema.db import engine
-
-        db = engine()
+        db = _engine()
         await db.run_ddl('DELETE FROM "refresh_tokens"')
         await db.run_ddl('DROP INDEX IF EXISTS "refresh_tokens_session_key"')
         await db.run_ddl('ALTER TABLE "refresh_tokens" DROP COLUMN "session_key"')
@@ -95,3 +92,11 @@ async def forwards() -> MigrationManager:
     manager.add_raw(admin_sessions_cascade)
     manager.add_raw_backwards(drop_session_keys)
     return manager
+
+
+def _engine() -> Engine[Any]:
+    """The project's engine, found as Piccolo finds it (piccolo_conf), not through the application."""
+    db = engine_finder()
+    if db is None:
+        raise RuntimeError("No Piccolo engine configured")
+    return db

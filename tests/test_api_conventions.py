@@ -1,4 +1,4 @@
-"""API.md conventions that hold across domains: paging bounds, id bounds, sandbox mounting."""
+"""docs/api.md conventions that hold across domains: paging bounds, id bounds, sandbox mounting."""
 
 from __future__ import annotations
 

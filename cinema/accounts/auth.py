@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from cinema.accounts import passwords, ratelimit, sessions
 from cinema.accounts.actor import CurrentUser
+from cinema.accounts.errors import AccountDeactivated, InactiveAccount, InvalidCredentials
 from cinema.accounts.schemas import TokenOut
 from cinema.accounts.sessions import TokenPair
 from cinema.accounts.tables import User
-from cinema.errors import InactiveAccount, InvalidCredentials
 
 
 def _out(pair: TokenPair) -> TokenOut:
@@ -89,14 +89,12 @@ async def sign_in(email: str, password: str, client_ip: str | None) -> SignedIn:
     Raises `TooManyRequests` (429) when the account or the address has failed
     too often, `InvalidCredentials` (401 `invalid_credentials`) for an unknown
     email or a wrong password, `InactiveAccount` (403 `inactive_account`) for
-    a right password on an account not activated yet, or deactivated by staff
-    (each with its own message).
+    a right password on an account not activated yet, or `AccountDeactivated`
+    (the same code, its own sentence) when staff deactivated it.
     """
     found = await check_credentials(email, password, client_ip)
     if found.deactivated:
-        raise InactiveAccount(
-            "This account was deactivated by staff. Contact support to have it re-activated."
-        )
+        raise AccountDeactivated()
     if not found.active:
         raise InactiveAccount()
     return SignedIn(found.user_id, _out(await sessions.open_session(found.user_id)))
@@ -108,7 +106,7 @@ async def login(email: str, password: str, client_ip: str | None) -> TokenOut:
 
 
 async def refresh(refresh_token: str) -> TokenOut:
-    """Rotate a refresh token into a new pair. Raises `NotAuthenticated` (401 `invalid_token`).
+    """Rotate a refresh token into a new pair. Raises a `BearerTokenInvalid` (401 `invalid_token`).
 
     Presenting an already-rotated token ends its whole session (reuse detection).
     """

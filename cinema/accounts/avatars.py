@@ -15,17 +15,17 @@ import uuid
 
 import filetype  # type: ignore[import-untyped]
 
+from cinema.accounts.errors import MAX_AVATAR_MB, AvatarNotAnImage, AvatarTooLarge
 from cinema.accounts.queries import profile_out, profile_rows
 from cinema.accounts.schemas import ProfileOut
 from cinema.accounts.tables import UserProfile
 from cinema.db import transaction
-from cinema.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from cinema.errors import EmptyFile
 from cinema.storage import AvatarStore, get_store
 
 log = logging.getLogger("cinema.accounts.avatars")
 
-#: Avatars are at most 5 MB.
-MAX_AVATAR_BYTES = 5 * 1024 * 1024
+MAX_AVATAR_BYTES = MAX_AVATAR_MB * 1024 * 1024
 #: MIME type -> file extension of the accepted image types.
 ALLOWED_IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
@@ -33,13 +33,11 @@ ALLOWED_IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "w
 def sniff_image(data: bytes) -> tuple[str, str]:
     """`(mime, extension)` of a JPEG, PNG or WebP recognised from its magic number.
 
-    Raises `UnsupportedMediaType` (415) for anything else, whatever it claims to be.
+    Raises `AvatarNotAnImage` (415) for anything else, whatever it claims to be.
     """
     kind = filetype.guess(data[:262]) if data else None
     if kind is None or kind.mime not in ALLOWED_IMAGE_TYPES:
-        raise UnsupportedMediaType(
-            "The avatar must be a JPEG, PNG or WebP image.", code="unsupported_media_type"
-        )
+        raise AvatarNotAnImage()
     return kind.mime, ALLOWED_IMAGE_TYPES[kind.mime]
 
 
@@ -71,15 +69,15 @@ async def _delete_quietly(store: AvatarStore, key: str) -> None:
 async def set_avatar(user_id: int, data: bytes) -> ProfileOut:
     """Store `data` as the user's avatar and return the profile with the new `avatar_url`.
 
-    Raises `PayloadTooLarge` (413) over `MAX_AVATAR_BYTES`, `InvalidInput` for
-    an empty file, `UnsupportedMediaType` (415) unless JPEG/PNG/WebP. The
+    Raises `AvatarTooLarge` (413) over `MAX_AVATAR_BYTES`, `EmptyFile` (400) for
+    an empty file, `AvatarNotAnImage` (415) unless JPEG/PNG/WebP. The
     previous avatar object is deleted once the profile points at the new one;
     if saving the profile fails, the new object is removed again.
     """
     if len(data) > MAX_AVATAR_BYTES:
-        raise PayloadTooLarge(f"The avatar must be at most {MAX_AVATAR_BYTES // (1024 * 1024)} MB.")
+        raise AvatarTooLarge()
     if not data:
-        raise InvalidInput("The file is empty.", code="empty_file")
+        raise EmptyFile()
     mime, extension = sniff_image(data)
     store = get_store()
     key = avatar_key(user_id, extension)

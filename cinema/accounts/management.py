@@ -2,10 +2,13 @@
 set password, set email, delete.
 
 Used by the ADMIN endpoints of the API, by `cinema users` / `cinema groups`
-and by Piccolo Admin's user forms: every door calls these functions.
+and by Piccolo Admin's user forms: every door calls these functions with its
+`actor` (the signed-in staff member, or `actor.OPERATOR` for the CLI), and
+each function checks that the actor is an ADMIN (`RoleRequired`, 403) before
+anything else, so no door can answer differently.
 `users.admin` and `users.superuser` (what Piccolo Admin checks) always follow
 the group: `admin` for MODERATOR and ADMIN, `superuser` for ADMIN only. The
-last active ADMIN cannot be demoted, deactivated or deleted (409 `last_admin`),
+last active ADMIN cannot be demoted, deactivated or deleted (`LastAdmin`, 409),
 so the system always keeps someone who can manage it. A group change, a
 deactivation, a password set by staff and a deletion end every session of the
 account, API tokens and admin cookies alike (`sessions.revoke_all_sessions`).
@@ -13,26 +16,33 @@ account, API tokens and admin cookies alike (`sessions.revoke_all_sessions`).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
 from cinema.accounts import maintenance, onetime, passwords, ratelimit, sessions
-from cinema.accounts.actor import GroupName
+from cinema.accounts.actor import CurrentUser, GroupName, require_group
+from cinema.accounts.errors import EmailTaken, LastAdmin, UserHasOrders, UserNotFound
 from cinema.accounts.queries import UserRef, resolve, user_out, users_out
-from cinema.accounts.registration import create_account, email_taken, group_id
+from cinema.accounts.registration import create_account, group_id
 from cinema.accounts.schemas import GroupOut, PurgeOut, UserOut, valid_email
 from cinema.accounts.tables import ActivationToken, PasswordResetToken, User, UserGroup
 from cinema.clock import utcnow
 from cinema.db import is_foreign_key_violation, is_unique_violation, lock_clause, transaction
-from cinema.errors import Conflict, NotFound
 from cinema.jobs import enqueue_email
 from cinema.pagination import Page, PageParams
 from cinema.sql import like_pattern
 
 
+def _require_admin(actor: CurrentUser) -> None:
+    """Managing accounts is the ADMIN's: 403 `RoleRequired` for anyone else."""
+    require_group(actor, GroupName.ADMIN)
+
+
 async def list_users(
+    actor: CurrentUser,
     params: PageParams,
     *,
     email: str | None = None,
@@ -44,6 +54,7 @@ async def list_users(
     `%` and `_` in `email` are literal characters, not LIKE wildcards (a search
     for `_` must not list every user).
     """
+    _require_admin(actor)
     clauses: list[Any] = []
     if email:
         clauses.append(WhereRaw("users.email LIKE {} ESCAPE '\\'", like_pattern(User.normalize_email(email))))
@@ -62,13 +73,14 @@ async def list_users(
     return Page[UserOut].build(items, params, total)
 
 
-async def get_user(ref: UserRef) -> UserOut:
-    """One user (by id or email) with profile. Raises `NotFound` (404)."""
+async def get_user(actor: CurrentUser, ref: UserRef) -> UserOut:
+    """One user (by id or email) with profile. Raises `UserNotFound` (404)."""
+    _require_admin(actor)
     return await user_out(await resolve(ref))
 
 
 async def _guard_last_admin(user_id: int) -> None:
-    """Raise `Conflict` (`last_admin`) when `user_id` is the only active ADMIN.
+    """Raise `LastAdmin` (409 `last_admin`) when `user_id` is the only active ADMIN.
 
     Call inside the transaction that demotes, deactivates or deletes the user.
     Two ADMINs removing each other at once must not both see "one other ADMIN
@@ -95,19 +107,17 @@ async def _guard_last_admin(user_id: int) -> None:
         .run()
     )
     if others == 0:
-        raise Conflict(
-            "This is the last active ADMIN; make another ADMIN first.",
-            code="last_admin",
-        )
+        raise LastAdmin()
 
 
-async def set_group(ref: UserRef, group: GroupName) -> UserOut:
+async def set_group(actor: CurrentUser, ref: UserRef, group: GroupName) -> UserOut:
     """Move a user to `group`, keeping Piccolo Admin's `admin`/`superuser` flags in step.
 
     A real change ends every session of the user (their tokens and admin
     cookie carry the rights of the old role); naming the current group ends
-    nothing. Raises `NotFound` (404) and `Conflict` (409 `last_admin`).
+    nothing. Raises `RoleRequired` (403), `UserNotFound` (404) and `LastAdmin` (409).
     """
+    _require_admin(actor)
     async with transaction():
         user_id = await resolve(ref)
         if group is not GroupName.ADMIN:
@@ -126,15 +136,16 @@ async def set_group(ref: UserRef, group: GroupName) -> UserOut:
     return await user_out(user_id)
 
 
-async def set_active(ref: UserRef, active: bool) -> UserOut:
+async def set_active(actor: CurrentUser, ref: UserRef, active: bool) -> UserOut:
     """Activate or deactivate an account by hand.
 
     Deactivation ends every session at once (API tokens and admin cookies)
     and blocks self-service re-activation (resend/activate) until staff
     activate the account again; activating it later revives none of those
     sessions. Either way a pending activation token is dropped. Raises
-    `NotFound` (404) and `Conflict` (409 `last_admin`).
+    `RoleRequired` (403), `UserNotFound` (404) and `LastAdmin` (409).
     """
+    _require_admin(actor)
     async with transaction():
         user_id = await resolve(ref)
         if not active:
@@ -153,43 +164,55 @@ async def set_active(ref: UserRef, active: bool) -> UserOut:
 
 
 async def create_user(
-    email: str, password: str, group: GroupName = GroupName.USER, *, active: bool
+    actor: CurrentUser, email: str, password: str, group: GroupName = GroupName.USER, *, active: bool
 ) -> UserOut:
     """Create an account directly (operators, scripts, the admin UI): no activation email.
 
-    Raises `ValidationFailed` (422 `invalid_email`, `weak_password`), `Conflict` (409 `email_taken`).
+    Raises `RoleRequired` (403), `InvalidEmail` / `WeakPassword` (422) and `EmailTaken` (409).
     """
+    _require_admin(actor)
     user_id = await create_account(valid_email(email), password, group, active=active, send_activation=False)
     return await user_out(user_id)
 
 
-async def delete_user(ref: UserRef) -> UserOut:
+#: Called with the user's id inside the deleting transaction, just before the row goes.
+BeforeDelete = Callable[[int], Awaitable[None]]
+
+
+async def delete_user(
+    actor: CurrentUser, ref: UserRef, *, before_delete: BeforeDelete | None = None
+) -> UserOut:
     """Delete an account with its profile, tokens, cart and interactions; returns what was deleted.
 
+    Doors call `cinema.interactions.erasure.delete_user`, which passes
+    `before_delete` to note what the user's interactions counted (movie
+    counters live in a layer above accounts) and recounts it in this
+    transaction.
+
     Orders, payments and purchases are financial records: the database refuses
-    to delete their user, which is reported as `Conflict` (409
-    `user_has_orders`) suggesting deactivation. Also `NotFound`, `last_admin`.
+    to delete their user, which is reported as `UserHasOrders` (409), suggesting
+    deactivation. Also `RoleRequired` (403), `UserNotFound` (404), `LastAdmin` (409).
     """
+    _require_admin(actor)
     try:
         async with transaction():
             user_id = await resolve(ref)
             deleted = await user_out(user_id)
             await _guard_last_admin(user_id)
+            if before_delete is not None:
+                await before_delete(user_id)
             # The rows would cascade with the user anyway; ending them here keeps
             # one mechanism for every way sessions end.
             await sessions.revoke_all_sessions(user_id)
             await User.delete().where(User.id == user_id).run()
     except Exception as exc:
         if is_foreign_key_violation(exc):
-            raise Conflict(
-                f"User {ref!r} has orders or payments, which must be kept; deactivate the account instead.",
-                code="user_has_orders",
-            ) from exc
+            raise UserHasOrders() from exc
         raise
     return deleted
 
 
-async def set_password(ref: UserRef, password: str) -> UserOut:
+async def set_password(actor: CurrentUser, ref: UserRef, password: str) -> UserOut:
     """Give a user a new password (staff, or piccolo_api's change-password form); all their sessions end.
 
     The password follows the same rules as everywhere (`passwords.validate`),
@@ -197,8 +220,9 @@ async def set_password(ref: UserRef, password: str) -> UserOut:
     and the owner gets the "password changed" email, so a takeover by staff
     credentials does not go unnoticed. A pending reset link is dropped (it
     would undo the new password) and the failed-login lockout is cleared, as
-    a reset does. Raises `ValidationFailed` (422 `weak_password`) and `NotFound` (404).
+    a reset does. Raises `RoleRequired` (403), `WeakPassword` (422) and `UserNotFound` (404).
     """
+    _require_admin(actor)
     passwords.validate(password)
     user_id = await resolve(ref)
     hashed = await passwords.hash_password(password)
@@ -207,7 +231,7 @@ async def set_password(ref: UserRef, password: str) -> UserOut:
             await User.update({User.password: hashed}).where(User.id == user_id).returning(User.email).run()
         )
         if not updated:  # deleted while the hash was computed
-            raise NotFound(f"No user {ref!r}.")
+            raise UserNotFound()
         email = str(updated[0]["email"])
         await onetime.discard(PasswordResetToken, user_id)
         await sessions.revoke_all_sessions(user_id)
@@ -216,28 +240,28 @@ async def set_password(ref: UserRef, password: str) -> UserOut:
     return await user_out(user_id)
 
 
-async def set_email(ref: UserRef, email: str) -> UserOut:
+async def set_email(actor: CurrentUser, ref: UserRef, email: str) -> UserOut:
     """Change a user's email (their sign-in name), validated as at sign-up and stored lower-cased.
 
     Pending activation and reset links were mailed to the old address and
     would name the new one: they are dropped (the owner asks for new ones).
     Sessions stay: the account and its rights are the same. Raises
-    `ValidationFailed` (422 `invalid_email`), `Conflict` (409 `email_taken`)
-    and `NotFound` (404).
+    `RoleRequired` (403), `InvalidEmail` (422), `EmailTaken` (409) and `UserNotFound` (404).
     """
+    _require_admin(actor)
     email = User.normalize_email(valid_email(email))
     try:
         async with transaction():
             user_id = await resolve(ref)
             if await User.exists().where((User.email == email) & (User.id != user_id)).run():
-                raise email_taken()
+                raise EmailTaken()
             await User.update({User.email: email, User.username: email}).where(User.id == user_id).run()
             await onetime.discard(ActivationToken, user_id)
             await onetime.discard(PasswordResetToken, user_id)
     except Exception as exc:
         # Two changes racing for one email on PostgreSQL: the unique index decides.
         if is_unique_violation(exc):
-            raise email_taken() from exc
+            raise EmailTaken() from exc
         raise
     return await user_out(user_id)
 

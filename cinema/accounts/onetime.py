@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from cinema.accounts.errors import InvalidToken
 from cinema.accounts.security import new_email_token, sha256
 from cinema.accounts.tables import ActivationToken, PasswordResetToken, User
 from cinema.clock import utcnow
-from cinema.errors import InvalidToken
 
 TokenTable = type[ActivationToken] | type[PasswordResetToken]
 

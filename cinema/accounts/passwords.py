@@ -1,6 +1,6 @@
 """Password rules and hashing (bcrypt through passlib/libpass).
 
-Rules (API.md): 8 to 64 characters, at most 72 bytes in UTF-8 (bcrypt's
+Rules (docs/api.md, "Accounts"): 8 to 64 characters, at most 72 bytes in UTF-8 (bcrypt's
 limit), with a lower-case letter, an upper-case letter, a digit and a symbol.
 Hashing and verifying run in worker threads of a dedicated pool of
 `cpu_count - 1` threads (at least one) running at a lower CPU priority, so a
@@ -21,8 +21,8 @@ from typing import TypeVar
 
 from passlib.context import CryptContext
 
+from cinema.accounts.errors import WeakPassword
 from cinema.config import get_settings
-from cinema.errors import ValidationFailed
 
 MIN_CHARS = 8
 MAX_CHARS = 64
@@ -33,7 +33,7 @@ _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 
 #: How much nicer (lower CPU priority) the hashing threads run than the event loop: the
-#: most there is (the kernel caps nice at 19). Issue 7, 100k movies, first page during a
+#: most there is (the kernel caps nice at 19). The benchmark (tests/perf), 100k movies, first page during a
 #: burst of 20 logins: p99 1.41-2.05x the p99 alone at +10, 1.48-1.53x at +19.
 HASHING_NICENESS = 19
 
@@ -57,7 +57,7 @@ def _hashing_executor() -> ThreadPoolExecutor:
 
     `asyncio.to_thread` would use the loop's default pool (min(32, cpus + 4)
     threads): 20 concurrent logins then kept every core busy hashing and the
-    catalog's p99 rose 5x during a burst (issue 7). With a core left free, the
+    catalog's p99 rose 5x during a burst (tests/perf). With a core left free, the
     event loop keeps serving; logins queue for a hashing thread instead. The
     threads also run at a lower priority (`_lower_priority`).
     """
@@ -99,10 +99,10 @@ def problems(password: str) -> list[str]:
 
 
 def validate(password: str) -> None:
-    """Raise `ValidationFailed` (422, code `weak_password`) naming every broken rule."""
+    """Raise `WeakPassword` (422 `weak_password`), its `problems` naming every broken rule."""
     broken = problems(password)
     if broken:
-        raise ValidationFailed("The password " + "; ".join(broken) + ".", code="weak_password")
+        raise WeakPassword(problems=broken)
 
 
 @lru_cache

@@ -5,12 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from cinema.accounts.actor import GroupName
-from cinema.accounts.schemas import ProfileOut, UserOut
+from cinema.accounts.errors import UserNotFound
+from cinema.accounts.schemas import ProfileOut, UserOut, account_email
 from cinema.accounts.tables import User, UserProfile
-from cinema.errors import NotFound
+from cinema.ids import INTEGER, id_problem, is_id
 
-#: A user named by id (int) or by email (str, any case), as the CLI accepts it.
+#: A user named by id (int) or by email (str, any case); text of digits counts as an id.
 UserRef = int | str
+
+
+def parse_user_ref(value: str | int) -> UserRef:
+    """A user reference as typed (CLI arguments, admin forms): an id, or an account email.
+
+    Digits (a sign allowed, so `-1` is an out-of-range id rather than an
+    email) give an int checked against 1..MAX_ID; anything else must be an
+    account email, checked and lower-cased as `POST /accounts/register` does.
+    Raises ValueError with the sentence to show.
+    """
+    text = str(value).strip()
+    if INTEGER.fullmatch(text):
+        problem = id_problem(text)
+        if problem:
+            raise ValueError(problem)
+        return int(text)
+    return account_email(text)
+
 
 _PROFILE_FIELDS = ("display_name", "first_name", "last_name", "gender", "date_of_birth", "info")
 
@@ -89,17 +108,25 @@ async def users_out(where: Any = None, *, limit: int | None = None, offset: int 
 
 
 async def user_out(user_id: int) -> UserOut:
-    """One user with profile. Raises `NotFound` (404)."""
-    found = await users_out(User.id == user_id)
+    """One user with profile. Raises `UserNotFound` (404 `user_not_found`)."""
+    found = await users_out(User.id == user_id) if is_id(user_id) else []
     if not found:
-        raise NotFound("No user with this id.")
+        raise UserNotFound()
     return found[0]
 
 
 async def resolve(ref: UserRef) -> int:
-    """The id of the user named by id or email. Raises `NotFound` (404)."""
-    clause = User.id == ref if isinstance(ref, int) else User.email == User.normalize_email(ref)
-    row = await User.select(User.id).where(clause).first().run()
+    """The id of the user named by id or email (text of digits is an id).
+
+    Raises `UserNotFound` (404 `user_not_found`), also for an id outside
+    1..MAX_ID, which names nobody (and must not reach the database).
+    """
+    text = ref.strip() if isinstance(ref, str) else ""
+    user_id = ref if isinstance(ref, int) else int(text) if text.isdigit() else None
+    if user_id is not None:
+        row = await User.select(User.id).where(User.id == user_id).first().run() if is_id(user_id) else None
+    else:
+        row = await User.select(User.id).where(User.email == User.normalize_email(text)).first().run()
     if row is None:
-        raise NotFound(f"No user {ref!r}.")
+        raise UserNotFound()
     return int(row["id"])

@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cinema.accounts import mailthrottle, onetime, passwords, ratelimit, sessions
+from cinema.accounts.errors import InvalidToken, SessionEnded, WrongPassword
 from cinema.accounts.security import no_sooner_than
 from cinema.accounts.tables import PasswordResetToken, User
 from cinema.config import get_settings
 from cinema.db import transaction
-from cinema.errors import InvalidInput, InvalidToken, NotAuthenticated
 from cinema.jobs import enqueue_email
 
 
@@ -29,9 +29,9 @@ async def change_password(
     (the admin UI's change-password page, which has no API session) ends them all.
 
     Wrong old passwords count as failed sign-ins (a stolen access token must not
-    allow guessing the password). Raises `ValidationFailed` (422
-    `weak_password`), `TooManyRequests` (429), `InvalidInput` (400
-    `wrong_password`).
+    allow guessing the password). Raises `WeakPassword` (422
+    `weak_password`), `TooManyRequests` (429), `WrongPassword` (400
+    `wrong_password`), `SessionEnded` (401) when the account is gone.
     """
     passwords.validate(new_password)
     row = (
@@ -41,11 +41,11 @@ async def change_password(
         .run()
     )
     if row is None:
-        raise NotAuthenticated("The account no longer exists.", code="invalid_token")
+        raise SessionEnded()
     email = str(row["email"])
     attempt = await ratelimit.reserve(email, client_ip)  # counted before bcrypt: holds for bursts
     if not await passwords.verify_password(old_password, row["password_hash"]):
-        raise InvalidInput("The current password is not correct.", code="wrong_password")
+        raise WrongPassword()
     await ratelimit.release(attempt)
     hashed = await passwords.hash_password(new_password)
     async with transaction() as hooks:
@@ -77,7 +77,7 @@ async def forgot_password(email: str, client_ip: str | None = None) -> None:
 async def reset_password(email: str, token: str, new_password: str) -> None:
     """Set a new password with an emailed reset token; every session of the user ends.
 
-    Raises `ValidationFailed` (422 `weak_password`) and `InvalidToken` (400
+    Raises `WeakPassword` (422 `weak_password`) and `InvalidToken` (400
     `invalid_token`: unknown, used, expired, another account's, or the account
     was deactivated since).
     """

@@ -2,7 +2,7 @@
 
 A new account is inactive until its owner follows the emailed link (24 h by
 default, `ACTIVATION_TOKEN_TTL_HOURS`). Emails are enqueued only after the
-transaction commits (ARCHITECTURE.md, background work).
+transaction commits (cinema/jobs.py).
 """
 
 from __future__ import annotations
@@ -11,18 +11,14 @@ from datetime import timedelta
 
 from cinema.accounts import mailthrottle, onetime, passwords
 from cinema.accounts.actor import GroupName
+from cinema.accounts.errors import EmailTaken, InvalidToken
 from cinema.accounts.queries import user_out
 from cinema.accounts.schemas import UserOut
 from cinema.accounts.security import no_sooner_than
 from cinema.accounts.tables import ActivationToken, User, UserGroup, UserProfile
 from cinema.config import get_settings
 from cinema.db import is_unique_violation, transaction
-from cinema.errors import Conflict, InvalidToken
 from cinema.jobs import enqueue_email
-
-
-def email_taken() -> Conflict:
-    return Conflict("An account with this email already exists.", code="email_taken")
 
 
 async def group_id(group: GroupName) -> int:
@@ -44,20 +40,20 @@ async def create_account(
     """Validate, hash and insert a user with an empty profile; returns the new id.
 
     With `send_activation` (and `active` False) an activation token is stored
-    and its email enqueued after commit. Raises `ValidationFailed` (422,
-    `weak_password`) and `Conflict` (409, `email_taken`, case-insensitive).
+    and its email enqueued after commit. Raises `WeakPassword` (422
+    `weak_password`) and `EmailTaken` (409 `email_taken`, case-insensitive).
     """
     passwords.validate(password)
     email = User.normalize_email(email)
     if await User.exists().where(User.email == email).run():
-        raise email_taken()
+        raise EmailTaken()
     # Hash before the transaction: bcrypt is slow on purpose and must not hold the write lock.
     hashed = await passwords.hash_password(password)
     settings = get_settings()
     try:
         async with transaction() as hooks:
             if await User.exists().where(User.email == email).run():
-                raise email_taken()
+                raise EmailTaken()
             user = await User.create_hashed(
                 email,
                 hashed,
@@ -75,7 +71,7 @@ async def create_account(
     except Exception as exc:
         # Two sign-ups racing for one email on PostgreSQL: the unique index decides.
         if is_unique_violation(exc):
-            raise email_taken() from exc
+            raise EmailTaken() from exc
         raise
     return user_id
 
@@ -83,7 +79,7 @@ async def create_account(
 async def register(email: str, password: str) -> UserOut:
     """Sign up: an inactive USER, its profile, and an activation email.
 
-    Raises `ValidationFailed` (422 `weak_password`) and `Conflict` (409 `email_taken`).
+    Raises `WeakPassword` (422 `weak_password`) and `EmailTaken` (409 `email_taken`).
     """
     return await user_out(await create_account(email, password))
 

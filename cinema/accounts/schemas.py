@@ -1,4 +1,4 @@
-"""Request and response models of the accounts API (API.md, "Accounts").
+"""Request and response models of the accounts API (docs/api.md, "Accounts").
 
 Passwords are write-only: they appear in request models only, are validated
 here with the rules of `cinema.accounts.passwords` (so a weak one is a
@@ -28,15 +28,14 @@ from pydantic_core import PydanticCustomError
 
 from cinema.accounts import passwords
 from cinema.accounts.actor import GroupName
+from cinema.accounts.errors import InvalidEmail
 from cinema.accounts.tables import Gender
 from cinema.clock import IsoDate, utcnow
-from cinema.errors import ValidationFailed
+from cinema.ids import Id
 from cinema.text import NoControlCharacters
 
 #: Most guest-cart ids accepted at register/login.
 MAX_GUEST_CART = 100
-#: PostgreSQL `integer` upper bound: larger ids cannot exist and must not reach the database.
-MAX_ID = 2**31 - 1
 
 
 def _strong(password: str) -> str:
@@ -155,7 +154,6 @@ LookupEmail = Annotated[
 EmailToken = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), NoControlCharacters()
 ]
-MovieId = Annotated[int, Field(gt=0, le=MAX_ID)]
 
 
 class GuestCartItem(BaseModel):
@@ -163,14 +161,14 @@ class GuestCartItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    movie_id: MovieId
+    movie_id: Id
     offer: Literal["buy", "rent"] = Field("buy", description="`buy` (the default) or `rent`.")
 
 
 #: Guest cart: at most 100 items, each a movie id (to buy) or `{movie_id, offer}`; a movie given
 #: twice keeps its first item. Validated into `GuestCartItem`s.
 GuestCart = Annotated[
-    list[MovieId | GuestCartItem] | None,
+    list[Id | GuestCartItem] | None,
     Field(
         max_length=MAX_GUEST_CART,
         description="The guest cart to merge: movie ids (bought) or `{movie_id, offer}` objects.",
@@ -188,7 +186,7 @@ def valid_email(value: str) -> str:
     try:
         return account_email(value)
     except ValueError as exc:
-        raise ValidationFailed(f"The email is not valid: {exc}", code="invalid_email") from None
+        raise InvalidEmail(reason=str(exc)) from None
 
 
 class RegisterIn(BaseModel):

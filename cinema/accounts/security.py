@@ -32,10 +32,10 @@ from typing import Literal
 
 import jwt
 
+from cinema.accounts.errors import AccessTokenRequired, BearerTokenInvalid, RefreshTokenRequired, TokenExpired
 from cinema.clock import utcnow
 from cinema.config import get_settings
-from cinema.db import MAX_ID
-from cinema.errors import NotAuthenticated
+from cinema.ids import is_id
 
 ALGORITHM = "HS256"
 TokenType = Literal["access", "refresh"]
@@ -88,7 +88,11 @@ def encode_token(
 
 
 def decode_token(token: str, expected_type: TokenType) -> TokenClaims:
-    """Verify signature, expiry and type. Raises `NotAuthenticated` (code `invalid_token`)."""
+    """Verify signature, expiry and type.
+
+    Raises `TokenExpired` (401 `token_expired`) past `exp`, else a `BearerTokenInvalid`
+    (401 `invalid_token`): forged, malformed, or the other type of token.
+    """
     try:
         payload = jwt.decode(
             token,
@@ -104,21 +108,20 @@ def decode_token(token: str, expected_type: TokenType) -> TokenClaims:
             expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
         )
     except jwt.ExpiredSignatureError as exc:
-        raise NotAuthenticated("The token has expired.", code="token_expired") from exc
+        raise TokenExpired() from exc
     except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError) as exc:
         # OverflowError/OSError: an `exp` beyond what a datetime can hold.
-        raise NotAuthenticated("The token is invalid.", code="invalid_token") from exc
-    if not (1 <= claims.user_id <= MAX_ID):
+        raise BearerTokenInvalid() from exc
+    if not is_id(claims.user_id):
         # Ids are INTEGER columns: a larger `sub` cannot name a row (and would
         # overflow the database's bind parameter).
-        raise NotAuthenticated("The token is invalid.", code="invalid_token")
+        raise BearerTokenInvalid()
     if not (isinstance(claims.session_id, str) and SESSION_KEY.fullmatch(claims.session_id)):
         # Tokens issued before session keys carried the row id (an integer):
         # they name no session any more.
-        raise NotAuthenticated("The token is invalid.", code="invalid_token")
+        raise BearerTokenInvalid()
     if claims.token_type != expected_type:
-        article = "An" if expected_type == "access" else "A"
-        raise NotAuthenticated(f"{article} {expected_type} token is required.", code="invalid_token")
+        raise AccessTokenRequired() if expected_type == "access" else RefreshTokenRequired()
     return claims
 
 

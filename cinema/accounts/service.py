@@ -8,7 +8,9 @@ rules live in the small modules re-exported here:
 - `recovery`: password change, forgot, reset;
 - `profiles`: `/accounts/me` and the profile;
 - `management`: staff operations (list, show, create, group, (de)activate,
-  set password, set email, delete, groups, purge);
+  set password, set email, groups, purge), each taking the acting staff member
+  (`actor`); deleting a user goes through `cinema.interactions.erasure.delete_user`,
+  which also recounts the movies' counters the user's interactions were part of;
 - `sessions.revoke_all_sessions`: the one way an account's sessions (API tokens
   and admin cookies) end.
 """
@@ -18,7 +20,6 @@ from __future__ import annotations
 from cinema.accounts.auth import login, logout, refresh
 from cinema.accounts.management import (
     create_user,
-    delete_user,
     get_user,
     list_groups,
     list_users,
@@ -39,7 +40,6 @@ __all__ = [
     "activate",
     "change_password",
     "create_user",
-    "delete_user",
     "forgot_password",
     "get_me",
     "get_profile",

@@ -21,6 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cinema.accounts.actor import CurrentUser, GroupName
+from cinema.accounts.errors import (
+    RefreshTokenExpired,
+    RefreshTokenReused,
+    RefreshTokenRevoked,
+    SessionEnded,
+    TokenExpired,
+)
 from cinema.accounts.security import decode_token, encode_token, new_jti, new_session_key, sha256
 from cinema.accounts.tables import AdminSession, RefreshToken
 from cinema.clock import utcnow
@@ -67,14 +74,14 @@ async def open_session(user_id: int) -> TokenPair:
 async def rotate(refresh_token: str) -> TokenPair:
     """Exchange a refresh token for a new pair; the presented one dies.
 
-    Raises `NotAuthenticated` (`invalid_token`) for a bad, expired, rotated or
-    logged-out token, or an inactive user; a rotated token's reuse also ends
-    the session it belonged to.
+    Raises a `BearerTokenInvalid` (401 `invalid_token`) for a bad, expired,
+    rotated or logged-out token, or an inactive user; a rotated token's reuse
+    also ends the session it belonged to (`RefreshTokenReused`).
     """
     try:
         claims = decode_token(refresh_token, "refresh")
-    except NotAuthenticated as exc:  # an expired refresh token is `invalid_token` too (API.md)
-        raise NotAuthenticated(exc.detail, code="invalid_token") from exc
+    except TokenExpired as exc:  # an expired refresh token is `invalid_token` (docs/api.md, "Accounts")
+        raise RefreshTokenExpired() from exc
     _, refresh_ttl = _ttls()
     async with transaction():
         session = (
@@ -86,7 +93,7 @@ async def rotate(refresh_token: str) -> TokenPair:
             .run()
         )
         if session is None or session["expires_at"] <= utcnow() or not session["user_active"]:
-            raise NotAuthenticated("The refresh token is no longer valid.", code="invalid_token")
+            raise RefreshTokenRevoked()
         reused = session["token"] != sha256(claims.jti)
         jti = new_jti()
         if reused:
@@ -108,11 +115,9 @@ async def rotate(refresh_token: str) -> TokenPair:
                 .run()
             )
     if reused:
-        raise NotAuthenticated(
-            "This refresh token was already used; the session has been ended.", code="invalid_token"
-        )
+        raise RefreshTokenReused()
     if not updated:
-        raise NotAuthenticated("The refresh token is no longer valid.", code="invalid_token")
+        raise RefreshTokenRevoked()
     return _pair(claims.user_id, claims.session_id, jti)
 
 
@@ -172,14 +177,14 @@ async def authenticate(access_token: str) -> CurrentUser:
     their group's name and the session (by id, unexpired) joined in one
     parameterised statement. The session is looked up by its random key, so
     a token of an ended session matches nothing, whatever ids the database
-    has handed out since. Raises `NotAuthenticated` when the token is bad or
-    expired, its session ended, or the user is gone or inactive.
+    has handed out since. Raises `TokenExpired` or a `BearerTokenInvalid` (401)
+    when the token is bad or expired, its session ended, or the user is gone or inactive.
     """
     claims = decode_token(access_token, "access")
     rows = await fetch(_AUTHENTICATE_SQL, claims.session_id, claims.user_id, utcnow())
     row = rows[0] if rows else None
     if row is None or not row["active"]:
-        raise NotAuthenticated("The session has ended or the account is not active.", code="invalid_token")
+        raise SessionEnded()
     return CurrentUser(
         id=int(row["id"]),
         email=str(row["email"]),

@@ -1,7 +1,7 @@
 """Accounts tables: groups, users (shared with Piccolo Admin), profiles, tokens.
 
 `User` subclasses Piccolo's `BaseUser` so Piccolo Admin signs staff in against
-the same table and the same password hash (ARCHITECTURE.md, "One account
+the same table and the same password hash (docs/architecture.md, "One account
 store"). Attribute names follow BaseUser (`password`, `active`); the columns
 keep the spec's names (`hashed_password`, `is_active`) via `db_column_name`.
 `username` mirrors the normalised email (BaseUser requires it; admin shows it).
@@ -150,11 +150,17 @@ class User(BaseUser, tablename="users"):
 
     @classmethod
     async def update_password(cls, user: str | int, password: str) -> None:
-        """piccolo_api's change-password form (and Piccolo's tools) land here: the accounts
-        service sets it, so the rules, the email and the end of every session apply."""
+        """Piccolo's own tools (`piccolo user change_password`) land here: the accounts
+        service sets it, so the rules, the email and the end of every session apply.
+
+        Whoever runs those tools has the deployment's shell, so they act as the
+        operator (cinema/accounts/actor.py); the admin's change-password page goes
+        through `recovery.change_password` instead (cinema/admin/router.py).
+        """
+        from cinema.accounts.actor import OPERATOR
         from cinema.accounts.management import set_password
 
-        await set_password(user, password)
+        await set_password(OPERATOR, user, password)
 
     @classmethod
     async def login(cls, username: str, password: str) -> int | None:

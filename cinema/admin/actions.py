@@ -106,8 +106,8 @@ async def cancel_order(request: Request, data: OrderIn) -> str:
 
 
 async def delete_movie(request: Request, data: DeleteMovieIn) -> str:
-    await require_staff(request, GroupName.MODERATOR)
-    await movies.delete_movie(data.movie_id, force=data.remove_from_carts)
+    staff = await require_staff(request, GroupName.MODERATOR)
+    await movies.delete_movie(staff.actor, data.movie_id, force=data.remove_from_carts)
     return f"Movie #{data.movie_id} deleted."
 
 

@@ -20,8 +20,8 @@ from pydantic import BaseModel, Field, StringConstraints
 from starlette.requests import Request
 
 from cinema import clock
-from cinema.accounts.actor import CurrentUser, GroupName
-from cinema.admin.access import Staff, require_staff
+from cinema.accounts.actor import GroupName
+from cinema.admin.access import require_staff
 from cinema.admin.actions import Action, RowId
 from cinema.entitlements import service
 from cinema.entitlements.schemas import REASON_MAX, Reason
@@ -44,10 +44,6 @@ class RevokeForm(BaseModel):
     reason: Reason = Field(description=f"Why, for the record (1 to {REASON_MAX} characters).")
 
 
-def _actor(staff: Staff) -> CurrentUser:
-    return CurrentUser(id=staff.id, email="", group=staff.group, session_id="")
-
-
 def _user_ref(text: str) -> int | str:
     return int(text) if text.isdigit() else text
 
@@ -56,7 +52,7 @@ async def grant_access(request: Request, data: GrantForm) -> str:
     staff = await require_staff(request, GroupName.ADMIN)
     expires = None if data.days is None else clock.utcnow() + timedelta(days=data.days)
     done = await service.grant(
-        _actor(staff), _user_ref(data.user), data.movie_id, reason=data.reason, expires_at=expires
+        staff.actor, _user_ref(data.user), data.movie_id, reason=data.reason, expires_at=expires
     )
     until = f"until {done.expires_at:%Y-%m-%d %H:%M} UTC" if done.expires_at else "forever"
     return f"Granted #{done.id}: user {done.user_id} may watch movie {done.movie_id} {until}."
@@ -64,7 +60,7 @@ async def grant_access(request: Request, data: GrantForm) -> str:
 
 async def revoke_access(request: Request, data: RevokeForm) -> str:
     staff = await require_staff(request, GroupName.ADMIN)
-    done = await service.revoke(_actor(staff), data.entitlement_id, reason=data.reason)
+    done = await service.revoke(staff.actor, data.entitlement_id, reason=data.reason)
     return f"Revoked #{done.id}: user {done.user_id} may no longer watch movie {done.movie_id} through it."
 
 

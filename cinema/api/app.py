@@ -90,7 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # the pool) lives as long as the process. Collecting once and freezing it moves
     # it out of the garbage collector's generations, so the full collections that
     # the per-request garbage triggers no longer walk it: they were the bulk of the
-    # catalog's p99 latency (issue 7: p99 4.4x -> 1.2x the baseline's on the first page).
+    # catalog's p99 latency (tests/perf: p99 4.4x -> 1.2x the baseline's on the first page).
     gc.collect()
     gc.freeze()
     try:

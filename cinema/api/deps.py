@@ -1,18 +1,43 @@
-"""FastAPI dependencies: settings, the caller, role checks and paging."""
+"""FastAPI dependencies: settings, the caller, role checks and paging.
+
+Doors only authenticate: `User` is the caller, handed to services as their
+`actor`, and the service decides what the caller may do
+(cinema/accounts/actor.py). `Moderator` and `Admin` remain for routes whose
+whole purpose is a staff one; they check through the same `require_group`.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from cinema.accounts import actor
 from cinema.accounts.actor import CurrentUser, GroupName
+from cinema.accounts.errors import (
+    AccessTokenRequired,
+    BearerTokenInvalid,
+    RoleRequired,
+    SessionEnded,
+    TokenExpired,
+)
 from cinema.accounts.sessions import authenticate
 from cinema.config import Settings, get_settings
-from cinema.db import MAX_ID
-from cinema.errors import NotAuthenticated, PermissionDenied
+from cinema.errors import CinemaError, NotAuthenticated
+from cinema.ids import PathId as PathId  # re-exported for the routers
 from cinema.pagination import MAX_PER_PAGE, PageParams
+
+#: What a route behind a Bearer token may answer before it runs (for `error_responses`).
+SIGNED_IN_ERRORS: tuple[type[CinemaError], ...] = (
+    NotAuthenticated,
+    TokenExpired,
+    BearerTokenInvalid,
+    AccessTokenRequired,
+    SessionEnded,
+)
+#: ... and one whose service (or `Moderator`/`Admin` dependency) requires a role.
+ROLE_ERRORS: tuple[type[CinemaError], ...] = (*SIGNED_IN_ERRORS, RoleRequired)
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /accounts/login")
 
@@ -46,14 +71,13 @@ def require_group(minimum: GroupName):  # type: ignore[no-untyped-def]
     """Dependency factory: the caller must be `minimum` or above, else 403."""
 
     async def check(user: Annotated[CurrentUser, Depends(current_user)]) -> CurrentUser:
-        if not user.has_group(minimum):
-            raise PermissionDenied(f"This needs the {minimum.value} role.")
+        actor.require_group(user, minimum)
         return user
 
     return check
 
 
-#: Any page >= 1 is valid and one past the end is an empty page (API.md); only
+#: Any page >= 1 is valid and one past the end is an empty page (docs/api.md, "Conventions"); only
 #: numbers beyond the largest exact JSON integer are refused (422), so OFFSET
 #: (page * per_page) always fits the database's 64-bit integer.
 MAX_PAGE = 2**53
@@ -64,7 +88,7 @@ async def page_params(
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Items per page, 1..100")] = 20,
 ) -> PageParams:
     """`?page=&per_page=`. Async (it never waits) so FastAPI calls it on the event loop,
-    not through a threadpool hop as it does for a sync dependency (issue 7)."""
+    not through a threadpool hop as it does for a sync dependency."""
     return PageParams(page=page, per_page=per_page)
 
 
@@ -73,5 +97,3 @@ OptionalUser = Annotated[CurrentUser | None, Depends(optional_user)]
 Moderator = Annotated[CurrentUser, Depends(require_group(GroupName.MODERATOR))]
 Admin = Annotated[CurrentUser, Depends(require_group(GroupName.ADMIN))]
 Paging = Annotated[PageParams, Depends(page_params)]
-#: A row id in a path: 1..MAX_ID, so an out-of-range number is a 422, not a database error.
-PathId = Annotated[int, Path(ge=1, le=MAX_ID)]

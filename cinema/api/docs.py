@@ -1,6 +1,6 @@
 """The API documentation (`/docs`, `/redoc`, `/openapi.json`), served only to authorized callers.
 
-API.md: the docs need HTTP Basic with an active account's email and password,
+docs/api.md, "Conventions": the docs need HTTP Basic with an active account's email and password,
 or a Bearer access token, unless `DOCS_PUBLIC` is set (local development).
 Without valid credentials the answer is 401 with two challenges,
 `WWW-Authenticate: Basic realm="Cinema API docs"` (so a browser asks for the
@@ -20,14 +20,19 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.openapi.utils import get_openapi
+from fastapi.openapi.utils import (
+    get_openapi,
+    validation_error_definition,
+    validation_error_response_definition,
+)
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from cinema.accounts.auth import check_credentials
+from cinema.accounts.errors import InvalidCredentials
 from cinema.accounts.sessions import authenticate
 from cinema.api.errors import ErrorBody
 from cinema.config import get_settings
-from cinema.errors import InvalidCredentials, NotAuthenticated
+from cinema.errors import NotAuthenticated
 
 OPENAPI_URL = "/openapi.json"
 DOCS_URL = "/docs"
@@ -42,7 +47,9 @@ class DocsAuthRequired(NotAuthenticated):
     """401 for the docs: answered with Basic and Bearer challenges."""
 
     code = "not_authenticated"
-    default_detail = "The API documentation needs an account: HTTP Basic (email, password) or a Bearer token."
+    default_detail = (
+        "The API documentation needs an active account: HTTP Basic (email, password) or a valid Bearer token."
+    )
     #: One `WWW-Authenticate` header each (cinema.api.errors); Basic first so browsers prompt.
     www_authenticate = (f'Basic realm="{REALM}", charset="UTF-8"', f'Bearer realm="{REALM}"')
 
@@ -73,32 +80,41 @@ async def require_docs_access(request: Request) -> None:
         try:
             await authenticate(value)
         except NotAuthenticated:
-            raise DocsAuthRequired("The access token is invalid or expired.") from None
+            raise DocsAuthRequired() from None
         return
     if scheme == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            raise DocsAuthRequired("Malformed Basic credentials.") from None
+            raise DocsAuthRequired() from None
         email, sep, password = decoded.partition(":")
         if sep and await _password_ok(email, password, request.client.host if request.client else None):
             return
-        raise DocsAuthRequired("The email or password is incorrect, or the account is not active.")
+        raise DocsAuthRequired()
     raise DocsAuthRequired()
 
 
-def _declare_both_422_shapes(operation: dict[str, Any]) -> None:
+_ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}
+_VALIDATION_BODY = {"$ref": "#/components/schemas/HTTPValidationError"}
+
+
+def _declare_both_422_shapes(operation: dict[str, Any], components: dict[str, Any]) -> None:
     """A 422 is FastAPI's validation list or a domain rule's `{"detail", "code"}`: declare both.
 
     (`ValidationFailed`, e.g. a weak password or an inverted range, answers 422
-    with the error body every other error uses; API.md.)
+    with the error body every other error uses; docs/api.md, "Conventions".) A route whose `responses=` name
+    a 422 class (`error_responses`) has only the error body there, as FastAPI
+    then adds no validation shape of its own: it is added back.
     """
     content = operation.get("responses", {}).get("422", {}).get("content", {}).get("application/json")
     if not content or "schema" not in content:
         return
-    shapes = [content["schema"], {"$ref": "#/components/schemas/ErrorBody"}]
-    if shapes[0] != shapes[1]:
-        content["schema"] = {"anyOf": shapes}
+    if content["schema"] == _ERROR_BODY:
+        content["schema"] = {"anyOf": [_VALIDATION_BODY, _ERROR_BODY]}
+        components.setdefault("ValidationError", validation_error_definition)
+        components.setdefault("HTTPValidationError", validation_error_response_definition)
+    else:
+        content["schema"] = {"anyOf": [content["schema"], _ERROR_BODY]}
 
 
 def _custom_openapi(app: FastAPI) -> Any:
@@ -127,7 +143,7 @@ def _custom_openapi(app: FastAPI) -> Any:
                 security = operation.get("security")
                 if security and any("HTTPBearer" in item for item in security):
                     operation["security"] = [*security, {OAUTH2_SCHEME: []}]
-                _declare_both_422_shapes(operation)
+                _declare_both_422_shapes(operation, components)
         app.openapi_schema = schema
         return schema
 

@@ -1,6 +1,7 @@
 """One mapping from domain errors (and framework errors) to JSON responses.
 
-Body shape: `{"detail": "<sentence>", "code": "<snake_case>"}` (API.md). 422s keep
+Body shape: `{"detail": "<sentence>", "code": "<snake_case>"}` (docs/api.md,
+"Conventions"; every code is in docs/errors.md). 422s keep
 FastAPI's shape, but submitted values of secret fields are never echoed, and
 echoed inputs are cut short (`ECHO_MAX_CHARS` characters per string,
 `ECHO_MAX_ITEMS` items per list or object, `ECHO_MAX_DEPTH` levels; at most
@@ -28,7 +29,16 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cinema.db import is_foreign_key_violation, is_unique_violation
-from cinema.errors import CinemaError, NotAuthenticated, TooManyRequests
+from cinema.errors import (
+    CinemaError,
+    ConcurrentChange,
+    DatabaseBusy,
+    DatabaseUnavailable,
+    InternalError,
+    InvalidCharacters,
+    NotAuthenticated,
+    TooManyRequests,
+)
 
 log = logging.getLogger("cinema.api")
 
@@ -59,7 +69,8 @@ def error_responses(*errors: type[CinemaError]) -> dict[int | str, dict[str, Any
 
     One entry per HTTP status, listing each class's `code` and sentence, so the
     documented errors are the declared ones (docs/errors.md) and never drift
-    into hand-written strings.
+    into hand-written strings. A 422 also keeps FastAPI's validation shape
+    (cinema/api/docs.py declares both).
     """
     by_status: dict[int, list[type[CinemaError]]] = {}
     for error in errors:
@@ -77,6 +88,11 @@ def error_response(
     status_code: int, detail: str, code: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
     return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status_code, headers=headers)
+
+
+def _declared(error: type[CinemaError], headers: dict[str, str] | None = None) -> JSONResponse:
+    """The answer for a declared condition the handlers below meet outside any service."""
+    return error_response(error.status_code, error.default_detail, error.code, headers)
 
 
 async def _cinema_error(request: Request, exc: Exception) -> JSONResponse:
@@ -150,26 +166,17 @@ async def _maybe_database_error(request: Request, exc: Exception) -> JSONRespons
         asyncpg.exceptions.CharacterNotInRepertoireError | asyncpg.exceptions.UntranslatableCharacterError,
     ):
         # Text PostgreSQL cannot store (a NUL character): bad input, whichever route it came in by.
-        return error_response(
-            422, "The text contains characters that cannot be stored (e.g. NUL).", "invalid_characters"
-        )
+        return _declared(InvalidCharacters)
     if is_unique_violation(exc) or is_foreign_key_violation(exc):
         # A row the request relied on changed meanwhile (e.g. a movie deleted while it
         # was being added). Services handle the races they know of; this is the net.
         log.warning("integrity conflict on %s %s: %s", request.method, request.url.path, exc)
-        return error_response(
-            409, "The data changed while the request ran. Reload and try again.", "concurrent_change"
-        )
+        return _declared(ConcurrentChange)
     reason = database_unavailable_reason(exc)
     if reason is None:
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
             log.warning("database busy on %s %s", request.method, request.url.path)
-            return error_response(
-                503,
-                "The database is busy. Try again shortly.",
-                "database_busy",
-                {"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
-            )
+            return _declared(DatabaseBusy, {"Retry-After": str(DB_RETRY_AFTER_SECONDS)})
         return await _unhandled(request, exc)
     log.warning(
         "database unavailable on %s %s: %s",
@@ -178,12 +185,7 @@ async def _maybe_database_error(request: Request, exc: Exception) -> JSONRespons
         reason,
         extra={"reason": reason},
     )
-    return error_response(
-        503,
-        "The database is unavailable. Try again shortly.",
-        "database_unavailable",
-        {"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
-    )
+    return _declared(DatabaseUnavailable, {"Retry-After": str(DB_RETRY_AFTER_SECONDS)})
 
 
 #: Bounds of what a 422 echoes back of the submitted input.
@@ -254,7 +256,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "Internal server error.", "internal_error")
+    return _declared(InternalError)
 
 
 def install(app: FastAPI) -> None:

@@ -1,9 +1,10 @@
-"""Every API path answers with and without its trailing slash, never redirecting (API.md).
+"""Every API path answers with and without its trailing slash, never redirecting
+(docs/api.md, "Conventions").
 
 `TrailingSlash` drops one trailing `/` from the request path before routing, so
-each route is registered once (`/orders`) and `/orders/` reaches it too. The
-alternative, registering every route twice, doubled the routes FastAPI matches
-one by one on every request (issue 7). Mounted apps (`/admin`, `/media`) see
+each route is registered once (`/orders`) and `/orders/` reaches it too.
+Registering every route twice instead would double the routes FastAPI matches
+one by one on every request. Mounted apps (`/admin`, `/media`) see
 their paths unchanged: Piccolo Admin's own pages end in `/`.
 """
 

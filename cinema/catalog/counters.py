@@ -1,6 +1,6 @@
 """Denormalised counters on `movies`, moved in the same transaction as their cause.
 
-`popularity` = likes + favorites + purchases (API.md's sort), kept in step
+`popularity` = likes + favorites + purchases (docs/api.md, "Catalog"), kept in step
 here so no caller can forget it. Updates are relative (`SET likes = likes + 1`),
 so concurrent changes do not lose counts.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 from piccolo.columns import Integer
 
 from cinema.catalog.tables import Movie
+from cinema.db import fetch
+from cinema.sql import any_of, batch_size, chunks
 
 _COUNTERS: dict[str, Integer] = {
     "likes": Movie.likes,
@@ -40,3 +42,11 @@ async def bump(movie_ids: int | list[int], **deltas: int) -> None:
     if popularity:
         values[Movie.popularity] = Movie.popularity + popularity
     await Movie.update(values).where(Movie.id.is_in(ids)).run()  # type: ignore[arg-type]
+
+
+async def recount_popularity(movie_ids: list[int]) -> None:
+    """Set `popularity` from the counters it sums, after those were set anew rather than moved."""
+    total = " + ".join(_COUNTERS[name]._meta.db_column_name for name in sorted(_POPULAR))
+    for part in chunks(movie_ids, batch_size(sqlite=500, postgres=10_000)):
+        condition, values = any_of("id", part, "int")
+        await fetch(f"UPDATE movies SET popularity = {total} WHERE {condition}", *values)  # noqa: S608

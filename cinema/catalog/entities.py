@@ -1,9 +1,11 @@
 """Genres, stars, directors and certifications: lists with movie counts, CRUD, and name resolution.
 
-Rules (API.md "Catalog"): names are unique (409 `duplicate_name`); deleting an
-entry that movies still use is refused (409 `in_use`, with `movie_count`);
-`/stars` and `/directors` are paged and searchable, `/genres` and
-`/certifications` are short lists answered whole (they take `search` too).
+Rules (docs/api.md, "Catalog"): writes need MODERATOR or above; names are
+unique (409 `duplicate_name`); deleting an entry that movies still use is
+refused (409 `in_use`, with `movie_count`); `/stars` and `/directors` are paged
+and searchable, `/genres` and `/certifications` are short lists answered whole
+(they take `search` too). A missing entry is its kind's not-found error
+(`genre_not_found`, ...).
 """
 
 from __future__ import annotations
@@ -13,10 +15,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from cinema import sql
+from cinema.accounts.actor import CurrentUser
+from cinema.catalog.access import require_moderator
+from cinema.catalog.errors import (
+    CertificationNotFound,
+    DirectorNotFound,
+    DuplicateName,
+    EntityInUse,
+    GenreNotFound,
+    StarNotFound,
+)
 from cinema.catalog.queries import MAX_OFFSET, list_movies_data
 from cinema.catalog.schemas import EntityKind, EntityOut, MovieFilters
 from cinema.db import lock_row, transaction
-from cinema.errors import Conflict, NotFound
+from cinema.errors import NotFound
 from cinema.pagination import Page, PageParams
 
 #: How many names one SELECT/INSERT carries (well under both engines' bind limits).
@@ -28,25 +40,26 @@ class EntitySpec:
     """Where an entity kind lives: its table, and how movies point at it."""
 
     table: str
-    label: str
     #: `movie_count` of an entity row aliased `e`.
     count_sql: str
+    #: Raised when no entry of this kind has the id.
+    not_found: type[NotFound]
 
 
 SPECS: dict[EntityKind, EntitySpec] = {
     EntityKind.GENRES: EntitySpec(
-        "genres", "genre", "(SELECT count(*) FROM movie_genres j WHERE j.genre_id = e.id)"
+        "genres", "(SELECT count(*) FROM movie_genres j WHERE j.genre_id = e.id)", GenreNotFound
     ),
     EntityKind.STARS: EntitySpec(
-        "stars", "star", "(SELECT count(*) FROM movie_stars j WHERE j.star_id = e.id)"
+        "stars", "(SELECT count(*) FROM movie_stars j WHERE j.star_id = e.id)", StarNotFound
     ),
     EntityKind.DIRECTORS: EntitySpec(
-        "directors", "director", "(SELECT count(*) FROM movie_directors j WHERE j.director_id = e.id)"
+        "directors", "(SELECT count(*) FROM movie_directors j WHERE j.director_id = e.id)", DirectorNotFound
     ),
     EntityKind.CERTIFICATIONS: EntitySpec(
         "certifications",
-        "certification",
         "(SELECT count(*) FROM movies j WHERE j.certification_id = e.id)",
+        CertificationNotFound,
     ),
 }
 
@@ -133,38 +146,37 @@ async def _get(kind: EntityKind, entity_id: int) -> EntityOut | None:
     return _out(rows[0]) if rows else None
 
 
-def _not_found(kind: EntityKind) -> NotFound:
-    return NotFound(f"No such {SPECS[kind].label}.")
-
-
 async def get_entity(kind: EntityKind, entity_id: int) -> EntityOut:
-    """One entry with its `movie_count`. Raises NotFound."""
+    """One entry with its `movie_count`. Raises the kind's not-found error."""
     found = await _get(kind, entity_id)
     if found is None:
-        raise _not_found(kind)
+        raise SPECS[kind].not_found()
     return found
+
+
+async def lock_entity(kind: EntityKind, entity_id: int) -> None:
+    """Lock the entry's row for this transaction; raise the kind's not-found error when there is none."""
+    if not await lock_row(SPECS[kind].table, entity_id):
+        raise SPECS[kind].not_found()
 
 
 async def entity_movies(
     kind: EntityKind, entity_id: int, filters: MovieFilters, params: PageParams
 ) -> dict[str, Any]:
     """The movie list restricted to one entry (`GET /genres/{id}/movies`...), as
-    `queries.list_movies_data` returns it. Raises NotFound.
+    `queries.list_movies_data` returns it. Raises the kind's not-found error.
 
     Existence is checked only when the list is empty, so a hit costs the list's one statement.
     """
     page = await list_movies_data(filters.with_entity(kind, entity_id), params)
     if page["total"] == 0 and await _get(kind, entity_id) is None:
-        raise _not_found(kind)
+        raise SPECS[kind].not_found()
     return page
 
 
-def _duplicate(kind: EntityKind, name: str) -> Conflict:
-    return Conflict(f"A {SPECS[kind].label} named {name!r} already exists.", code="duplicate_name")
-
-
-async def create_entity(kind: EntityKind, name: str) -> EntityOut:
-    """Add an entry. Raises Conflict(`duplicate_name`)."""
+async def create_entity(actor: CurrentUser, kind: EntityKind, name: str) -> EntityOut:
+    """Add an entry. Raises ModeratorRequired, DuplicateName."""
+    require_moderator(actor)
     spec = SPECS[kind]
     async with transaction():
         rows = await sql.fetch(
@@ -172,17 +184,16 @@ async def create_entity(kind: EntityKind, name: str) -> EntityOut:
             name,
         )
     if not rows:
-        raise _duplicate(kind, name)
+        raise DuplicateName(name=name)
     return EntityOut(id=int(rows[0]["id"]), name=rows[0]["name"], movie_count=0)
 
 
-async def rename_entity(kind: EntityKind, entity_id: int, name: str) -> EntityOut:
-    """Rename an entry. Raises NotFound, Conflict(`duplicate_name`)."""
+async def rename_entity(actor: CurrentUser, kind: EntityKind, entity_id: int, name: str) -> EntityOut:
+    """Rename an entry. Raises ModeratorRequired, the kind's not-found error, DuplicateName."""
+    require_moderator(actor)
     spec = SPECS[kind]
     async with transaction():
-        current = await _get(kind, entity_id)
-        if current is None:
-            raise _not_found(kind)
+        current = await get_entity(kind, entity_id)
         if current.name == name:
             return current
         clash = await sql.fetch(
@@ -191,22 +202,19 @@ async def rename_entity(kind: EntityKind, entity_id: int, name: str) -> EntityOu
             entity_id,
         )
         if clash:
-            raise _duplicate(kind, name)
+            raise DuplicateName(name=name)
         await sql.fetch(f"UPDATE {spec.table} SET name = {{}} WHERE id = {{}}", name, entity_id)  # noqa: S608
     return EntityOut(id=entity_id, name=name, movie_count=current.movie_count)
 
 
-async def delete_entity(kind: EntityKind, entity_id: int) -> None:
-    """Delete an entry no movie uses. Raises NotFound, Conflict(`in_use`, `movie_count`)."""
+async def delete_entity(actor: CurrentUser, kind: EntityKind, entity_id: int) -> None:
+    """Delete an entry no movie uses. Raises ModeratorRequired, the kind's not-found error,
+    EntityInUse (with `movie_count`)."""
+    require_moderator(actor)
     spec = SPECS[kind]
     async with transaction():
-        if not await lock_row(spec.table, entity_id):
-            raise _not_found(kind)
+        await lock_entity(kind, entity_id)
         current = await get_entity(kind, entity_id)
         if current.movie_count:
-            raise Conflict(
-                f"{current.movie_count} movie(s) still use the {spec.label} {current.name!r}.",
-                code="in_use",
-                movie_count=current.movie_count,
-            )
+            raise EntityInUse(movie_count=current.movie_count)
         await sql.fetch(f"DELETE FROM {spec.table} WHERE id = {{}}", entity_id)  # noqa: S608

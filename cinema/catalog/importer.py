@@ -1,6 +1,6 @@
 """Bulk import of the IMDb Top 1000 CSV format (`cinema movies import FILE`).
 
-Mapping (issue 3): `Series_Title` -> name, `Released_Year` -> year, `Runtime`
+Mapping: `Series_Title` -> name, `Released_Year` -> year, `Runtime`
 ("142 min") -> time in minutes, `IMDB_Rating` -> imdb, `No_of_Votes` ("1,234"
 allowed) -> votes, `Meta_score` -> meta_score (empty: null), `Gross`
 ("28,341,469") -> gross (empty: null), `Overview` -> description,
@@ -44,6 +44,7 @@ from typing import Any
 
 from cinema import sql
 from cinema.catalog.entities import ensure_names
+from cinema.catalog.movies import check_price
 from cinema.catalog.schemas import (
     GROSS_MAX,
     TIME_MAX,
@@ -95,6 +96,12 @@ def default_price(imdb: float) -> Decimal:
         if imdb >= minimum:
             return price
     return PRICE_TIERS[-1][1]
+
+
+def describe_default_price() -> str:
+    """The default price rule in words (`9.0+: 19.99, ..., else 6.99`), for help texts."""
+    *tiers, (_, floor) = PRICE_TIERS
+    return ", ".join(f"{minimum}+: {price}" for minimum, price in tiers) + f", else {floor}"
 
 
 class RowError(ValueError):
@@ -313,11 +320,14 @@ async def import_movies(
 ) -> ImportReport:
     """Import an IMDb-format CSV file; returns the counts and every rejection.
 
-    `price`: one price for every row (existing movies updated to it); default: the
-    `default_price()` rule for new movies only. `strict`: any bad row aborts with
-    nothing written (`aborted=True`). Raises InvalidInput (`invalid_file`) when
-    the file cannot be read or lacks the format's columns.
+    `price`: one price for every row (existing movies updated to it), at least
+    0.01 like any movie's (InvalidPrice); default: the `default_price()` rule for
+    new movies only. `strict`: any bad row aborts with nothing written
+    (`aborted=True`). Raises InvalidInput (`invalid_file`) when the file cannot
+    be read or lacks the format's columns.
     """
+    if price is not None:
+        check_price(price)
     started = clock.perf_counter()
     path = Path(path)
     movies, rejections = parse_file(path)

@@ -10,23 +10,40 @@ list costs exactly ONE SQL statement, on both engines:
   id; LIMIT/OFFSET) and joined back to `movies`. The filters, including the
   search (a UNION of trigram-index lookups), run once per request;
 - without filters: the total is `count(*)` of `movies` and the page comes
-  straight from the (column, id) sort index of migration 0004 (an index scan
-  stopped at LIMIT): materialising the whole catalog would sort it all;
+  straight from the (column, id) sort index (an index scan stopped at LIMIT):
+  materialising the whole catalog would sort it all;
 - either way the total is the outer row (`total LEFT JOIN page`), so a page
   past the end still returns one row (NULL movie columns) with the true total;
 - one scalar subquery per page row aggregates its genres to JSON; it runs only
   for the page's rows, and the certification is joined.
+
+The card's and the detail's own values are the movie's scalars
+(`schemas.MOVIE_SCALARS`), selected and read by `Scalar`, so a new movie
+field reaches both without another edit here (docs/architecture.md,
+"Adding a field to movies").
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
+from piccolo.columns import Boolean, Numeric, Real, Timestamptz
 from pydantic import TypeAdapter
 
 from cinema import sql
-from cinema.catalog.schemas import PRICE_MAX, ListScope, MovieFilters, MovieListItem, SortKey
+from cinema.accounts.actor import CurrentUser
+from cinema.catalog.schemas import (
+    MOVIE_SCALARS,
+    PRICE_MAX,
+    ListScope,
+    MovieFilters,
+    MovieListItem,
+    SortKey,
+)
+from cinema.catalog.tables import Movie
 from cinema.db import Row
 from cinema.money import CENT, ZERO
 from cinema.pagination import Page, PageParams, envelope
@@ -47,12 +64,59 @@ SORT_COLUMNS = {
 MAX_OFFSET = 2**62
 
 
-#: The page's columns. `imdb`/`meta_score` stay raw here (the page is sorted by the
-#: stored values); the outer SELECT adds them as shown (`sql.real`).
-_PAGE_COLUMNS = (
-    "m.id, CAST(m.uuid AS TEXT) AS uuid, m.name, m.year, m.time, m.imdb, m.votes, m.meta_score, "
-    "m.price, m.rental_price, m.certification_id, m.likes, m.dislikes, m.ratings_count, m.ratings_sum, "
-    "m.comments_count, m.popularity, m.created_at"
+#: Python conversions of the values a driver hands back, by column type (SQLite
+#: returns NUMERIC as float or text, booleans as 0/1, times as text).
+_READERS: dict[type, Callable[[Any], Any]] = {
+    Numeric: sql.amount,
+    Timestamptz: sql.as_datetime,
+    Boolean: bool,
+}
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """One of the movie's own values (`MOVIE_SCALARS`) as the lists and the detail select and read it."""
+
+    name: str
+    #: A REAL column: selected as shown (`sql.real`, under `<name>_shown`), compared and sorted raw.
+    real: bool
+    read: Callable[[Any], Any] | None
+
+    @classmethod
+    def of(cls, name: str) -> Scalar:
+        column = Movie._meta.get_column_by_name(name)
+        return cls(name, isinstance(column, Real), _READERS.get(type(column)))
+
+    @property
+    def key(self) -> str:
+        """The name of the selected value in a result row."""
+        return f"{self.name}_shown" if self.real else self.name
+
+    def select(self, alias: str) -> str:
+        """The select-list entry of this value from the movie row aliased `alias`."""
+        column = f"{alias}.{self.name}"
+        return f"{sql.real(column)} AS {self.key}" if self.real else column
+
+    def value(self, row: Row) -> Any:
+        """The JSON-ready value from a result row (null stays null)."""
+        value = row[self.key]
+        return value if value is None or self.read is None else self.read(value)
+
+
+#: The scalars on a card (`MovieListItem`), and those only the detail shows.
+CARD_SCALARS = tuple(Scalar.of(name) for name in MOVIE_SCALARS if name in MovieListItem.model_fields)
+DETAIL_SCALARS = tuple(Scalar.of(name) for name in MOVIE_SCALARS if name not in MovieListItem.model_fields)
+
+#: The page's columns, raw (the page is sorted by the stored values); the outer
+#: SELECT adds the REAL ones as shown (`Scalar.select`).
+_PAGE_COLUMNS = ", ".join(
+    [
+        "m.id",
+        "CAST(m.uuid AS TEXT) AS uuid",
+        *(f"m.{scalar.name}" for scalar in CARD_SCALARS),
+        "m.certification_id, m.likes, m.dislikes, m.ratings_count, m.ratings_sum, "
+        "m.comments_count, m.popularity, m.created_at",
+    ]
 )
 
 
@@ -62,9 +126,8 @@ def search_sql(term: str) -> tuple[str, list[Any]]:
     op = sql.like()
     pattern = sql.like_pattern(term)
     # A UNION of one index-served lookup per column rather than ORs: PostgreSQL
-    # then uses each column's trigram index (migration 0004), where an OR of the
-    # two movie columns made it scan the table (measured at 100k movies:
-    # ~20 ms against ~250 ms).
+    # then uses each column's trigram index, where an OR of the two movie
+    # columns makes it scan the table (at 100k movies: ~20 ms against ~250 ms).
     return (
         f"SELECT id FROM movies WHERE name {op} {{}} ESCAPE '\\' "  # noqa: S608
         f"UNION SELECT id FROM movies WHERE description {op} {{}} ESCAPE '\\' "
@@ -81,13 +144,41 @@ def _whole_cents(bound: Decimal, rounding: str) -> Decimal:
     Prices have two places, so a minimum rounded up (9.991 -> 10.00: no price
     lies between) and a maximum rounded down select the same movies as the exact bound.
     It also keeps the bound encodable: asyncpg refuses a Decimal like
-    `1e-999999999` (exponent beyond NUMERIC's range), which was a 500.
+    `1e-999999999` (exponent beyond NUMERIC's range).
     """
     clamped = min(max(bound, ZERO), PRICE_MAX + 1)
     return clamped.quantize(CENT, rounding=rounding)
 
 
-def where_clause(filters: MovieFilters) -> tuple[str, list[Any]]:
+#: Each filter of `MovieFilters` but `search` and `sort`: its condition over alias `m`,
+#: with the filter's value bound once. `imdb` is REAL (float4 on PostgreSQL):
+#: compared at that precision, so that imdb_max=8.3 includes a stored 8.3.
+FILTER_CONDITIONS = {
+    "year": "m.year = {}",
+    "year_from": "m.year >= {}",
+    "year_to": "m.year <= {}",
+    "imdb_min": "m.imdb >= CAST({} AS REAL)",
+    "imdb_max": "m.imdb <= CAST({} AS REAL)",
+    "price_min": "m.price >= {}",
+    "price_max": "m.price <= {}",
+    "certification_id": "m.certification_id = {}",
+    "genre_id": "m.id IN (SELECT movie_id FROM movie_genres WHERE genre_id = {})",
+    "star_id": "m.id IN (SELECT movie_id FROM movie_stars WHERE star_id = {})",
+    "director_id": "m.id IN (SELECT movie_id FROM movie_directors WHERE director_id = {})",
+}
+#: Price bounds compare in whole cents (`_whole_cents`), rounded toward the inside of the range.
+_PRICE_ROUNDING = {"price_min": ROUND_CEILING, "price_max": ROUND_FLOOR}
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Restricts a list to one user's favorites or purchases."""
+
+    scope: ListScope
+    user_id: int
+
+
+def where_clause(filters: MovieFilters, owner: Owner | None = None) -> tuple[str, list[Any]]:
     """`WHERE ...` over alias `m` for the filters (or "" when none), and its bound values."""
     clauses: list[str] = []
     args: list[Any] = []
@@ -100,35 +191,14 @@ def where_clause(filters: MovieFilters) -> tuple[str, list[Any]]:
     if term:
         matches, patterns = search_sql(term)
         add(f"m.id IN ({matches})", *patterns)
-    if filters.year is not None:
-        add("m.year = {}", filters.year)
-    if filters.year_from is not None:
-        add("m.year >= {}", filters.year_from)
-    if filters.year_to is not None:
-        add("m.year <= {}", filters.year_to)
-    # `imdb` is REAL (float4 on PostgreSQL): compare at that precision, so that
-    # imdb_max=8.3 includes a stored 8.3.
-    if filters.imdb_min is not None:
-        add("m.imdb >= CAST({} AS REAL)", filters.imdb_min)
-    if filters.imdb_max is not None:
-        add("m.imdb <= CAST({} AS REAL)", filters.imdb_max)
-    if filters.price_min is not None:
-        add("m.price >= {}", _whole_cents(filters.price_min, ROUND_CEILING))
-    if filters.price_max is not None:
-        add("m.price <= {}", _whole_cents(filters.price_max, ROUND_FLOOR))
-    if filters.certification_id is not None:
-        add("m.certification_id = {}", filters.certification_id)
-    if filters.genre_id is not None:
-        add("m.id IN (SELECT movie_id FROM movie_genres WHERE genre_id = {})", filters.genre_id)
-    if filters.star_id is not None:
-        add("m.id IN (SELECT movie_id FROM movie_stars WHERE star_id = {})", filters.star_id)
-    if filters.director_id is not None:
-        add("m.id IN (SELECT movie_id FROM movie_directors WHERE director_id = {})", filters.director_id)
-    if filters.scope is not ListScope.CATALOG:
-        if filters.user_id is None:
-            raise ValueError("a favorites/purchases list needs user_id")
-        table = "favorites" if filters.scope is ListScope.FAVORITES else "purchases"
-        add(f"m.id IN (SELECT movie_id FROM {table} WHERE user_id = {{}})", filters.user_id)  # noqa: S608
+    for name, condition in FILTER_CONDITIONS.items():
+        value = getattr(filters, name)
+        if value is not None:
+            rounding = _PRICE_ROUNDING.get(name)
+            add(condition, value if rounding is None else _whole_cents(value, rounding))
+    if owner is not None:
+        table = "favorites" if owner.scope is ListScope.FAVORITES else "purchases"
+        add(f"m.id IN (SELECT movie_id FROM {table} WHERE user_id = {{}})", owner.user_id)  # noqa: S608
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), args
 
 
@@ -159,30 +229,22 @@ def movie_card(row: Row) -> dict[str, Any]:
     """A movie row as the JSON-ready `MovieListItem` shape (values as the API serialises them).
 
     The detail (`movies.get_movie_data`) starts from it too. The row carries the
-    card's columns, `imdb_shown`/`meta_score_shown` (`sql.real`), `certification_name`
-    and `genres` (`sql.refs_sql`).
+    card's columns (the REAL ones as shown, `Scalar`), `certification_name`,
+    `genres` (`sql.refs_sql`) and `poster_key`.
     """
-    return {
-        "id": row["id"],
-        "uuid": row["uuid"],
-        "name": row["name"],
-        "year": row["year"],
-        "time": row["time"],
-        "imdb": row["imdb_shown"],
-        "votes": row["votes"],
-        "meta_score": row["meta_score_shown"],
-        "price": sql.amount(row["price"]),
-        "rental_price": sql.decimal_or_none(row["rental_price"]),
-        "certification": {"id": row["certification_id"], "name": row["certification_name"]},
-        "genres": sql.refs(row["genres"]),
-        "likes": row["likes"],
-        "dislikes": row["dislikes"],
-        "average_rating": sql.average(row["ratings_sum"], row["ratings_count"]),
-        "ratings_count": row["ratings_count"],
-        "comments_count": row["comments_count"],
-        "popularity": row["popularity"],
-        "poster_url": public_media_url(row["poster_key"]),
-    }
+    card: dict[str, Any] = {"id": row["id"], "uuid": row["uuid"]}
+    for scalar in CARD_SCALARS:
+        card[scalar.name] = scalar.value(row)
+    card["certification"] = {"id": row["certification_id"], "name": row["certification_name"]}
+    card["genres"] = sql.refs(row["genres"])
+    card["likes"] = row["likes"]
+    card["dislikes"] = row["dislikes"]
+    card["average_rating"] = sql.average(row["ratings_sum"], row["ratings_count"])
+    card["ratings_count"] = row["ratings_count"]
+    card["comments_count"] = row["comments_count"]
+    card["popularity"] = row["popularity"]
+    card["poster_url"] = public_media_url(row["poster_key"])
+    return card
 
 
 def _sort_key(sort: SortKey | None) -> tuple[str, str]:
@@ -193,14 +255,18 @@ def _sort_key(sort: SortKey | None) -> tuple[str, str]:
 
 
 def list_sql(
-    filters: MovieFilters, params: PageParams, *, within: tuple[str, list[Any]] | None = None
+    filters: MovieFilters,
+    params: PageParams,
+    owner: Owner | None = None,
+    *,
+    within: tuple[str, list[Any]] | None = None,
 ) -> tuple[str, list[Any]]:
     """The one statement of a list page (see the module docstring) and its bound values.
 
     `within` is one more condition over alias `m` and its bound values, from a
     layer above the catalog (the library: the caller's live entitlements).
     """
-    where, args = where_clause(filters)
+    where, args = where_clause(filters, owner)
     if within is not None:
         where = f"{where} AND {within[0]}" if where else f"WHERE {within[0]}"
         args = [*args, *within[1]]
@@ -226,7 +292,7 @@ def list_sql(
     statement = (
         f"WITH {ctes} "  # noqa: S608 - fixed fragments only
         "SELECT t.n AS total, p.*, c.name AS certification_name, "
-        f"{sql.real('p.imdb')} AS imdb_shown, {sql.real('p.meta_score')} AS meta_score_shown, "
+        f"{_shown('p')}"
         f"{sql.refs_sql('movie_genres', 'genres', 'genre_id', 'p.id')} AS genres, "
         f"{poster_key_sql('p.id')} AS poster_key "
         "FROM total t LEFT JOIN page p ON 1 = 1 "
@@ -236,21 +302,44 @@ def list_sql(
     return statement, values
 
 
+def _shown(alias: str) -> str:
+    """The REAL card scalars as shown, each followed by a comma (or "" when there are none)."""
+    return "".join(f"{scalar.select(alias)}, " for scalar in CARD_SCALARS if scalar.real)
+
+
 async def list_movies_data(
-    filters: MovieFilters, params: PageParams, *, within: tuple[str, list[Any]] | None = None
+    filters: MovieFilters,
+    params: PageParams,
+    owner: Owner | None = None,
+    *,
+    within: tuple[str, list[Any]] | None = None,
 ) -> dict[str, Any]:
     """A page of movies matching `filters`, sorted by `filters.sort`; one SQL statement.
 
     Returns the API envelope (`items`, `page`, `per_page`, `total`, `pages`) as
     JSON-ready values, the `Page[MovieListItem]` shape: the API encodes it as it
     is, without a validation pass over values the database has already typed
-    (issue 7: validating and then dumping models was a quarter of a list's CPU).
+    (validating and then dumping models costs a quarter of a list's CPU).
     A page past the end has no items and the true total. `within`: see `list_sql`.
     """
-    statement, args = list_sql(filters, params, within=within)
+    statement, args = list_sql(filters, params, owner, within=within)
     rows = await sql.fetch(statement, *args)
     total = int(rows[0]["total"]) if rows else 0
     return envelope([movie_card(row) for row in rows if row["id"] is not None], params, total)
+
+
+async def list_favorites_data(
+    actor: CurrentUser, filters: MovieFilters, params: PageParams
+) -> dict[str, Any]:
+    """`list_movies_data` over the caller's favorites (`GET /favorites`)."""
+    return await list_movies_data(filters, params, Owner(ListScope.FAVORITES, actor.id))
+
+
+async def list_purchases_data(
+    actor: CurrentUser, filters: MovieFilters, params: PageParams
+) -> dict[str, Any]:
+    """`list_movies_data` over the movies the caller owns (`GET /purchases`)."""
+    return await list_movies_data(filters, params, Owner(ListScope.PURCHASES, actor.id))
 
 
 _PAGE: TypeAdapter[Page[MovieListItem]] = TypeAdapter(Page[MovieListItem])

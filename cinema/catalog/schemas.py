@@ -1,4 +1,4 @@
-"""Request and response models of the catalog (API.md "Catalog").
+"""Request and response models of the catalog (docs/api.md, "Catalog").
 
 Money (`price`, `gross`) uses `cinema.money.Money`: a Decimal with two
 places, a JSON string with exactly two decimals (`"19.99"`). Related entities
@@ -9,14 +9,16 @@ client can follow them to the list filters (`genre_id=...`).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from cinema.catalog.errors import InvalidRange
+from cinema.db import MAX_ID
 from cinema.money import Money
 from cinema.text import NoControlCharacters
 
@@ -67,52 +69,102 @@ class SortKey(enum.StrEnum):
 
 
 class ListScope(enum.StrEnum):
-    """Which movies a list covers: the whole catalog or one caller's own movies."""
+    """Which of one user's movies a list covers (without one, a list covers the catalog)."""
 
-    CATALOG = "catalog"
     FAVORITES = "favorites"
     PURCHASES = "purchases"
 
 
-@dataclass(frozen=True)
-class MovieFilters:
-    """Filters of `GET /movies` (and the entity, favorites and purchases lists).
+Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+Runtime = Annotated[int, Field(gt=0, le=TIME_MAX, description="Runtime in minutes.")]
+Imdb = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, description="IMDb rating 0..10.")]
+Votes = Annotated[int, Field(ge=0, le=VOTES_MAX)]
+MetaScore = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+Price = Annotated[
+    Decimal,
+    Field(ge=0, le=PRICE_MAX, max_digits=10, decimal_places=2, allow_inf_nan=False, description="e.g. 9.99"),
+]
+Gross = Annotated[Decimal, Field(ge=0, le=GROSS_MAX, max_digits=16, decimal_places=2, allow_inf_nan=False)]
+RentalPrice = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        le=PRICE_MAX,
+        max_digits=10,
+        decimal_places=2,
+        allow_inf_nan=False,
+        description="The price of a rental; null: not offered for rent (docs/entitlements.md).",
+    ),
+]
+RentalStartDays = Annotated[
+    int, Field(ge=1, le=3650, description="Days a renter has to start watching; null: RENTAL_START_DAYS.")
+]
+RentalHours = Annotated[
+    int, Field(ge=1, le=24 * 365, description="Hours a started rental runs; null: RENTAL_HOURS.")
+]
+NameList = Annotated[list[Name], Field(max_length=50, description="Names, in order.")]
+#: A row id used as a filter: 1..MAX_ID, so an out-of-range number is a 422, not a database error.
+FilterId = Annotated[int, Field(ge=1, le=MAX_ID)]
+#: A price bound of a filter: any non-negative amount (rounded to whole cents by the query).
+PriceBound = Annotated[Decimal, Field(ge=0, le=PRICE_MAX, allow_inf_nan=False)]
+SearchTerm = Annotated[str, StringConstraints(max_length=200), NoControlCharacters()]
+
+
+class MovieFilters(BaseModel):
+    """Filters of `GET /movies` and of every movie list (docs/api.md, "Catalog"): the API's
+    query model and what `cinema movies list` builds, so both refuse the same input.
 
     Every field is optional; set ones are ANDed. `search` matches a substring
     (case-insensitive) of the title, the description, or a star's or director's
-    name. Ranges are inclusive. `imdb_*` compare at the column's precision.
+    name. Ranges are inclusive; a minimum above its maximum is `InvalidRange`
+    (422 `invalid_range`, with the pair in `fields`). `imdb_*` compare at the
+    column's precision.
     """
 
-    search: str | None = None
-    year: int | None = None
-    year_from: int | None = None
-    year_to: int | None = None
-    imdb_min: float | None = None
-    imdb_max: float | None = None
-    price_min: Decimal | None = None
-    price_max: Decimal | None = None
-    genre_id: int | None = None
-    star_id: int | None = None
-    director_id: int | None = None
-    certification_id: int | None = None
-    sort: SortKey | None = None
-    #: The caller whose favorites/purchases `scope` restricts to.
-    user_id: int | None = None
-    scope: ListScope = ListScope.CATALOG
+    model_config = ConfigDict(frozen=True)
+
+    search: SearchTerm | None = Field(
+        None,
+        description="Case-insensitive substring of the title, description, a star's or a director's name",
+    )
+    year: Year | None = None
+    year_from: Year | None = None
+    year_to: Year | None = None
+    imdb_min: Imdb | None = None
+    imdb_max: Imdb | None = None
+    price_min: PriceBound | None = None
+    price_max: PriceBound | None = None
+    genre_id: FilterId | None = Field(None, description="Only movies with this genre.")
+    star_id: FilterId | None = Field(None, description="Only movies with this star.")
+    director_id: FilterId | None = Field(None, description="Only movies with this director.")
+    certification_id: FilterId | None = Field(None, description="Only movies with this certification.")
+    sort: SortKey | None = Field(
+        None, description="Field to sort by, `-` prefix for descending; ties by id. Default: id."
+    )
+
+    @model_validator(mode="after")
+    def _ranges_are_ordered(self) -> Self:
+        for low, high in RANGES:
+            low_value, high_value = getattr(self, low), getattr(self, high)
+            if low_value is not None and high_value is not None and low_value > high_value:
+                # Raised as it is (not a ValueError): the API and the CLI answer with its code.
+                raise InvalidRange(fields=[low, high])
+        return self
 
     def with_entity(self, kind: EntityKind, entity_id: int) -> MovieFilters:
         """A copy restricted to the movies of one genre/star/director/certification."""
-        if kind is EntityKind.GENRES:
-            return replace(self, genre_id=entity_id)
-        if kind is EntityKind.STARS:
-            return replace(self, star_id=entity_id)
-        if kind is EntityKind.DIRECTORS:
-            return replace(self, director_id=entity_id)
-        return replace(self, certification_id=entity_id)
+        return self.model_copy(update={ENTITY_FILTERS[kind]: entity_id})
 
-    def restricted(self, scope: ListScope, user_id: int) -> MovieFilters:
-        """A copy over one user's favorites or purchases."""
-        return replace(self, scope=scope, user_id=user_id)
+
+#: The (minimum, maximum) filter pairs.
+RANGES = (("year_from", "year_to"), ("imdb_min", "imdb_max"), ("price_min", "price_max"))
+#: The filter that restricts a list to one entry of each kind.
+ENTITY_FILTERS = {
+    EntityKind.GENRES: "genre_id",
+    EntityKind.STARS: "star_id",
+    EntityKind.DIRECTORS: "director_id",
+    EntityKind.CERTIFICATIONS: "certification_id",
+}
 
 
 class EntityRef(BaseModel):
@@ -187,39 +239,12 @@ class MovieDetail(MovieListItem):
     )
 
 
-Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
-Runtime = Annotated[int, Field(gt=0, le=TIME_MAX, description="Runtime in minutes.")]
-Imdb = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
-Votes = Annotated[int, Field(ge=0, le=VOTES_MAX)]
-MetaScore = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
-Price = Annotated[Decimal, Field(ge=0, le=PRICE_MAX, max_digits=10, decimal_places=2, allow_inf_nan=False)]
-Gross = Annotated[Decimal, Field(ge=0, le=GROSS_MAX, max_digits=16, decimal_places=2, allow_inf_nan=False)]
-RentalPrice = Annotated[
-    Decimal,
-    Field(
-        ge=0,
-        le=PRICE_MAX,
-        max_digits=10,
-        decimal_places=2,
-        allow_inf_nan=False,
-        description="The price of a rental; null: not offered for rent (docs/entitlements.md).",
-    ),
-]
-RentalStartDays = Annotated[
-    int, Field(ge=1, le=3650, description="Days a renter has to start watching; null: RENTAL_START_DAYS.")
-]
-RentalHours = Annotated[
-    int, Field(ge=1, le=24 * 365, description="Hours a started rental runs; null: RENTAL_HOURS.")
-]
-NameList = Annotated[list[Name], Field(max_length=50)]
-
-
 class MovieCreate(BaseModel):
     """Body of `POST /movies`. Entities are given by name and created when missing."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
+    name: Name = Field(description="Title.")
     year: Year
     time: Runtime
     imdb: Imdb
@@ -231,7 +256,7 @@ class MovieCreate(BaseModel):
     rental_price: RentalPrice | None = None
     rental_start_days: RentalStartDays | None = None
     rental_hours: RentalHours | None = None
-    certification: Name
+    certification: Name = Field(description="Certification name, e.g. PG-13.")
     genres: NameList = Field(default_factory=list)
     directors: NameList = Field(default_factory=list)
     stars: NameList = Field(default_factory=list)
@@ -258,6 +283,17 @@ class MovieUpdate(BaseModel):
     genres: NameList | None = None
     directors: NameList | None = None
     stars: NameList | None = None
+
+
+#: The lists of named entities on a movie (by name in the bodies, `{id, name}` in the answers).
+MOVIE_LISTS = ("genres", "directors", "stars")
+#: A movie's own values, which moderators set through every door: every field of
+#: `MovieCreate` but its certification and lists. The writes, the detail query, the
+#: admin's form and the CLI's options read them from here (docs/architecture.md,
+#: "Adding a field to movies").
+MOVIE_SCALARS: tuple[str, ...] = tuple(
+    name for name in MovieCreate.model_fields if name != "certification" and name not in MOVIE_LISTS
+)
 
 
 class Rejection(BaseModel):

@@ -90,7 +90,7 @@ class Movie(Table, tablename="movies"):
     ratings_count = Integer(default=0)
     ratings_sum = Integer(default=0)
     comments_count = Integer(default=0)
-    #: likes + favorites + purchases (API.md's `popularity` sort).
+    #: likes + favorites + purchases (the `popularity` sort, docs/api.md "Catalog").
     popularity = Integer(default=0)
 
     # UNIQUE(name, year, time) as unique index "movies_unique": migration 0003.

@@ -1,16 +1,16 @@
-"""Comments, replies and comment likes (API.md, `/movies/{id}/comments`, `/comments/...`).
+"""Comments, replies and comment likes (docs/api.md, "Catalog").
 
 Rules:
 - Anyone reads; a signed-in user writes. `text` is trimmed and must keep 1..5000 characters.
 - A reply names its `parent_id`, which must be a comment of the same movie
-  (unknown: 404; another movie's: 422 `invalid_parent`). Replies may be
+  (unknown: 404 `comment_not_found`; another movie's: 422 `invalid_parent`). Replies may be
   answered in turn; each comment's `replies_count` counts its direct replies.
 - `movies.comments_count` counts every comment of the movie, replies included.
 - Lists: `GET /movies/{id}/comments` gives top-level comments newest first;
   `GET /comments/{id}/replies` gives a comment's direct replies oldest first
   (reading order of a conversation).
-- Deleting a comment (its author, or MODERATOR and above) deletes its replies
-  with it; the movie's `comments_count` drops by all of them and the parent's
+- Deleting a comment is for its author, or MODERATOR and above (`actor`; else
+  403 `not_comment_author`, whichever door asks); its replies go with it; the movie's `comments_count` drops by all of them and the parent's
   `replies_count` by one.
 - A like is one per user and comment; liking twice counts once. A reply or a
   like by someone else notifies the comment's author (`notifications.notify`).
@@ -20,16 +20,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.catalog.counters import bump
+from cinema.catalog.errors import MovieNotFound
 from cinema.db import AfterCommit, LockMode, lock_clause, locked, transaction
-from cinema.errors import PermissionDenied, ValidationFailed
-from cinema.interactions.common import (
-    comment_not_found,
-    display_names,
-    movie_exists,
-    movie_not_found,
-    require_movie,
-)
+from cinema.interactions.common import display_names, movie_exists, require_movie
+from cinema.interactions.errors import CommentNotFound, InvalidParent, InvalidText, NotCommentAuthor
 from cinema.interactions.notifications import notify
 from cinema.interactions.schemas import MAX_COMMENT_LENGTH, CommentLikeOut, CommentOut
 from cinema.interactions.tables import Comment, CommentLike, NotificationKind
@@ -51,22 +47,20 @@ _COLUMNS = (
 
 
 def clean_text(text: str) -> str:
-    """`text` trimmed; raises ValidationFailed (`invalid_text`) when empty or over 5000 characters."""
+    """`text` trimmed; raises InvalidText when empty or over 5000 characters."""
     text = text.strip()
     if not 1 <= len(text) <= MAX_COMMENT_LENGTH:
-        raise ValidationFailed(
-            f"A comment needs 1 to {MAX_COMMENT_LENGTH} characters of text.", code="invalid_text"
-        )
+        raise InvalidText()
     return text
 
 
 async def list_comments(movie_id: int, params: PageParams, viewer_id: int | None = None) -> Page[CommentOut]:
-    """Top-level comments of the movie, newest first. Raises NotFound for an unknown movie.
+    """Top-level comments of the movie, newest first. Raises MovieNotFound.
 
     `viewer_id` (the signed-in caller, if any) fills `liked_by_me`.
     """
     if not await movie_exists(movie_id):
-        raise movie_not_found(movie_id)
+        raise MovieNotFound()
     where = (Comment.movie == movie_id) & Comment.parent.is_null()
     total = await Comment.count().where(where).run()
     rows = (
@@ -81,9 +75,9 @@ async def list_comments(movie_id: int, params: PageParams, viewer_id: int | None
 
 
 async def list_replies(comment_id: int, params: PageParams, viewer_id: int | None = None) -> Page[CommentOut]:
-    """Direct replies to the comment, oldest first. Raises NotFound for an unknown comment."""
+    """Direct replies to the comment, oldest first. Raises CommentNotFound."""
     if not await Comment.exists().where(Comment.id == comment_id).run():
-        raise comment_not_found(comment_id)
+        raise CommentNotFound()
     where = Comment.parent == comment_id
     total = await Comment.count().where(where).run()
     rows = (
@@ -130,8 +124,8 @@ def _out(row: dict[str, Any], author_name: str, liked: set[int] | None) -> Comme
 async def create_comment(user_id: int, movie_id: int, text: str, parent_id: int | None = None) -> CommentOut:
     """Post a comment (or, with `parent_id`, a reply) as `user_id`.
 
-    Raises ValidationFailed (`invalid_text`, `invalid_parent`), NotFound for an
-    unknown movie or parent. A reply to someone else's comment notifies them
+    Raises InvalidText, InvalidParent, MovieNotFound, CommentNotFound (the parent).
+    A reply to someone else's comment notifies them
     (in-app now, email after commit).
     """
     text = clean_text(text)
@@ -141,10 +135,7 @@ async def create_comment(user_id: int, movie_id: int, text: str, parent_id: int 
         if parent_id is not None:
             parent = await _comment_row(parent_id)
             if parent["movie_id"] != movie_id:
-                raise ValidationFailed(
-                    f"Comment {parent_id} belongs to another movie; reply under that movie.",
-                    code="invalid_parent",
-                )
+                raise InvalidParent(parent_id=parent_id, movie_id=parent["movie_id"])
             # Counting the reply locks the parent: a concurrent delete of it waits for us, or we see it gone.
             counted = (
                 await Comment.update({Comment.replies_count: Comment.replies_count + 1})
@@ -153,7 +144,7 @@ async def create_comment(user_id: int, movie_id: int, text: str, parent_id: int 
                 .run()
             )
             if not counted:
-                raise comment_not_found(parent_id)
+                raise CommentNotFound()
         comment = Comment(user=user_id, movie=movie_id, parent=parent_id, text=text)
         await comment.save()
         await bump(movie_id, comments_count=1)
@@ -194,7 +185,7 @@ async def _comment_row(comment_id: int, *, lock: LockMode | None = None) -> dict
         query = locked(query, lock)
     row = await query.first().run()
     if row is None:
-        raise comment_not_found(comment_id)
+        raise CommentNotFound()
     return dict(row)
 
 
@@ -226,26 +217,32 @@ async def _notify(
     )
 
 
-async def delete_comment(comment_id: int, user_id: int, *, can_moderate: bool) -> int:
-    """Delete a comment and all replies below it; returns how many comments went.
+#: The lowest role that may delete anyone's comment (docs/api.md, "Catalog").
+COMMENT_MODERATOR = GroupName.MODERATOR
 
-    `can_moderate` is true for MODERATOR and above (API.md roles). Raises
-    NotFound for an unknown comment, PermissionDenied (`not_comment_author`)
-    when the caller is neither its author nor a moderator.
+
+def may_delete(actor: CurrentUser, author_id: int) -> bool:
+    """Whether `actor` may delete a comment by `author_id`: its author, or MODERATOR and above."""
+    return actor.id == author_id or actor.has_group(COMMENT_MODERATOR)
+
+
+async def delete_comment(actor: CurrentUser, comment_id: int) -> int:
+    """Delete a comment and all replies below it, as `actor`; returns how many comments went.
+
+    Raises CommentNotFound, NotCommentAuthor (403) when `actor` is neither its
+    author nor a moderator (`may_delete`).
     """
     async with transaction():
         comment = await _comment_row(comment_id)
-        if comment["author_id"] != user_id and not can_moderate:
-            raise PermissionDenied(
-                "Only the comment's author or a moderator can delete it.", code="not_comment_author"
-            )
+        if not may_delete(actor, int(comment["author_id"])):
+            raise NotCommentAuthor()
         parent_id = comment["parent_id"]
         if parent_id is not None:
             # Lock order is by increasing id (parent first), as for every comment lock.
             await locked(Comment.select(Comment.id).where(Comment.id == parent_id)).run()
         ids = await _lock_subtree(comment_id)
         if comment_id not in ids:
-            raise comment_not_found(comment_id)  # deleted meanwhile
+            raise CommentNotFound()  # deleted meanwhile
         await Comment.delete().where(Comment.id.is_in(ids)).run()
         if parent_id is not None:
             await (
@@ -287,7 +284,7 @@ async def _lock_subtree(comment_id: int) -> list[int]:
 async def like_comment(user_id: int, comment_id: int) -> CommentLikeOut:
     """Like the comment as `user_id` (idempotent: a second like changes nothing).
 
-    Raises NotFound for an unknown comment. A new like of someone else's
+    Raises CommentNotFound. A new like of someone else's
     comment notifies its author.
     """
     async with transaction() as hooks:
@@ -319,7 +316,7 @@ async def like_comment(user_id: int, comment_id: int) -> CommentLikeOut:
 
 
 async def unlike_comment(user_id: int, comment_id: int) -> CommentLikeOut:
-    """Remove the user's like of the comment (idempotent). Raises NotFound for an unknown comment."""
+    """Remove the user's like of the comment (idempotent). Raises CommentNotFound."""
     async with transaction():
         await _comment_row(comment_id, lock="NO KEY UPDATE")
         deleted = (

@@ -16,23 +16,13 @@ from __future__ import annotations
 from typing import Any
 
 from cinema.accounts.profiles import public_names
+from cinema.catalog.errors import MovieNotFound
 from cinema.catalog.tables import Movie
 from cinema.db import locked
-from cinema.errors import NotFound
-
-
-def movie_not_found(movie_id: int) -> NotFound:
-    """The 404 for an unknown movie (code `not_found`, as the catalog's)."""
-    return NotFound(f"Movie {movie_id} does not exist.")
-
-
-def comment_not_found(comment_id: int) -> NotFound:
-    """The 404 for an unknown comment."""
-    return NotFound(f"Comment {comment_id} does not exist.")
 
 
 async def require_movie(movie_id: int, *, lock: bool = True) -> dict[str, Any]:
-    """The movie's `id` and `name`; raises NotFound.
+    """The movie's `id` and `name`; raises MovieNotFound.
 
     Inside a transaction on PostgreSQL `lock=True` takes `FOR KEY SHARE`, so the
     movie cannot be deleted before the transaction's rows that point at it commit.
@@ -42,7 +32,7 @@ async def require_movie(movie_id: int, *, lock: bool = True) -> dict[str, Any]:
         query = locked(query, "KEY SHARE")
     row = await query.first().run()
     if row is None:
-        raise movie_not_found(movie_id)
+        raise MovieNotFound()
     return dict(row)
 
 

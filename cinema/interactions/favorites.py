@@ -1,4 +1,4 @@
-"""Favorites: a user's saved movies (API.md, `PUT`/`DELETE /favorites/{movie_id}`).
+"""Favorites: a user's saved movies (docs/api.md, "Catalog").
 
 Both calls are idempotent (204 whatever the previous state). `movies.favorites_count`
 (and `popularity`) moves only when a row is really inserted or deleted, in the
@@ -17,7 +17,7 @@ from cinema.interactions.tables import Favorite
 async def add_favorite(user_id: int, movie_id: int) -> bool:
     """Add the movie to the user's favorites; True if it was not there yet.
 
-    Raises NotFound for an unknown movie. Concurrent calls make one row
+    Raises MovieNotFound. Concurrent calls make one row
     (unique index `favorites_unique`) and count once.
     """
     async with transaction():
@@ -34,7 +34,7 @@ async def add_favorite(user_id: int, movie_id: int) -> bool:
 
 
 async def remove_favorite(user_id: int, movie_id: int) -> bool:
-    """Remove the movie from the user's favorites; True if it was there. Raises NotFound for an unknown movie."""
+    """Remove the movie from the user's favorites; True if it was there. Raises MovieNotFound."""
     async with transaction():
         await require_movie(movie_id)
         deleted = (

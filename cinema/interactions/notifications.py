@@ -1,10 +1,11 @@
-"""In-app notifications about your comments, and their emails (API.md, `/notifications`).
+"""In-app notifications about your comments, and their emails (docs/api.md, "Catalog").
 
 A reply to your comment (`comment_reply`) or a like of it (`comment_like`)
 by someone else inserts a `notifications` row in the transaction of that
 change and, once it commits, enqueues a `comment_notification` email
 (`cinema.jobs.enqueue_email`), so a rolled-back change notifies no one.
-Another user's notification is reported as missing (404, API.md conventions).
+Another user's notification is reported as missing (404 `notification_not_found`;
+docs/api.md, "Conventions").
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from piccolo.custom_types import Combinable
 
 from cinema.accounts.tables import User
 from cinema.db import AfterCommit, transaction
-from cinema.errors import NotFound
+from cinema.interactions.errors import NotificationNotFound
 from cinema.interactions.schemas import NotificationOut
 from cinema.interactions.tables import Notification, NotificationKind
 from cinema.jobs import enqueue_email
@@ -91,7 +92,7 @@ def _out(row: dict[str, Any]) -> NotificationOut:
 async def mark_read(user_id: int, notification_id: int) -> None:
     """Mark one of the user's notifications read (idempotent).
 
-    Raises NotFound when it does not exist or belongs to someone else.
+    Raises NotificationNotFound when it does not exist or belongs to someone else.
     """
     async with transaction():
         updated = (
@@ -101,7 +102,7 @@ async def mark_read(user_id: int, notification_id: int) -> None:
             .run()
         )
     if not updated:
-        raise NotFound(f"Notification {notification_id} does not exist.")
+        raise NotificationNotFound()
 
 
 async def mark_all_read(user_id: int) -> int:

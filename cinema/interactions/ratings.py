@@ -1,4 +1,4 @@
-"""Scores of movies: one rating (integer 1..10) per user and movie (API.md, `/movies/{id}/rating`).
+"""Scores of movies: one rating (integer 1..10) per user and movie (docs/api.md, "Catalog").
 
 `movies.ratings_count` and `movies.ratings_sum` move in the same transaction
 (`cinema.catalog.counters.bump`): a new rating adds 1 and its score, a changed
@@ -8,11 +8,13 @@ is `ratings_sum / ratings_count`. DELETE is idempotent (no rating: no-op, 204).
 
 from __future__ import annotations
 
+from cinema import sql
 from cinema.catalog.counters import bump
+from cinema.catalog.errors import MovieNotFound
 from cinema.catalog.tables import Movie
 from cinema.db import locked, transaction
-from cinema.errors import Conflict, ValidationFailed
-from cinema.interactions.common import movie_not_found, require_movie
+from cinema.interactions.common import require_movie
+from cinema.interactions.errors import ConcurrentUpdate, InvalidScore
 from cinema.interactions.schemas import RatingOut
 from cinema.interactions.tables import Rating
 
@@ -21,21 +23,14 @@ MAX_SCORE = 10
 _ATTEMPTS = 5
 
 
-def average(ratings_sum: int, ratings_count: int) -> float | None:
-    """Mean score rounded to 2 places, or None without ratings."""
-    return round(ratings_sum / ratings_count, 2) if ratings_count else None
-
-
 async def set_rating(user_id: int, movie_id: int, score: int) -> RatingOut:
     """Make `score` the user's rating of the movie; returns it with the movie's summary.
 
-    Raises ValidationFailed (`invalid_score`) outside 1..10, NotFound for an
-    unknown movie. Concurrent calls make one row (unique index `ratings_unique`).
+    Raises InvalidScore outside 1..10, MovieNotFound. Concurrent calls make one
+    row (unique index `ratings_unique`).
     """
     if isinstance(score, bool) or not MIN_SCORE <= score <= MAX_SCORE:
-        raise ValidationFailed(
-            f"The score must be an integer from {MIN_SCORE} to {MAX_SCORE}.", code="invalid_score"
-        )
+        raise InvalidScore()
     mine = (Rating.user == user_id) & (Rating.movie == movie_id)
     async with transaction():
         await require_movie(movie_id)
@@ -59,12 +54,12 @@ async def set_rating(user_id: int, movie_id: int, score: int) -> RatingOut:
                 await bump(movie_id, ratings_sum=score - old)
             break
         else:
-            raise Conflict("The rating changed concurrently; try again.", code="concurrent_update")
+            raise ConcurrentUpdate()
         return await _state(user_id, movie_id)
 
 
 async def remove_rating(user_id: int, movie_id: int) -> bool:
-    """Delete the user's rating of the movie; True if there was one. Raises NotFound for an unknown movie."""
+    """Delete the user's rating of the movie; True if there was one. Raises MovieNotFound."""
     async with transaction():
         await require_movie(movie_id)
         deleted = (
@@ -83,7 +78,7 @@ async def _state(user_id: int, movie_id: int) -> RatingOut:
         await Movie.select(Movie.ratings_sum, Movie.ratings_count).where(Movie.id == movie_id).first().run()
     )
     if movie is None:
-        raise movie_not_found(movie_id)
+        raise MovieNotFound()
     row = (
         await Rating.select(Rating.score)
         .where((Rating.user == user_id) & (Rating.movie == movie_id))
@@ -93,6 +88,6 @@ async def _state(user_id: int, movie_id: int) -> RatingOut:
     return RatingOut(
         movie_id=movie_id,
         score=int(row["score"]) if row else None,
-        average_rating=average(int(movie["ratings_sum"]), int(movie["ratings_count"])),
+        average_rating=sql.average(int(movie["ratings_sum"]), int(movie["ratings_count"])),
         ratings_count=int(movie["ratings_count"]),
     )

@@ -1,4 +1,4 @@
-"""Likes and dislikes of movies: one reaction per user and movie (API.md, `/movies/{id}/reaction`).
+"""Likes and dislikes of movies: one reaction per user and movie (docs/api.md, "Catalog").
 
 A PUT with the other kind replaces the reaction; the same kind again changes
 nothing. `movies.likes` / `movies.dislikes` (and `popularity`) move in the
@@ -11,10 +11,11 @@ DELETE is idempotent: removing a reaction that does not exist is a no-op
 from __future__ import annotations
 
 from cinema.catalog.counters import bump
+from cinema.catalog.errors import MovieNotFound
 from cinema.catalog.tables import Movie
 from cinema.db import transaction
-from cinema.errors import Conflict
-from cinema.interactions.common import movie_not_found, require_movie
+from cinema.interactions.common import require_movie
+from cinema.interactions.errors import ConcurrentUpdate
 from cinema.interactions.schemas import ReactionOut
 from cinema.interactions.tables import Reaction, ReactionKind
 
@@ -26,7 +27,7 @@ _ATTEMPTS = 5
 async def set_reaction(user_id: int, movie_id: int, reaction: ReactionKind) -> ReactionOut:
     """Make `reaction` the user's reaction to the movie; returns it with the movie's counters.
 
-    Raises NotFound for an unknown movie. Safe under concurrent calls: the
+    Raises MovieNotFound. Safe under concurrent calls: the
     unique index `reactions_unique` (user_id, movie_id) decides which insert wins.
     """
     async with transaction():
@@ -61,13 +62,13 @@ async def _apply(user_id: int, movie_id: int, reaction: ReactionKind) -> None:
         if await Reaction.exists().where(mine & (Reaction.reaction == reaction.value)).run():
             return  # already this reaction: nothing to count
         # The row was deleted by a concurrent DELETE between our statements: insert again.
-    raise Conflict("The reaction changed concurrently; try again.", code="concurrent_update")
+    raise ConcurrentUpdate()
 
 
 async def remove_reaction(user_id: int, movie_id: int) -> bool:
     """Delete the user's reaction to the movie; True if there was one.
 
-    Raises NotFound for an unknown movie.
+    Raises MovieNotFound.
     """
     async with transaction():
         await require_movie(movie_id)
@@ -85,7 +86,7 @@ async def remove_reaction(user_id: int, movie_id: int) -> bool:
 async def _state(user_id: int, movie_id: int) -> ReactionOut:
     movie = await Movie.select(Movie.likes, Movie.dislikes).where(Movie.id == movie_id).first().run()
     if movie is None:
-        raise movie_not_found(movie_id)
+        raise MovieNotFound()
     row = (
         await Reaction.select(Reaction.reaction)
         .where((Reaction.user == user_id) & (Reaction.movie == movie_id))

@@ -1,6 +1,6 @@
-"""Request and response models of the interactions API (API.md, "Catalog" rows).
+"""Request and response models of the interactions API (docs/api.md, "Catalog").
 
-Field names are the contract: change them only with API.md.
+Field names are the contract: change them only with docs/api.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Every email the product sends, built in one place as plain text + HTML.
 
-Each builder takes plain values and returns an `EmailMessage` ready for a
-transport. Links use `PUBLIC_BASE_URL`.
+Each builder takes the kind's validated payload (cinema/mail/payloads.py)
+and returns an `EmailMessage` ready for a transport; `render` picks the
+builder. Links use `PUBLIC_BASE_URL`.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from email.message import EmailMessage
+from typing import Any
 from urllib.parse import urlencode
 
 from cinema.config import get_settings
+from cinema.mail import payloads as p
 
 
 def _link(path: str, **query: str) -> str:
@@ -40,33 +43,33 @@ def build(to: str, subject: str, paragraphs: list[str], link: tuple[str, str] | 
     return message
 
 
-def activation(to: str, token: str, ttl_hours: int) -> EmailMessage:
-    url = _link("/accounts/activate", email=to, token=token)
+def activation(to: str, data: p.Activation) -> EmailMessage:
+    url = _link("/accounts/activate", email=to, token=data.token)
     return build(
         to,
         "Activate your Cinema account",
         [
             "Welcome to Cinema!",
-            f"Confirm your email address to activate your account. The link works for {ttl_hours} hours.",
-            f"Activation token: {token}",
+            f"Confirm your email address to activate your account. The link works for {data.ttl_hours} hours.",
+            f"Activation token: {data.token}",
         ],
         ("Activate my account", url),
     )
 
 
-def password_reset(to: str, token: str, ttl_hours: int) -> EmailMessage:
+def password_reset(to: str, data: p.PasswordReset) -> EmailMessage:
     return build(
         to,
         "Reset your Cinema password",
         [
             "Someone asked to reset the password of this Cinema account.",
-            f"Use this token with POST /accounts/password/reset within {ttl_hours} hour(s): {token}",
+            f"Use this token with POST /accounts/password/reset within {data.ttl_hours} hour(s): {data.token}",
             "If it was not you, ignore this email: your password stays the same.",
         ],
     )
 
 
-def password_changed(to: str) -> EmailMessage:
+def password_changed(to: str, data: p.PasswordChanged) -> EmailMessage:
     return build(
         to,
         "Your Cinema password was changed",
@@ -77,71 +80,83 @@ def password_changed(to: str) -> EmailMessage:
     )
 
 
-def comment_notification(to: str, message: str, movie_id: int) -> EmailMessage:
+def comment_notification(to: str, data: p.CommentNotification) -> EmailMessage:
     return build(
-        to, "New activity on your comment", [message], ("See the movie", _link(f"/movies/{movie_id}"))
+        to,
+        "New activity on your comment",
+        [data.message],
+        ("See the movie", _link(f"/movies/{data.movie_id}")),
     )
 
 
-def payment_succeeded(to: str, order_id: int, amount: str, currency: str, movies: list[str]) -> EmailMessage:
+def payment_succeeded(to: str, data: p.PaymentSucceeded) -> EmailMessage:
     return build(
         to,
-        f"Payment received for order #{order_id}",
+        f"Payment received for order #{data.order_id}",
         [
-            f"Thank you! We received {amount} {currency.upper()} for order #{order_id}.",
-            "Your movies: " + ", ".join(movies) + ".",
+            f"Thank you! We received {data.amount} {data.currency.upper()} for order #{data.order_id}.",
+            "Your movies: " + ", ".join(data.movies) + ".",
         ],
         ("Your purchases", _link("/purchases")),
     )
 
 
-def payment_failed(to: str, order_id: int, reason: str) -> EmailMessage:
+def payment_failed(to: str, data: p.PaymentFailed) -> EmailMessage:
     return build(
         to,
-        f"Payment for order #{order_id} failed",
+        f"Payment for order #{data.order_id} failed",
         [
-            f"The payment for order #{order_id} did not go through: {reason}",
+            f"The payment for order #{data.order_id} did not go through: {data.reason}",
             "Try again with another payment method; your order is kept.",
         ],
     )
 
 
-def refund_processed(to: str, order_id: int, amount: str, currency: str) -> EmailMessage:
+def refund_processed(to: str, data: p.RefundProcessed) -> EmailMessage:
     return build(
         to,
-        f"Refund for order #{order_id}",
+        f"Refund for order #{data.order_id}",
         [
-            f"We refunded {amount} {currency.upper()} for order #{order_id}.",
+            f"We refunded {data.amount} {data.currency.upper()} for order #{data.order_id}.",
             "The movies of this order are no longer in your purchases.",
         ],
     )
 
 
-def refund_rejected(to: str, order_id: int, note: str) -> EmailMessage:
-    return build(to, f"Refund request for order #{order_id}", [f"Your refund request was declined: {note}"])
+def refund_rejected(to: str, data: p.RefundRejected) -> EmailMessage:
+    return build(
+        to,
+        f"Refund request for order #{data.order_id}",
+        [f"Your refund request was declined: {data.note}"],
+    )
 
 
-def rental_ending(to: str, movie: str, movie_id: int, ends_at: str) -> EmailMessage:
+def rental_ending(to: str, data: p.RentalEnding) -> EmailMessage:
     return build(
         to,
         "Your rental ends in a day",
         [
-            f"Your rental of {movie} ends at {ends_at}.",
+            f"Your rental of {data.movie} ends at {data.ends_at}.",
             "Finish watching before then, or buy the movie to keep it.",
         ],
-        ("Watch now", _link(f"/movies/{movie_id}")),
+        ("Watch now", _link(f"/movies/{data.movie_id}")),
     )
 
 
-#: Email kinds a task can send, by name (task arguments must be JSON).
-BUILDERS: dict[str, Callable[..., EmailMessage]] = {
-    "activation": activation,
-    "password_reset": password_reset,
-    "password_changed": password_changed,
-    "comment_notification": comment_notification,
-    "payment_succeeded": payment_succeeded,
-    "payment_failed": payment_failed,
-    "refund_processed": refund_processed,
-    "refund_rejected": refund_rejected,
-    "rental_ending": rental_ending,
+#: The builder of each payload type.
+BUILDERS: dict[type[p.EmailPayload], Callable[[str, Any], EmailMessage]] = {
+    p.Activation: activation,
+    p.PasswordReset: password_reset,
+    p.PasswordChanged: password_changed,
+    p.CommentNotification: comment_notification,
+    p.PaymentSucceeded: payment_succeeded,
+    p.PaymentFailed: payment_failed,
+    p.RefundProcessed: refund_processed,
+    p.RefundRejected: refund_rejected,
+    p.RentalEnding: rental_ending,
 }
+
+
+def render(to: str, payload: p.EmailPayload) -> EmailMessage:
+    """The message for a validated payload."""
+    return BUILDERS[type(payload)](to, payload)

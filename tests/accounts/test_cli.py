@@ -19,6 +19,7 @@ from datetime import timedelta
 
 import pytest
 
+from cinema.accounts.errors import WeakPassword
 from cinema.accounts.tables import (
     ActivationToken,
     LoginFailure,
@@ -201,7 +202,11 @@ def test_a_missing_password_without_a_terminal_fails_at_once() -> None:
 def test_create_errors_are_red_on_stderr_with_exit_1(cli_runner) -> None:
     weak = cli_runner("users", "create", "--email", "weak@example.com", "--password", "weakpass")
     assert weak.exit_code == 1
-    assert "The password needs an upper-case letter" in weak.stderr
+    # The API's sentence, then the rules this password breaks.
+    assert flat(weak.stderr) == (
+        f"Error: {WeakPassword.default_detail} (weak_password; problems: needs an upper-case letter, "
+        "needs a digit, needs a symbol)"
+    )
     assert "weakpass" not in weak.stderr
     assert weak.stdout == ""
 
@@ -326,7 +331,7 @@ def test_activate_deactivate_and_set_group(cli_runner) -> None:
 
     missing = cli_runner("users", "activate", "nobody@example.com")
     assert missing.exit_code == 1
-    assert "No user" in missing.stderr
+    assert flat(missing.stderr) == "Error: The user does not exist. (user_not_found)"
 
 
 def test_delete_asks_unless_yes(cli_runner) -> None:

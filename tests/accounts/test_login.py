@@ -1,13 +1,11 @@
-"""POST /accounts/login, POST /accounts/token (OAuth2 form) and the failed-login rate limit."""
+"""POST /accounts/login and POST /accounts/token (OAuth2 form); the limits are in test_login_limits.py."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import jwt
 
+from cinema.accounts.actor import GroupName
 from cinema.accounts.tables import LoginFailure, RefreshToken
-from cinema.clock import utcnow
 from tests.accounts.conftest import bearer, login
 from tests.conftest import STRONG_PASSWORD
 
@@ -88,54 +86,6 @@ async def test_login_with_an_overlong_password_is_401_not_500(client, make_user)
     assert response.status_code == 401
 
 
-async def test_repeated_failures_lock_the_account_with_429(client, make_user, monkeypatch) -> None:
-    monkeypatch.setenv("LOGIN_MAX_FAILURES", "3")
-    await make_user(email="sam@example.com")
-
-    codes = [(await login(client, "sam@example.com", "Wr0ng!Password")).status_code for _ in range(3)]
-    locked = await login(client, "sam@example.com")  # even the right password is refused now
-
-    assert codes == [401, 401, 401]
-    assert locked.status_code == 429
-    assert locked.json()["code"] == "too_many_requests"
-    assert 14 * 60 < int(locked.headers["retry-after"]) <= 15 * 60
-    # Another account from the same address is not locked by the account limit.
-    await make_user(email="tia@example.com")
-    assert (await login(client, "tia@example.com")).status_code == 200
-
-    # Once the failures age out of the window, the account may sign in again.
-    await LoginFailure.update({LoginFailure.created_at: utcnow() - timedelta(minutes=16)}, force=True).run()
-    assert (await login(client, "sam@example.com")).status_code == 200
-
-
-async def test_success_clears_the_account_failures(client, make_user, monkeypatch) -> None:
-    monkeypatch.setenv("LOGIN_MAX_FAILURES", "2")
-    await make_user(email="uma@example.com")
-
-    assert (await login(client, "uma@example.com", "Wr0ng!Password")).status_code == 401
-    assert (await login(client, "uma@example.com")).status_code == 200
-    assert (await login(client, "uma@example.com", "Wr0ng!Password")).status_code == 401
-    assert (await login(client, "uma@example.com")).status_code == 200
-
-
-async def test_repeated_failures_from_one_address_are_429_for_every_account(
-    client, make_user, monkeypatch
-) -> None:
-    """The per-address limit is 4x the per-account one (one address may be a whole office)."""
-    monkeypatch.setenv("LOGIN_MAX_FAILURES", "2")
-    await make_user(email="vic@example.com")
-
-    codes = [(await login(client, f"guess{n}@example.com", "Wr0ng!Password")).status_code for n in range(8)]
-    blocked = await login(client, "vic@example.com")
-
-    assert codes == [401] * 8
-    assert blocked.status_code == 429
-    # The counters are rows in the database, shared by every replica of the API.
-    rows = await LoginFailure.select(LoginFailure.client_ip).run()
-    assert {r["client_ip"] for r in rows} == {"127.0.0.1"}
-    assert len(rows) == 8
-
-
 async def test_login_body_is_validated(client) -> None:
     for body in ({}, {"email": "a@example.com"}, {"email": "a@example.com", "password": ""}):
         response = await client.post("/accounts/login", json=body)
@@ -146,3 +96,25 @@ async def test_login_body_is_validated(client) -> None:
     )
     assert response.status_code == 422
     assert STRONG_PASSWORD not in response.text
+
+
+async def test_staff_deactivated_user_is_told_so_at_login(client, make_user) -> None:
+    admin = await make_user(group=GroupName.ADMIN)
+    user = await make_user(email="gone@example.com")
+    never = await make_user(email="new@example.com", active=False)
+    assert (
+        await client.post(f"/accounts/users/{user.id}/deactivate", headers=admin.headers)
+    ).status_code == 200
+
+    deactivated = await login(client, user.email, user.password)
+    not_yet = await login(client, never.email, never.password)
+
+    assert deactivated.status_code == not_yet.status_code == 403
+    assert deactivated.json() == {
+        "detail": "This account was deactivated by staff. Contact support to have it re-activated.",
+        "code": "inactive_account",
+    }
+    assert not_yet.json() == {
+        "detail": "This account is not active. Check your email for the activation link.",
+        "code": "inactive_account",
+    }

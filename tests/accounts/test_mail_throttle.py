@@ -1,4 +1,5 @@
-"""Anonymous endpoints that send email are throttled per target address and per client address.
+"""Anonymous endpoints that send email (forgot, resend): throttled per target address and per client
+address, and as slow for an unknown address as for a known one.
 
 `POST /accounts/password/forgot` and `POST /accounts/activation/resend` answer
 the same 202 whatever happens; past `EMAIL_MAX_PER_ADDRESS` requests for one
@@ -10,6 +11,8 @@ live in the database, so every replica enforces the same limit.
 from __future__ import annotations
 
 import asyncio
+import statistics
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -18,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from cinema.accounts.security import UNIFORM_ANSWER_SECONDS
 from cinema.accounts.tables import MailRequest
 from cinema.clock import utcnow
 from cinema.config import get_settings
@@ -157,3 +161,25 @@ async def test_the_cleanup_task_forgets_requests_past_the_window(make_user) -> N
 
     assert counts["mail_requests"] == 1
     assert await MailRequest.count().run() == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "active"), [("/accounts/password/forgot", True), ("/accounts/activation/resend", False)]
+)
+async def test_forgot_and_resend_take_as_long_for_unknown_emails(
+    client, make_user, outbox, path, active
+) -> None:
+    user = await make_user(email="known@example.com", active=active)
+
+    async def timed(email: str) -> float:
+        started = time.monotonic()
+        response = await client.post(path, json={"email": email})
+        assert response.status_code == 202
+        return time.monotonic() - started
+
+    known = [await timed(user.email) for _ in range(5)]
+    unknown = [await timed(f"nobody{n}@example.com") for n in range(5)]
+
+    assert min(known + unknown) >= UNIFORM_ANSWER_SECONDS
+    assert abs(statistics.median(known) - statistics.median(unknown)) < 0.02
+    assert {m["To"] for m in await outbox()} == {user.email}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import timedelta
 
 from cinema.accounts.security import sha256
@@ -203,3 +205,30 @@ async def test_reset_for_an_account_deactivated_since_is_400(client, make_user, 
         "/accounts/password/reset", json={"email": user.email, "token": token, "new_password": NEW_PASSWORD}
     )
     assert response.status_code == 400
+
+
+async def test_password_hashing_does_not_block_the_event_loop(client, make_user, monkeypatch) -> None:
+    """bcrypt runs in worker threads: other coroutines keep running during a burst of logins."""
+    monkeypatch.setenv("PASSWORD_HASH_ROUNDS", "11")  # ~0.1-0.2 s per hash: long enough to notice
+    user = await make_user()
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    started = time.perf_counter()
+    responses = await asyncio.gather(*(login(client, user.email, STRONG_PASSWORD) for _ in range(3)))
+    elapsed = time.perf_counter() - started
+    done.set()
+    await tick
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    # Hashing on the loop would stall it for a whole hash (about a third of `elapsed` or more).
+    assert max(gaps) < elapsed / 4, (max(gaps), elapsed)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import timedelta
 
 from cinema.accounts.security import sha256
 from cinema.accounts.tables import ActivationToken, User, UserProfile
 from cinema.clock import utcnow
+from cinema.commerce import guestcart
 from tests.accounts.conftest import activation_token, login, register
 from tests.conftest import STRONG_PASSWORD, text_of
 
@@ -268,3 +271,37 @@ async def test_trailing_slash_variant_answers_without_redirect(client) -> None:
         "/accounts/register/", json={"email": "max@example.com", "password": STRONG_PASSWORD}
     )
     assert response.status_code == 201
+
+
+async def test_concurrent_sign_ups_for_one_email_make_one_account(client, outbox) -> None:
+    emails = ["race@example.com", "RACE@example.com", "Race@Example.com", "race@EXAMPLE.com"]
+
+    responses = await asyncio.gather(*(register(client, email) for email in emails))
+
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"email_taken"}
+    assert await User.count().run() == 1
+    assert len(await outbox()) == 1
+
+
+async def test_a_failed_guest_cart_merge_does_not_fail_register_or_login(
+    client, make_user, outbox, monkeypatch, caplog
+) -> None:
+    """The merge races with movie deletions (a foreign-key violation); the account stays created."""
+
+    async def broken_merge(user_id: int, movie_ids: list[int]) -> list[int]:
+        raise RuntimeError("FOREIGN KEY constraint failed")
+
+    # Fault injection at the boundary to the commerce domain: the merge itself is theirs.
+    monkeypatch.setattr(guestcart, "merge_guest_cart", broken_merge)
+    caplog.set_level(logging.WARNING, logger="cinema.commerce.guestcart")
+
+    registered = await register(client, "cartrace@example.com", cart_movie_ids=[1, 2])
+    user = await make_user(email="cartlogin@example.com")
+    signed_in = await login(client, user.email, cart_movie_ids=[1])
+
+    assert registered.status_code == 201, registered.text
+    assert await User.exists().where(User.email == "cartrace@example.com").run()
+    assert [m["To"] for m in await outbox()] == ["cartrace@example.com"]
+    assert signed_in.status_code == 200, signed_in.text
+    assert "guest cart merge failed" in caplog.text

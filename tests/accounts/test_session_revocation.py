@@ -21,9 +21,10 @@ import httpx
 import pytest
 
 from cinema.accounts import management
-from cinema.accounts.actor import GroupName
+from cinema.accounts.actor import OPERATOR, GroupName
 from cinema.accounts.passwords import hash_password
 from cinema.accounts.tables import AdminSession, RefreshToken, User, UserGroup
+from cinema.interactions import erasure
 from tests.accounts.conftest import bearer, login, reset_token
 from tests.cli_support import in_cli_loop
 from tests.conftest import STRONG_PASSWORD
@@ -137,7 +138,7 @@ async def test_a_logged_out_token_does_not_revive_at_the_owners_next_login(clien
 async def test_a_deleted_users_tokens_do_not_answer_as_the_next_account(client, app) -> None:
     gone_id = await create_staff("gone@example.com")
     gone = await sign_in_everywhere(app, "gone@example.com")
-    await management.delete_user(gone_id)
+    await erasure.delete_user(OPERATOR, gone_id)
 
     # The next account gets the same user id (and, on SQLite, the same session row ids).
     assert await create_staff("next@example.com", user_id=gone_id) == gone_id
@@ -192,13 +193,13 @@ async def _group_change(client: httpx.AsyncClient, user_id: int, _: Signed, admi
 
 
 async def _delete(client: httpx.AsyncClient, user_id: int, _: Signed, admin: dict[str, str]) -> None:
-    await management.delete_user(user_id)
+    await erasure.delete_user(OPERATOR, user_id)
 
 
 async def _set_password_service(
     client: httpx.AsyncClient, user_id: int, _: Signed, admin: dict[str, str]
 ) -> None:
-    await management.set_password(user_id, NEW_PASSWORD)
+    await management.set_password(OPERATOR, user_id, NEW_PASSWORD)
 
 
 @pytest.mark.parametrize(

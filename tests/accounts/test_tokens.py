@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 
@@ -223,3 +224,46 @@ async def test_deactivated_or_deleted_users_live_token_is_401(client, make_user)
     other = await make_user()
     await User.delete().where(User.id == other.id).run()
     _assert_401(await client.get("/accounts/me", headers=other.headers))
+
+
+async def test_token_kind_messages_use_the_right_article(client, make_user) -> None:
+    user = await make_user()
+    as_access = await client.get("/accounts/me", headers={"Authorization": f"Bearer {user.refresh_token}"})
+    access = user.headers["Authorization"].split()[1]
+    as_refresh = await client.post("/accounts/refresh", json={"refresh_token": access})
+
+    assert as_access.status_code == as_refresh.status_code == 401
+    assert as_access.json()["detail"] == "An access token is required."
+    assert as_refresh.json()["detail"] == "A refresh token is required."
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+async def test_correctly_signed_tokens_with_absurd_claims_are_401_not_500(client, make_user) -> None:
+    user = await make_user()
+    row = await RefreshToken.select(RefreshToken.id).where(RefreshToken.user == user.id).first().run()
+    assert row is not None
+    sid = int(row["id"])
+    for claims in (
+        _claims(2**63, sid),
+        _claims(2**31, sid),
+        _claims(0, sid),
+        _claims(user.id, 2**63),
+        _claims(user.id, -1),
+        _claims(user.id, sid, exp=10**20),
+        _claims(user.id, sid, exp=2**70),
+    ):
+        token = jwt.encode(claims, SECRET, algorithm="HS256")
+        response = await client.get("/accounts/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401, (claims, response.text)
+        assert response.json()["code"] == "invalid_token"
+
+
+async def test_concurrent_refreshes_of_one_token_rotate_once(client, make_user) -> None:
+    user = await make_user()
+
+    responses = await asyncio.gather(
+        *(client.post("/accounts/refresh", json={"refresh_token": user.refresh_token}) for _ in range(4))
+    )
+
+    assert sum(r.status_code == 200 for r in responses) <= 1
+    assert all(r.status_code in (200, 401) for r in responses)

@@ -1,7 +1,7 @@
 """`cinema movies ...` and `cinema genres|stars|directors|certifications list` on the test database.
 
 Sync tests: see tests/cli_support.py. The shipped sample catalog (24 films in
-the IMDb format) keeps these fast; the real file is covered by test_imdb.py.
+the IMDb format) keeps these fast; the real file is covered by test_browse_api.py.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def test_list_filters_show_create_update_delete() -> None:
     assert invoke_cli("movies", "delete", movie_id, "--yes").exit_code == 0
     missing = invoke_cli("movies", "show", movie_id)
     assert missing.exit_code == 1
-    assert "No such movie" in missing.stderr
+    assert "The movie does not exist. (movie_not_found)" in missing.stderr
 
 
 def test_entity_lists() -> None:

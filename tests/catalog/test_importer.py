@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from cinema.catalog.errors import InvalidPrice
 from cinema.catalog.importer import default_price, import_movies
 from cinema.catalog.tables import Certification, Genre, Movie, MovieStar, Star
 from cinema.errors import InvalidInput
@@ -218,6 +219,19 @@ async def test_cli_import_exit_codes_and_json(tmp_path: Path) -> None:
     }
 
 
+async def test_a_fixed_price_follows_the_price_rule_of_every_movie(tmp_path: Path) -> None:
+    good = write_csv(tmp_path / "good.csv", [film("Solo")])
+    with pytest.raises(InvalidPrice):
+        await import_movies(good, price=Decimal("0.00"))
+    code, _, err = await cli("movies", "import", str(good), "--price", "0")
+    assert code == 1
+    assert err.strip() == "Error: A movie's price must be at least 0.01. (invalid_price)"
+    code, _, err = await cli("movies", "import", str(good), "--price", "123456789")
+    assert code == 2  # beyond DECIMAL(10, 2), as `movies create --price` refuses it
+    assert "--price" in err
+    assert await Movie.count() == 0
+
+
 async def test_cli_browse_and_edit(tmp_path: Path) -> None:
     await import_movies(write_csv(tmp_path / "f.csv", [film("Alpha", Genre="Horror"), film("Beta")]))
     code, out, _ = await cli("movies", "list", "--genre-id", "1", "--sort", "-name", "--json")
@@ -253,4 +267,4 @@ async def test_cli_browse_and_edit(tmp_path: Path) -> None:
     assert await Movie.count() == 2
     code, _, err = await cli("movies", "delete", str(gamma["id"]), "--yes")
     assert code == 1  # a domain error: red sentence, exit 1
-    assert "No such movie" in err
+    assert "The movie does not exist. (movie_not_found)" in err

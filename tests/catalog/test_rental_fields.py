@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from cinema.accounts.actor import GroupName
-from tests.catalog.test_moderation import BODY, create
+from tests.catalog.test_writes_api import BODY, create
 from tests.cli_support import invoke_cli
 
 

@@ -116,7 +116,8 @@ async def test_replies_are_listed_oldest_first(client: Any, make_user: Any, movi
 
     deeper = (await client.get(f"/comments/{replies[0]['id']}/replies/")).json()
     assert [c["id"] for c in deeper["items"]] == [nested["id"]]
-    assert (await client.get("/comments/999999/replies")).status_code == 404
+    missing = await client.get("/comments/999999/replies")
+    assert (missing.status_code, missing.json()["code"]) == (404, "comment_not_found")
 
 
 async def test_parent_must_be_a_comment_of_the_same_movie(
@@ -135,7 +136,7 @@ async def test_parent_must_be_a_comment_of_the_same_movie(
     unknown = await client.post(
         f"/movies/{movie_a}/comments", json={"text": "reply", "parent_id": 999999}, headers=user.headers
     )
-    assert unknown.status_code == 404
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "comment_not_found")
 
     assert await Comment.count().run() == 1
     assert (await counters(movie_a))["comments_count"] == 1
@@ -257,6 +258,10 @@ async def test_comment_like_is_idempotent_and_counted(client: Any, make_user: An
     listed = (await client.get(f"/movies/{movie}/comments")).json()
     assert listed["items"][0]["likes"] == 0
 
-    assert (await client.put("/comments/999999/like", headers=fan.headers)).status_code == 404
-    assert (await client.delete("/comments/999999/like", headers=fan.headers)).status_code == 404
-    assert (await client.delete("/comments/999999", headers=fan.headers)).status_code == 404
+    for call in (
+        client.put("/comments/999999/like", headers=fan.headers),
+        client.delete("/comments/999999/like", headers=fan.headers),
+        client.delete("/comments/999999", headers=fan.headers),
+    ):
+        response = await call
+        assert (response.status_code, response.json()["code"]) == (404, "comment_not_found")

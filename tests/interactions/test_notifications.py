@@ -141,7 +141,7 @@ async def test_another_users_notification_is_404(client: Any, make_user: Any, mo
     response = await client.post(f"/notifications/{notice_id}/read", headers=bob.headers)
 
     assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
+    assert response.json() == {"detail": "The notification does not exist.", "code": "notification_not_found"}
     assert (await client.post("/notifications/999999/read", headers=bob.headers)).status_code == 404
     # bob's read-all does not touch alice's notification
     assert (await client.post("/notifications/read-all", headers=bob.headers)).status_code == 204

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from cinema.accounts import onetime
+from cinema.accounts.actor import CurrentUser
 from cinema.accounts.tables import (
     ActivationToken,
     GroupName,
@@ -99,7 +100,9 @@ async def build_world(make_user: Any) -> World:
     await LoginFailure(email=buyer.email, client_ip="10.0.0.1").save()
     await MailRequest(kind="password_reset", email=buyer.email, client_ip="10.0.0.1").save()
 
+    staff = CurrentUser(id=admin.id, email=admin.email, group=GroupName.ADMIN, session_id="")
     movie = await movies.create_movie(
+        staff,
         MovieCreate(
             name="Heat",
             year=1995,
@@ -112,9 +115,10 @@ async def build_world(make_user: Any) -> World:
             genres=["Crime", "Drama"],
             directors=["Michael Mann"],
             stars=["Al Pacino", "Robert De Niro"],
-        )
+        ),
     )
     other = await movies.create_movie(
+        staff,
         MovieCreate(
             name="Alien",
             year=1979,
@@ -125,7 +129,7 @@ async def build_world(make_user: Any) -> World:
             genres=["Horror"],
             directors=["Ridley Scott"],
             stars=["Sigourney Weaver"],
-        )
+        ),
     )
     await reactions.set_reaction(buyer.id, movie.id, ReactionKind.LIKE)
     await ratings.set_rating(buyer.id, movie.id, 9)

@@ -62,7 +62,7 @@ async def test_moderator_menu_and_permissions(client, make_user) -> None:
     assert (await admin_session(client, moderator.email, moderator.password)).status_code == 200
 
     tables = set((await client.get("/admin/api/tables/")).json())
-    # What the API lets a MODERATOR use (API.md roles), no more.
+    # What the API lets a MODERATOR use (docs/api.md roles), no more.
     assert tables == {
         "movies",
         "genres",

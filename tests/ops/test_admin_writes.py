@@ -24,7 +24,7 @@ from tests.ops.admin_helpers import World, build_world, csrf, group_id, open_adm
 
 TABLES = sorted(spec.name for spec in specs())
 
-#: Tables a MODERATOR may open (API.md roles): the catalog and comments to manage, orders and carts to look at.
+#: Tables a MODERATOR may open (docs/api.md roles): the catalog and comments to manage, orders and carts to look at.
 MODERATOR_WRITES = {
     "movies",
     "genres",
@@ -137,7 +137,7 @@ async def plan(table: str, world: World, echo: dict[str, Any], row: int) -> list
         entity = {"movie_genres": "genre", "movie_stars": "star", "movie_directors": "director"}[table]
         return [
             Attempt("POST", None, {"movie": world.movie_id, entity: echo[entity]}, 422, "already_linked"),
-            Attempt("POST", None, {"movie": 999999, entity: echo[entity]}, 422, "not_found"),
+            Attempt("POST", None, {"movie": 999999, entity: echo[entity]}, 422, "movie_not_found"),
             Attempt("PATCH", row, {"movie": world.other_movie_id}, 405),
         ]
     if table == "comments":

@@ -1,19 +1,35 @@
-"""HTTP routes for accounts (API.md, "Accounts"). Thin: parse, call one service function, render.
+"""HTTP routes for accounts (docs/api.md, "Accounts"). Thin: parse, call one service function, render.
 
-The avatar routes (`/accounts/me/avatar`) live in `avatars.py`.
+The routes only authenticate; who may manage accounts (ADMIN) is decided by
+the accounts service from the caller it is given (`actor`). The avatar routes
+(`/accounts/me/avatar`) live in `avatars.py`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Form, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from cinema.accounts import service
 from cinema.accounts.actor import GroupName
+from cinema.accounts.errors import (
+    AccountDeactivated,
+    BearerTokenInvalid,
+    EmailTaken,
+    InactiveAccount,
+    InvalidCredentials,
+    InvalidToken,
+    LastAdmin,
+    RefreshTokenExpired,
+    RefreshTokenReused,
+    RefreshTokenRevoked,
+    UserNotFound,
+    WeakPassword,
+    WrongPassword,
+)
 from cinema.accounts.schemas import (
-    MAX_ID,
     ActivateIn,
     EmailIn,
     EmailToken,
@@ -32,14 +48,19 @@ from cinema.accounts.schemas import (
     TokenOut,
     UserOut,
 )
-from cinema.api.deps import Admin, Paging, User
+from cinema.api.deps import ROLE_ERRORS, SIGNED_IN_ERRORS, Paging, User
+from cinema.api.errors import error_responses
 from cinema.commerce import guestcart
+from cinema.errors import TooManyRequests
+from cinema.ids import UserId
 from cinema.pagination import Page
 from cinema.text import NoControlCharacters
 
 router = APIRouter(tags=["accounts"])
 
-UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="User id")]
+_SIGNED_IN = SIGNED_IN_ERRORS
+#: Managing accounts is the ADMIN's (decided by the service).
+_ADMIN = ROLE_ERRORS
 
 
 def _client_ip(request: Request) -> str | None:
@@ -70,16 +91,12 @@ class TokenForm(OAuth2PasswordRequestForm):
         )
 
 
-def _errors(*pairs: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
-    return {code: {"description": text} for code, text in pairs}
-
-
 @router.post(
     "/accounts/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
     summary="Sign up",
-    responses=_errors((409, "`email_taken`: the email exists (any letter case)"), (422, "Weak password")),
+    responses=error_responses(EmailTaken, WeakPassword),
 )
 async def register(body: RegisterIn) -> UserOut:
     """Create an inactive account and email its activation link (valid 24 h).
@@ -93,7 +110,7 @@ async def register(body: RegisterIn) -> UserOut:
     "/accounts/activate",
     response_model=UserOut,
     summary="Activate with the emailed token",
-    responses=_errors((400, "`invalid_token`: unknown, used or expired")),
+    responses=error_responses(InvalidToken),
 )
 async def activate(body: ActivateIn) -> UserOut:
     return await service.activate(body.email, body.token)
@@ -103,7 +120,7 @@ async def activate(body: ActivateIn) -> UserOut:
     "/accounts/activate",
     response_model=UserOut,
     summary="Activate from the emailed link",
-    responses=_errors((400, "`invalid_token`: unknown, used or expired")),
+    responses=error_responses(InvalidToken),
 )
 async def activate_link(
     email: Annotated[LookupEmail, Query()], token: Annotated[EmailToken, Query()]
@@ -134,11 +151,7 @@ async def resend_activation(body: EmailIn, request: Request) -> MessageOut:
     "/accounts/login",
     response_model=TokenOut,
     summary="Sign in",
-    responses=_errors(
-        (401, "`invalid_credentials`"),
-        (403, "`inactive_account`: not activated yet"),
-        (429, "Too many failed attempts for this account or address; see `Retry-After`"),
-    ),
+    responses=error_responses(InvalidCredentials, InactiveAccount, AccountDeactivated, TooManyRequests),
 )
 async def login(body: LoginIn, request: Request) -> TokenOut:
     """Exchange email and password for an access token and a refresh token.
@@ -152,9 +165,7 @@ async def login(body: LoginIn, request: Request) -> TokenOut:
     "/accounts/token",
     response_model=TokenOut,
     summary="Sign in (OAuth2 password form)",
-    responses=_errors(
-        (401, "`invalid_credentials`"), (403, "`inactive_account`"), (429, "Too many attempts")
-    ),
+    responses=error_responses(InvalidCredentials, InactiveAccount, AccountDeactivated, TooManyRequests),
 )
 async def token(form: Annotated[TokenForm, Depends()], request: Request) -> TokenOut:
     """The OAuth2 password flow used by the docs' Authorize button: `username` is the email."""
@@ -165,7 +176,9 @@ async def token(form: Annotated[TokenForm, Depends()], request: Request) -> Toke
     "/accounts/refresh",
     response_model=TokenOut,
     summary="Rotate the refresh token",
-    responses=_errors((401, "`invalid_token`; reusing a rotated token ends its session")),
+    responses=error_responses(
+        BearerTokenInvalid, RefreshTokenExpired, RefreshTokenRevoked, RefreshTokenReused
+    ),
 )
 async def refresh(body: RefreshIn) -> TokenOut:
     """A new access token and a new refresh token; the presented refresh token dies."""
@@ -177,6 +190,7 @@ async def refresh(body: RefreshIn) -> TokenOut:
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Sign out",
+    responses=error_responses(*_SIGNED_IN),
 )
 async def logout(body: RefreshIn, user: User) -> None:
     """End the session: its refresh token and every access token of it stop working at once."""
@@ -188,9 +202,7 @@ async def logout(body: RefreshIn, user: User) -> None:
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Change the password",
-    responses=_errors(
-        (400, "`wrong_password`"), (422, "Weak new password"), (429, "Too many wrong passwords")
-    ),
+    responses=error_responses(*_SIGNED_IN, WrongPassword, WeakPassword, TooManyRequests),
 )
 async def change_password(body: PasswordChangeIn, user: User, request: Request) -> None:
     """Other sessions are signed out; this one keeps working."""
@@ -220,32 +232,52 @@ async def forgot_password(body: EmailIn, request: Request) -> MessageOut:
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Set a new password with the emailed token",
-    responses=_errors((400, "`invalid_token`: unknown, used or expired"), (422, "Weak new password")),
+    responses=error_responses(InvalidToken, WeakPassword),
 )
 async def reset_password(body: PasswordResetIn) -> None:
     """Every session of the account is signed out; the token is used up."""
     await service.reset_password(body.email, body.token, body.new_password)
 
 
-@router.get("/accounts/me", response_model=UserOut, summary="The signed-in account")
+@router.get(
+    "/accounts/me",
+    response_model=UserOut,
+    summary="The signed-in account",
+    responses=error_responses(*_SIGNED_IN),
+)
 async def me(user: User) -> UserOut:
     return await service.get_me(user.id)
 
 
-@router.get("/accounts/me/profile", response_model=ProfileOut, summary="My profile")
+@router.get(
+    "/accounts/me/profile",
+    response_model=ProfileOut,
+    summary="My profile",
+    responses=error_responses(*_SIGNED_IN),
+)
 async def get_profile(user: User) -> ProfileOut:
     return await service.get_profile(user.id)
 
 
-@router.patch("/accounts/me/profile", response_model=ProfileOut, summary="Update my profile")
+@router.patch(
+    "/accounts/me/profile",
+    response_model=ProfileOut,
+    summary="Update my profile",
+    responses=error_responses(*_SIGNED_IN),
+)
 async def update_profile(body: ProfileUpdate, user: User) -> ProfileOut:
     """Only the fields sent change; `null` clears one. `gender` is MALE or FEMALE; no birth date in the future."""
     return await service.update_profile(user.id, body)
 
 
-@router.get("/accounts/users", response_model=Page[UserOut], summary="List users (ADMIN)")
+@router.get(
+    "/accounts/users",
+    response_model=Page[UserOut],
+    summary="List users (ADMIN)",
+    responses=error_responses(*_ADMIN),
+)
 async def list_users(
-    admin: Admin,
+    user: User,
     paging: Paging,
     email: Annotated[
         Annotated[str, NoControlCharacters()] | None,
@@ -254,50 +286,48 @@ async def list_users(
     group: GroupName | None = None,
     is_active: bool | None = None,
 ) -> Page[UserOut]:
-    return await service.list_users(paging, email=email, group=group, is_active=is_active)
+    return await service.list_users(user, paging, email=email, group=group, is_active=is_active)
 
 
 @router.get(
     "/accounts/users/{user_id}",
     response_model=UserOut,
     summary="One user (ADMIN)",
-    responses=_errors((404, "No such user")),
+    responses=error_responses(*_ADMIN, UserNotFound),
 )
-async def get_user(user_id: UserId, admin: Admin) -> UserOut:
-    return await service.get_user(user_id)
+async def get_user(user_id: UserId, user: User) -> UserOut:
+    return await service.get_user(user, user_id)
 
 
 @router.patch(
     "/accounts/users/{user_id}/group",
     response_model=UserOut,
     summary="Change a user's group (ADMIN)",
-    responses=_errors((404, "No such user"), (409, "`last_admin`: the only active ADMIN cannot be demoted")),
+    responses=error_responses(*_ADMIN, UserNotFound, LastAdmin),
 )
-async def set_group(user_id: UserId, body: GroupIn, admin: Admin) -> UserOut:
-    return await service.set_group(user_id, body.group)
+async def set_group(user_id: UserId, body: GroupIn, user: User) -> UserOut:
+    return await service.set_group(user, user_id, body.group)
 
 
 @router.post(
     "/accounts/users/{user_id}/activate",
     response_model=UserOut,
     summary="Activate a user (ADMIN)",
-    responses=_errors((404, "No such user")),
+    responses=error_responses(*_ADMIN, UserNotFound),
 )
-async def activate_user(user_id: UserId, admin: Admin) -> UserOut:
-    return await service.set_active(user_id, True)
+async def activate_user(user_id: UserId, user: User) -> UserOut:
+    return await service.set_active(user, user_id, True)
 
 
 @router.post(
     "/accounts/users/{user_id}/deactivate",
     response_model=UserOut,
     summary="Deactivate a user (ADMIN)",
-    responses=_errors(
-        (404, "No such user"), (409, "`last_admin`: the only active ADMIN cannot be deactivated")
-    ),
+    responses=error_responses(*_ADMIN, UserNotFound, LastAdmin),
 )
-async def deactivate_user(user_id: UserId, admin: Admin) -> UserOut:
+async def deactivate_user(user_id: UserId, user: User) -> UserOut:
     """Every session of the user ends at once."""
-    return await service.set_active(user_id, False)
+    return await service.set_active(user, user_id, False)
 
 
 @router.put(
@@ -305,8 +335,8 @@ async def deactivate_user(user_id: UserId, admin: Admin) -> UserOut:
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Set a user's password (ADMIN)",
-    responses=_errors((404, "No such user"), (422, "Weak password")),
+    responses=error_responses(*_ADMIN, UserNotFound, WeakPassword),
 )
-async def set_user_password(user_id: UserId, body: PasswordSetIn, admin: Admin) -> None:
+async def set_user_password(user_id: UserId, body: PasswordSetIn, user: User) -> None:
     """Every session of the user ends (API tokens and admin sign-ins); they get a "password changed" email."""
-    await service.set_password(user_id, body.password)
+    await service.set_password(user, user_id, body.password)

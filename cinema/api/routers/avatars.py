@@ -1,4 +1,4 @@
-"""`PUT /accounts/me/avatar` (multipart `file`) and `DELETE /accounts/me/avatar` (API.md).
+"""`PUT /accounts/me/avatar` (multipart `file`) and `DELETE /accounts/me/avatar` (docs/api.md, "Accounts").
 
 The body is parsed here, not by FastAPI's `UploadFile` parameter, because
 FastAPI reads the whole body before the handler runs: a declared
@@ -17,10 +17,11 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from cinema.accounts import avatars
+from cinema.accounts.errors import AvatarNotAnImage, AvatarTooLarge
 from cinema.accounts.schemas import ProfileOut
-from cinema.api.deps import User
-from cinema.api.errors import ErrorBody
-from cinema.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from cinema.api.deps import SIGNED_IN_ERRORS, User
+from cinema.api.errors import error_responses
+from cinema.errors import EmptyFile, MalformedMultipart, MissingFile, NotMultipart
 
 router = APIRouter(tags=["accounts"])
 
@@ -29,8 +30,6 @@ MULTIPART_OVERHEAD = 64 * 1024
 MAX_BODY_BYTES = avatars.MAX_AVATAR_BYTES + MULTIPART_OVERHEAD
 #: This router's request body caps by path, above the app-wide MAX_REQUEST_BODY_BYTES (`cinema.api.bodylimit`).
 BODY_LIMITS = {"/accounts/me/avatar": MAX_BODY_BYTES}
-
-_TOO_LARGE = f"The avatar must be at most {avatars.MAX_AVATAR_BYTES // (1024 * 1024)} MB."
 
 _UPLOAD_BODY = {
     "required": True,
@@ -52,44 +51,42 @@ _UPLOAD_BODY = {
 }
 
 
-async def read_upload(request: Request, field: str = "file", limit: int = avatars.MAX_AVATAR_BYTES) -> bytes:
-    """The bytes of the multipart `field`, reading at most `limit` + overhead from the client.
+async def read_upload(request: Request, limit: int = avatars.MAX_AVATAR_BYTES) -> bytes:
+    """The bytes of the multipart `file` field, reading at most `limit` + overhead from the client.
 
-    Raises `PayloadTooLarge` (413), `UnsupportedMediaType` (415) for a body that
-    is not multipart, `ValidationFailed` (422) when the field is missing, and
-    `InvalidInput` (400) for a malformed multipart body.
+    Raises `AvatarTooLarge` (413), `NotMultipart` (415) for a body that is not
+    multipart, `MissingFile` (422) when the field is missing, and
+    `MalformedMultipart` (400) for a malformed multipart body.
     """
     content_type = request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
-        raise UnsupportedMediaType(
-            "Send the image as multipart/form-data in a field named `file`.", code="unsupported_media_type"
-        )
+        raise NotMultipart()
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
-        raise PayloadTooLarge(_TOO_LARGE)
+        raise AvatarTooLarge()
 
     async def capped() -> AsyncGenerator[bytes, None]:
         received = 0
         async for chunk in request.stream():
             received += len(chunk)
             if received > limit + MULTIPART_OVERHEAD:
-                raise PayloadTooLarge(_TOO_LARGE)
+                raise AvatarTooLarge()
             yield chunk
 
     parser = MultiPartParser(request.headers, capped(), max_files=1, max_fields=5, max_part_size=64 * 1024)
     try:
         form = await parser.parse()
     except MultiPartException as exc:
-        raise InvalidInput(f"Malformed multipart body: {exc.message}", code="invalid_multipart") from None
+        raise MalformedMultipart(reason=exc.message) from None
     try:
-        upload = form.get(field)
+        upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise ValidationFailed(f"The `{field}` field with the image file is required.")
+            raise MissingFile()
         data = await upload.read(limit + 1)
     finally:
         await form.close()
     if len(data) > limit:
-        raise PayloadTooLarge(_TOO_LARGE)
+        raise AvatarTooLarge()
     return data
 
 
@@ -98,13 +95,15 @@ async def read_upload(request: Request, field: str = "file", limit: int = avatar
     summary="Upload or replace my avatar",
     response_model=ProfileOut,
     openapi_extra={"requestBody": _UPLOAD_BODY},
-    responses={
-        400: {"model": ErrorBody, "description": "Malformed multipart body or empty file."},
-        401: {"model": ErrorBody, "description": "Not signed in."},
-        413: {"model": ErrorBody, "description": "Larger than 5 MB (`payload_too_large`)."},
-        415: {"model": ErrorBody, "description": "Not a JPEG, PNG or WebP image (`unsupported_media_type`)."},
-        422: {"model": ErrorBody, "description": "No `file` field."},
-    },
+    responses=error_responses(
+        *SIGNED_IN_ERRORS,
+        MalformedMultipart,
+        EmptyFile,
+        AvatarTooLarge,
+        NotMultipart,
+        AvatarNotAnImage,
+        MissingFile,
+    ),
 )
 async def put_avatar(request: Request, user: User) -> ProfileOut:
     """Store the image under a server-made key and return the profile with its `avatar_url`."""
@@ -117,7 +116,7 @@ async def put_avatar(request: Request, user: User) -> ProfileOut:
     summary="Remove my avatar",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={401: {"model": ErrorBody, "description": "Not signed in."}},
+    responses=error_responses(*SIGNED_IN_ERRORS),
 )
 async def delete_avatar(user: User) -> Response:
     """Delete the stored image and clear `avatar_url` (204 also when there was none)."""

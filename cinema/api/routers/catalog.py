@@ -1,120 +1,75 @@
-"""HTTP routes for the catalog (API.md "Catalog"): movies, the four entity kinds,
-and the caller's favorites and purchases lists. Thin: parse, call one service
-function, render.
+"""HTTP routes for the catalog (docs/api.md, "Catalog"): movies, the four entity kinds,
+and the caller's favorites and purchases lists.
+
+Thin: authenticate, parse, call one service function, render. The services
+decide who may write (MODERATOR and above), so these routes only ask for a
+signed-in caller. Every path is written out below, so a search for it finds
+its route; the four entity kinds share one handler per behaviour (`_entity_routes`).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
-from cinema.api.deps import Moderator, OptionalUser, Paging, User
+from cinema.api.deps import OptionalUser, Paging, User
+from cinema.api.errors import error_responses
 from cinema.api.responses import json_data
 from cinema.catalog import entities, movies, queries
+from cinema.catalog.entities import SPECS
+from cinema.catalog.errors import (
+    DuplicateMovie,
+    DuplicateName,
+    EntityInUse,
+    InvalidPrice,
+    InvalidRange,
+    ModeratorRequired,
+    MovieInCarts,
+    MovieInOrders,
+    MovieNotFound,
+    MoviePurchased,
+    NullNotAllowed,
+)
 from cinema.catalog.schemas import (
-    PRICE_MAX,
-    YEAR_MAX,
-    YEAR_MIN,
     EntityIn,
     EntityKind,
     EntityOut,
-    ListScope,
     MovieCreate,
     MovieDetail,
     MovieFilters,
     MovieListItem,
     MovieUpdate,
-    SortKey,
+    SearchTerm,
 )
+from cinema.db import MAX_ID
 from cinema.entitlements import library
 from cinema.entitlements.schemas import MovieDetailOut
-from cinema.errors import ValidationFailed
+from cinema.errors import NotAuthenticated
 from cinema.pagination import Page
-from cinema.text import NoControlCharacters
 
 router = APIRouter(tags=["catalog"])
 
-#: Ids are PostgreSQL INTEGERs: anything outside 1..2^31-1 is a 422, not a driver error.
-ID_MAX = 2_147_483_647
-MovieId = Annotated[int, Path(ge=1, le=ID_MAX, description="Movie id")]
-EntityId = Annotated[int, Path(ge=1, le=ID_MAX, description="Entry id")]
-FilterId = Annotated[int | None, Query(ge=1, le=ID_MAX)]
-YearQ = Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)]
-ImdbQ = Annotated[float | None, Query(ge=0, le=10, allow_inf_nan=False)]
-PriceQ = Annotated[Decimal | None, Query(ge=0, le=PRICE_MAX, allow_inf_nan=False)]
-SearchQ = Annotated[
-    Annotated[str, NoControlCharacters()] | None,
-    Query(max_length=200, description="Substring of a name (case-insensitive)"),
-]
+MovieId = Annotated[int, Path(ge=1, le=MAX_ID, description="Movie id")]
+EntityId = Annotated[int, Path(ge=1, le=MAX_ID, description="Entry id")]
 
-_RESPONSES_MOD: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in"},
-    403: {"description": "Needs the MODERATOR role"},
-}
+#: The `/movies` filters, sorts included: one query model, validated by itself (min above max too).
+Filters = Annotated[MovieFilters, Query()]
+SearchQ = Annotated[SearchTerm | None, Query(description="Substring of a name (case-insensitive)")]
 
-
-async def movie_filters(
-    search: Annotated[
-        Annotated[str, NoControlCharacters()] | None,
-        Query(
-            max_length=200,
-            description="Case-insensitive substring of the title, description, a star's or a director's name",
-        ),
-    ] = None,
-    year: YearQ = None,
-    year_from: YearQ = None,
-    year_to: YearQ = None,
-    imdb_min: ImdbQ = None,
-    imdb_max: ImdbQ = None,
-    price_min: PriceQ = None,
-    price_max: PriceQ = None,
-    genre_id: FilterId = None,
-    star_id: FilterId = None,
-    director_id: FilterId = None,
-    certification_id: FilterId = None,
-    sort: Annotated[
-        SortKey | None,
-        Query(description="Field to sort by, `-` prefix for descending; ties by id. Default: id."),
-    ] = None,
-) -> MovieFilters:
-    """The `/movies` query parameters; a range whose minimum exceeds its maximum is a 422.
-
-    Async although it never waits: FastAPI then runs it on the event loop instead
-    of sending it to the threadpool (one thread hop less per list request).
-    """
-    for low, high, label in (
-        (year_from, year_to, "year_from/year_to"),
-        (imdb_min, imdb_max, "imdb_min/imdb_max"),
-        (price_min, price_max, "price_min/price_max"),
-    ):
-        if low is not None and high is not None and low > high:
-            raise ValidationFailed(f"{label}: the minimum is greater than the maximum.", code="invalid_range")
-    return MovieFilters(
-        search=search,
-        year=year,
-        year_from=year_from,
-        year_to=year_to,
-        imdb_min=imdb_min,
-        imdb_max=imdb_max,
-        price_min=price_min,
-        price_max=price_max,
-        genre_id=genre_id,
-        star_id=star_id,
-        director_id=director_id,
-        certification_id=certification_id,
-        sort=sort,
-    )
-
-
-Filters = Annotated[MovieFilters, Depends(movie_filters)]
+#: Errors of every moderator write, besides its own.
+_WRITE = (NotAuthenticated, ModeratorRequired)
 
 
 # --- Movies -------------------------------------------------------------------
 
 
-@router.get("/movies", response_model=Page[MovieListItem], summary="Browse, filter, search and sort movies")
+@router.get(
+    "/movies",
+    response_model=Page[MovieListItem],
+    summary="Browse, filter, search and sort movies",
+    responses=error_responses(InvalidRange),
+)
 async def list_movies(filters: Filters, paging: Paging) -> Response:
     return json_data(await queries.list_movies_data(filters, paging))
 
@@ -123,7 +78,7 @@ async def list_movies(filters: Filters, paging: Paging) -> Response:
     "/movies/{movie_id}",
     response_model=MovieDetailOut,
     summary="One movie in full",
-    responses={404: {"description": "No such movie"}},
+    responses=error_responses(MovieNotFound),
 )
 async def get_movie(movie_id: MovieId, user: OptionalUser) -> Response:
     """With a Bearer token, `my_reaction`, `my_rating`, `is_favorite`, `is_purchased` and `access` are filled in."""
@@ -135,26 +90,22 @@ async def get_movie(movie_id: MovieId, user: OptionalUser) -> Response:
     response_model=MovieDetail,
     status_code=status.HTTP_201_CREATED,
     summary="Add a movie (moderators)",
-    responses={**_RESPONSES_MOD, 409: {"description": "`duplicate_movie`: same name, year and time"}},
+    responses=error_responses(*_WRITE, DuplicateMovie, InvalidPrice),
 )
-async def create_movie(body: MovieCreate, moderator: Moderator) -> MovieDetail:
+async def create_movie(body: MovieCreate, user: User) -> MovieDetail:
     """Certification, genres, directors and stars are given by name and created when missing."""
-    return await movies.create_movie(body)
+    return await movies.create_movie(user, body)
 
 
 @router.patch(
     "/movies/{movie_id}",
     response_model=MovieDetail,
     summary="Change a movie (moderators)",
-    responses={
-        **_RESPONSES_MOD,
-        404: {"description": "No such movie"},
-        409: {"description": "`duplicate_movie`"},
-    },
+    responses=error_responses(*_WRITE, MovieNotFound, DuplicateMovie, InvalidPrice, NullNotAllowed),
 )
-async def update_movie(movie_id: MovieId, body: MovieUpdate, moderator: Moderator) -> MovieDetail:
+async def update_movie(movie_id: MovieId, body: MovieUpdate, user: User) -> MovieDetail:
     """Only the fields sent change; a list sent replaces the movie's list."""
-    return await movies.update_movie(movie_id, body)
+    return await movies.update_movie(user, movie_id, body)
 
 
 @router.delete(
@@ -162,58 +113,59 @@ async def update_movie(movie_id: MovieId, body: MovieUpdate, moderator: Moderato
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete a movie (moderators)",
-    responses={
-        **_RESPONSES_MOD,
-        404: {"description": "No such movie"},
-        409: {
-            "description": "`movie_purchased` (bought, or in a pending order), `movie_in_orders` "
-            "(in past orders), `movie_in_carts` (with `carts`, the number of carts; "
-            "repeat with `force=true`)"
-        },
-    },
+    responses=error_responses(*_WRITE, MovieNotFound, MoviePurchased, MovieInOrders, MovieInCarts),
 )
 async def delete_movie(
     movie_id: MovieId,
-    moderator: Moderator,
+    user: User,
     force: Annotated[bool, Query(description="Also take the movie out of the carts holding it")] = False,
 ) -> Response:
-    await movies.delete_movie(movie_id, force=force)
+    await movies.delete_movie(user, movie_id, force=force)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # --- The caller's movies ------------------------------------------------------
 
 
-@router.get("/favorites", response_model=Page[MovieListItem], summary="My favorite movies")
+@router.get(
+    "/favorites",
+    response_model=Page[MovieListItem],
+    summary="My favorite movies",
+    responses=error_responses(NotAuthenticated, InvalidRange),
+)
 async def my_favorites(filters: Filters, paging: Paging, user: User) -> Response:
     """Every `/movies` filter, sort and paging, over the caller's favorites."""
-    return json_data(await queries.list_movies_data(filters.restricted(ListScope.FAVORITES, user.id), paging))
+    return json_data(await queries.list_favorites_data(user, filters, paging))
 
 
-@router.get("/purchases", response_model=Page[MovieListItem], summary="Movies I bought")
+@router.get(
+    "/purchases",
+    response_model=Page[MovieListItem],
+    summary="Movies I bought",
+    responses=error_responses(NotAuthenticated, InvalidRange),
+)
 async def my_purchases(filters: Filters, paging: Paging, user: User) -> Response:
     """The caller's purchased movies, paged (the `/movies` filters and sorts apply too)."""
-    return json_data(await queries.list_movies_data(filters.restricted(ListScope.PURCHASES, user.id), paging))
+    return json_data(await queries.list_purchases_data(user, filters, paging))
 
 
 # --- Genres, stars, directors, certifications ----------------------------------
 
 
-def _register(kind: EntityKind) -> None:
+def _entity_routes(kind: EntityKind, *, collection: str, item: str, movies_of: str) -> None:
+    """The six routes of one entity kind, at the paths written out by the caller."""
+    if item != f"{collection}/{{entity_id}}" or movies_of != f"{item}/movies":
+        raise ValueError(f"inconsistent paths for {kind.value}: {collection}, {item}, {movies_of}")
     label = kind.value.rstrip("s")
-    paged = kind in (EntityKind.STARS, EntityKind.DIRECTORS)
-    base = f"/{kind.value}"
+    not_found = SPECS[kind].not_found
 
-    if paged:
+    if kind in (EntityKind.STARS, EntityKind.DIRECTORS):
 
-        async def list_paged(
-            paging: Paging,
-            search: SearchQ = None,
-        ) -> Page[EntityOut]:
+        async def list_paged(paging: Paging, search: SearchQ = None) -> Page[EntityOut]:
             return await entities.page_entities(kind, paging, search)
 
         router.add_api_route(
-            base,
+            collection,
             list_paged,
             methods=["GET"],
             response_model=Page[EntityOut],
@@ -222,13 +174,11 @@ def _register(kind: EntityKind) -> None:
         )
     else:
 
-        async def list_all(
-            search: SearchQ = None,
-        ) -> list[EntityOut]:
+        async def list_all(search: SearchQ = None) -> list[EntityOut]:
             return await entities.list_entities(kind, search)
 
         router.add_api_route(
-            base,
+            collection,
             list_all,
             methods=["GET"],
             response_model=list[EntityOut],
@@ -239,72 +189,89 @@ def _register(kind: EntityKind) -> None:
     async def get_one(entity_id: EntityId) -> EntityOut:
         return await entities.get_entity(kind, entity_id)
 
-    async def movies_of(entity_id: EntityId, filters: Filters, paging: Paging) -> Response:
+    async def movies(entity_id: EntityId, filters: Filters, paging: Paging) -> Response:
         return json_data(await entities.entity_movies(kind, entity_id, filters, paging))
 
-    async def create(body: EntityIn, moderator: Moderator) -> EntityOut:
-        return await entities.create_entity(kind, body.name)
+    async def create(body: EntityIn, user: User) -> EntityOut:
+        return await entities.create_entity(user, kind, body.name)
 
-    async def rename(entity_id: EntityId, body: EntityIn, moderator: Moderator) -> EntityOut:
-        return await entities.rename_entity(kind, entity_id, body.name)
+    async def rename(entity_id: EntityId, body: EntityIn, user: User) -> EntityOut:
+        return await entities.rename_entity(user, kind, entity_id, body.name)
 
-    async def delete(entity_id: EntityId, moderator: Moderator) -> Response:
-        await entities.delete_entity(kind, entity_id)
+    async def delete(entity_id: EntityId, user: User) -> Response:
+        await entities.delete_entity(user, kind, entity_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-    not_found: dict[int | str, dict[str, Any]] = {404: {"description": f"No such {label}"}}
     router.add_api_route(
-        base + "/{entity_id}",
+        item,
         get_one,
         methods=["GET"],
         response_model=EntityOut,
         summary=f"One {label} with its movie count",
-        responses=not_found,
+        responses=error_responses(not_found),
         operation_id=f"get_{label}",
     )
     router.add_api_route(
-        base + "/{entity_id}/movies",
         movies_of,
+        movies,
         methods=["GET"],
         response_model=Page[MovieListItem],
         summary=f"Movies of one {label} (the `/movies` filters, sorts and paging)",
-        responses=not_found,
+        responses=error_responses(not_found, InvalidRange),
         operation_id=f"list_{label}_movies",
     )
     router.add_api_route(
-        base,
+        collection,
         create,
         methods=["POST"],
         response_model=EntityOut,
         status_code=status.HTTP_201_CREATED,
         summary=f"Add a {label} (moderators)",
-        responses={**_RESPONSES_MOD, 409: {"description": "`duplicate_name`"}},
+        responses=error_responses(*_WRITE, DuplicateName),
         operation_id=f"create_{label}",
     )
     router.add_api_route(
-        base + "/{entity_id}",
+        item,
         rename,
         methods=["PATCH"],
         response_model=EntityOut,
         summary=f"Rename a {label} (moderators)",
-        responses={**_RESPONSES_MOD, **not_found, 409: {"description": "`duplicate_name`"}},
+        responses=error_responses(*_WRITE, not_found, DuplicateName),
         operation_id=f"rename_{label}",
     )
     router.add_api_route(
-        base + "/{entity_id}",
+        item,
         delete,
         methods=["DELETE"],
         status_code=status.HTTP_204_NO_CONTENT,
         response_class=Response,
         summary=f"Delete a {label} no movie uses (moderators)",
-        responses={
-            **_RESPONSES_MOD,
-            **not_found,
-            409: {"description": "`in_use`: movies still use it (`movie_count`)"},
-        },
+        responses=error_responses(*_WRITE, not_found, EntityInUse),
         operation_id=f"delete_{label}",
     )
 
 
-for _kind in EntityKind:
-    _register(_kind)
+_entity_routes(
+    EntityKind.GENRES,
+    collection="/genres",
+    item="/genres/{entity_id}",
+    movies_of="/genres/{entity_id}/movies",
+)
+_entity_routes(
+    EntityKind.STARS,
+    collection="/stars",
+    item="/stars/{entity_id}",
+    movies_of="/stars/{entity_id}/movies",
+)
+_entity_routes(
+    EntityKind.DIRECTORS,
+    collection="/directors",
+    item="/directors/{entity_id}",
+    movies_of="/directors/{entity_id}/movies",
+)
+_entity_routes(
+    EntityKind.CERTIFICATIONS,
+    collection="/certifications",
+    item="/certifications/{entity_id}",
+    movies_of="/certifications/{entity_id}/movies",
+)

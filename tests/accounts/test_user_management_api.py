@@ -1,4 +1,4 @@
-"""ADMIN endpoints: list and show users, change group, activate and deactivate."""
+"""The /accounts/users routes (ADMIN): list and show users, change group, activate and deactivate."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ async def test_get_user_with_profile_and_404(client, make_user) -> None:
     assert response.json()["profile"]["first_name"] is None
     missing = await client.get("/accounts/users/999999", headers=admin.headers)
     assert missing.status_code == 404
-    assert missing.json()["code"] == "not_found"
+    assert missing.json()["code"] == "user_not_found"
     for bad in ("0", "abc", str(2**40)):
         assert (await client.get(f"/accounts/users/{bad}", headers=admin.headers)).status_code == 422
 
@@ -205,3 +205,21 @@ async def test_a_deactivated_account_cannot_reactivate_itself(client, make_user,
         await client.post(f"/accounts/users/{user_id}/activate", headers=admin.headers)
     ).status_code == 200
     assert (await login(client, "ned@example.com")).status_code == 200
+
+
+async def test_user_search_treats_like_wildcards_literally(client, make_user) -> None:
+    admin = await make_user(email="root@example.com", group=GroupName.ADMIN)
+    await make_user(email="under_score@example.com")
+    await make_user(email="plain@example.com")
+
+    async def emails(term: str) -> list[str]:
+        response = await client.get("/accounts/users", params={"email": term}, headers=admin.headers)
+        assert response.status_code == 200, response.text
+        return [u["email"] for u in response.json()["items"]]
+
+    assert await emails("_") == ["under_score@example.com"]
+    assert await emails("%") == []
+    assert await emails("d_r") == []  # a wildcard would match "under"
+    assert await emails("R_SC") == ["under_score@example.com"]
+    assert await emails("\\") == []
+    assert await emails("example.com") == ["root@example.com", "under_score@example.com", "plain@example.com"]

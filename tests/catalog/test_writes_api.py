@@ -297,7 +297,7 @@ async def test_certification_movies_and_lists_answer_with_and_without_slash(
 
 
 async def test_a_price_under_one_cent_is_refused(client: Any, moderator: Any) -> None:
-    """0.00 would make an order no one can pay (QA): POST and PATCH answer 422 `invalid_price`."""
+    """0.00 would make an order no one can pay: POST and PATCH answer 422 `invalid_price`."""
     free = await client.post("/movies", json={**BODY, "price": "0.00"}, headers=moderator.headers)
     assert free.status_code == 422, free.text
     assert free.json() == {"detail": "A movie's price must be at least 0.01.", "code": "invalid_price"}

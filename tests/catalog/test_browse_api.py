@@ -288,8 +288,11 @@ async def test_detail_of_a_movie(imdb: ImportReport, client: Any) -> None:
     assert (no_gross["gross"], no_gross["meta_score"]) == (None, None)
     assert no_gross["certification"]["name"] == "U"
 
-    assert (await client.get("/movies/999999")).status_code == 404
-    assert (await client.get("/movies/999999")).json()["code"] == "not_found"
+    missing = await client.get("/movies/999999")
+    assert (missing.status_code, missing.json()) == (
+        404,
+        {"detail": "The movie does not exist.", "code": "movie_not_found"},
+    )
 
 
 async def test_detail_shows_the_callers_own_state(imdb: ImportReport, client: Any, make_user: Any) -> None:

@@ -1,0 +1,20 @@
+"""Who may change the catalog (docs/api.md, "Catalog"): MODERATOR and above, whichever door.
+
+Reading the catalog is open to anyone; every write service (movies, entities,
+links) asks `require_moderator(actor)` first, before looking anything up, so a
+caller without the role learns nothing about which rows exist.
+"""
+
+from __future__ import annotations
+
+from cinema.accounts.actor import CurrentUser, GroupName
+from cinema.catalog.errors import ModeratorRequired
+
+#: The lowest role that may write the catalog.
+CATALOG_WRITER = GroupName.MODERATOR
+
+
+def require_moderator(actor: CurrentUser) -> None:
+    """Raise `ModeratorRequired` (403 `permission_denied`) unless `actor` is MODERATOR or above."""
+    if not actor.has_group(CATALOG_WRITER):
+        raise ModeratorRequired(required_group=CATALOG_WRITER.value)
