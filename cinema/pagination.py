@@ -11,6 +11,9 @@ from pydantic import BaseModel
 T = TypeVar("T")
 
 MAX_PER_PAGE = 100
+#: The largest OFFSET a list sends to the database (both engines take a signed
+#: 64-bit integer): an absurd page number is simply past the end.
+MAX_OFFSET = 2**62
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class PageParams:
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * self.per_page
+        return min((self.page - 1) * self.per_page, MAX_OFFSET)
 
 
 class Page(BaseModel, Generic[T]):

@@ -19,6 +19,7 @@ from cinema.commerce import movie_guards
 from cinema.commerce import tables as commerce
 from cinema.entitlements import tables as entitlements
 from cinema.interactions import tables as interactions
+from cinema.media import movie_guards as media_movie_guards
 from cinema.media import tables as media
 
 TABLES: list[type[Table]] = [
@@ -58,9 +59,10 @@ TABLES: list[type[Table]] = [
     media.WatchProgress,
 ]
 
-#: Commerce's veto on deleting a movie that was bought, ordered or put in a cart
-#: (cinema/catalog/guards.py); registered when its module is imported.
-MOVIE_DELETE_GUARDS = (movie_guards.refuse_sold_movie,)
+#: What runs in a movie's deletion (cinema/catalog/guards.py), registered when each module
+#: is imported, in this order: commerce's veto on a movie that was bought, ordered or put
+#: in a cart, then media's deletion of the movie's stored objects after the commit.
+MOVIE_DELETE_GUARDS = (movie_guards.refuse_sold_movie, media_movie_guards.delete_stored_media)
 
 APP_CONFIG = AppConfig(
     app_name="cinema",

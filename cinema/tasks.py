@@ -65,12 +65,12 @@ async def purge_expired_tokens() -> dict[str, int]:
 
 
 @broker.task(task_name="cinema.cleanup_media_uploads", schedule=[{"cron": get_settings().media_cleanup_cron}])
-async def cleanup_media_uploads() -> int:
-    """Hourly cleanup: media uploads never completed within `MEDIA_UPLOAD_TTL_SECONDS`."""
-    from cinema.media.assets import cleanup_abandoned
+async def cleanup_media_uploads() -> dict[str, int]:
+    """Hourly cleanup: media uploads never completed within `MEDIA_UPLOAD_TTL_SECONDS`, orphaned objects."""
+    from cinema.media.assets import cleanup
 
-    removed = await cleanup_abandoned()
-    log.info("removed %d abandoned media uploads", removed)
+    removed = await cleanup()
+    log.info("media cleanup %s", removed)
     return removed
 
 

@@ -153,7 +153,12 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         base = f"http://{host}:{port}"
         lines = [
-            f"[bold]Cinema[/bold] {'is ready at ' + base if not no_serve else 'data is ready (not serving)'}",
+            (
+                f"[bold]Cinema[/bold] starts at {base}: requests work once uvicorn prints "
+                "'Application startup complete'"
+                if not no_serve
+                else "[bold]Cinema[/bold] data is ready (not serving)"
+            ),
             f"  API docs   {base}/docs  (sign in with any active account: HTTP Basic, or Authorize)",
             f"  Admin UI   {base}/admin/  (staff accounts below)",
             *(f"  {g.title():<10} {c['email']}  password: {c['password']}" for g, c in creds.items()),

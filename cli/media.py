@@ -119,11 +119,14 @@ def remove(movie: MovieArg, kind: KindOption, as_json: JsonOption = False) -> No
 
 @app.command("cleanup")
 def cleanup(as_json: JsonOption = False) -> None:
-    """Remove abandoned uploads now (the scheduler does it every hour)."""
-    from cinema.media.assets import cleanup_abandoned
+    """Remove abandoned uploads and orphaned media objects now (the scheduler does it every hour)."""
+    from cinema.media.assets import cleanup as run_cleanup
 
-    removed = run(cleanup_abandoned)
+    removed = run(run_cleanup)
     if as_json:
-        print_json({"removed": removed})
+        print_json(removed)
     else:
-        success(f"Removed {removed} abandoned upload(s).")
+        success(
+            f"Removed {removed['abandoned_uploads']} abandoned upload(s) "
+            f"and {removed['orphaned_objects']} orphaned object(s)."
+        )

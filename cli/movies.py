@@ -5,6 +5,7 @@ user, who holds every role); domain errors print in red and exit 1. The
 options of `list`, `create` and `update` are the fields of the API's models
 (`MovieFilters`, `MovieCreate`, `MovieUpdate`; cli/model_options.py), so the
 CLI accepts and refuses what the API does.
+
 `import` exits 0 when every row was imported, 1 when rows were rejected (the
 others were imported, or, with `--strict`, nothing was written).
 """

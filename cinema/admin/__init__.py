@@ -11,6 +11,7 @@ active MODERATOR and ADMIN accounts; browser sessions live in `admin_sessions`.
 - doors.py: each table's writes, through the same services as the API and CLI;
 - actions.py: the forms that change money state (refunds, orders) and the like;
 - entitlement_actions.py: the forms that grant and revoke rights to watch;
+- media.py: the page where staff upload a poster or a trailer (the API's checks);
 - router.py: `CinemaAdminRouter`, the piccolo_admin app tying them together.
 """
 
@@ -29,6 +30,8 @@ from cinema.config import Settings, get_settings
 
 ADMIN_PATH = "/admin"
 SITE_NAME = "Cinema Admin"
+#: The sidebar's link to the poster and trailer upload page (cinema/admin/media.py).
+MEDIA_UPLOAD_LINK = "Upload a poster or trailer"
 
 __all__ = ["ADMIN_PATH", "SITE_NAME", "AdminSession", "CinemaAdminRouter", "create_admin_app"]
 
@@ -53,4 +56,5 @@ def create_admin_app(settings: Settings | None = None) -> CinemaAdminRouter:
         # guard, but a block lifts after five minutes: its default never lifts, so one
         # client behind a shared address could lock every staff member out.
         rate_limit_provider=InMemoryLimitProvider(limit=20, timespan=300, block_duration=300),
+        sidebar_links={MEDIA_UPLOAD_LINK: "./media-upload/"},
     )

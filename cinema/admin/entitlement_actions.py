@@ -16,18 +16,23 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from starlette.requests import Request
 
 from cinema import clock
 from cinema.accounts.actor import GroupName
+from cinema.accounts.queries import parse_user_ref
 from cinema.admin.access import require_staff
 from cinema.admin.actions import Action, RowId
 from cinema.entitlements import service
 from cinema.entitlements.schemas import REASON_MAX, Reason
 
-#: A user as staff type it: an id or an email.
-UserText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)]
+#: A user as staff type it: an id or an email, parsed by the one user-reference rule.
+UserText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=320),
+    AfterValidator(parse_user_ref),
+]
 
 
 class GrantForm(BaseModel):
@@ -44,16 +49,10 @@ class RevokeForm(BaseModel):
     reason: Reason = Field(description=f"Why, for the record (1 to {REASON_MAX} characters).")
 
 
-def _user_ref(text: str) -> int | str:
-    return int(text) if text.isdigit() else text
-
-
 async def grant_access(request: Request, data: GrantForm) -> str:
     staff = await require_staff(request, GroupName.ADMIN)
     expires = None if data.days is None else clock.utcnow() + timedelta(days=data.days)
-    done = await service.grant(
-        staff.actor, _user_ref(data.user), data.movie_id, reason=data.reason, expires_at=expires
-    )
+    done = await service.grant(staff.actor, data.user, data.movie_id, reason=data.reason, expires_at=expires)
     until = f"until {done.expires_at:%Y-%m-%d %H:%M} UTC" if done.expires_at else "forever"
     return f"Granted #{done.id}: user {done.user_id} may watch movie {done.movie_id} {until}."
 

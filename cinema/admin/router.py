@@ -9,7 +9,9 @@ On top of `AdminRouter` (docs/admin.md):
   password rules, the sign-in limits, the sessions ending, the email);
 - the sign-in form asks for an "Email" (the English translation's "Username");
 - a small script (static/cinema-admin.js) shows the sentence of a 403, which
-  the prebuilt frontend would swallow, leaving a blank page.
+  the prebuilt frontend would swallow, leaving a blank page;
+- staff upload a movie's poster or trailer on a page of their own
+  (`/admin/media-upload/`, media.py), linked from the sidebar.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from cinema.accounts import recovery
+from cinema.admin import media
 from cinema.admin.access import Access, require_staff, staff_of
 from cinema.admin.actions import Action
 from cinema.admin.crud import CinemaCRUD, TableSpec
@@ -123,6 +126,11 @@ class CinemaAdminRouter(AdminRouter):
             "</head>", '  <script src="./cinema-admin.js" defer></script>\n</head>', 1
         )
         self.router.add_route("/cinema-admin.js", self.get_script, methods=["GET"])
+        # Staff upload posters and trailers on a page of their own (media.py): the page is
+        # static, its POST goes through `/api` (the session) and the CSRF check.
+        self.router.add_route("/media-upload/", media.page, methods=["GET"])
+        self.router.add_route("/media-upload.js", media.page_script, methods=["GET"])
+        self._private_app().add_route("/media-upload/", media.upload, methods=["POST"])
 
     def _private_app(self) -> Any:
         """The FastAPI app behind `/api` (the one with the tables and forms)."""

@@ -120,8 +120,9 @@ def specs() -> list[TableSpec]:
             "Catalog",
             moderator=Access.READ,
             door=_read_only(
-                "Media is uploaded and removed with `cinema movies media` or POST/DELETE /movies/{id}/media"
-                " (docs/media.md): the content is checked before an asset is ready."
+                "Upload a poster or trailer on the sidebar's upload page; features and removals go"
+                " through `cinema movies media` or POST/DELETE /movies/{id}/media (docs/media.md):"
+                " the content is checked before an asset is ready."
             ),
             hidden=("upload_id",),
         ),

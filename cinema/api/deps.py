@@ -55,16 +55,28 @@ async def optional_user(
     return await authenticate(credentials.credentials)
 
 
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated()
+    return credentials.credentials
+
+
 async def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> CurrentUser:
     """The authenticated caller; 401 with `WWW-Authenticate: Bearer` otherwise."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotAuthenticated()
-    user = await authenticate(credentials.credentials)
+    user = await authenticate(_token(credentials))
     request.state.user_id = user.id
     return user
+
+
+async def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The Bearer access token, NOT yet verified: for a route whose service authenticates it
+    in its own statement (`sessions.authenticate_with`). 401 without one, like `current_user`."""
+    return _token(credentials)
 
 
 def require_group(minimum: GroupName):  # type: ignore[no-untyped-def]
@@ -93,6 +105,8 @@ async def page_params(
 
 
 User = Annotated[CurrentUser, Depends(current_user)]
+#: The unverified Bearer token of a route that authenticates in its service (see `bearer_token`).
+BearerToken = Annotated[str, Depends(bearer_token)]
 OptionalUser = Annotated[CurrentUser | None, Depends(optional_user)]
 Moderator = Annotated[CurrentUser, Depends(require_group(GroupName.MODERATOR))]
 Admin = Annotated[CurrentUser, Depends(require_group(GroupName.ADMIN))]

@@ -7,14 +7,12 @@ caller without the role learns nothing about which rows exist.
 
 from __future__ import annotations
 
-from cinema.accounts.actor import CurrentUser, GroupName
-from cinema.catalog.errors import ModeratorRequired
+from cinema.accounts.actor import CurrentUser, GroupName, require_group
 
 #: The lowest role that may write the catalog.
 CATALOG_WRITER = GroupName.MODERATOR
 
 
 def require_moderator(actor: CurrentUser) -> None:
-    """Raise `ModeratorRequired` (403 `permission_denied`) unless `actor` is MODERATOR or above."""
-    if not actor.has_group(CATALOG_WRITER):
-        raise ModeratorRequired(required_group=CATALOG_WRITER.value)
+    """Raise `RoleRequired` (403 `permission_denied`) unless `actor` is MODERATOR or above."""
+    require_group(actor, CATALOG_WRITER)

@@ -25,7 +25,7 @@ from cinema.catalog.errors import (
     GenreNotFound,
     StarNotFound,
 )
-from cinema.catalog.queries import MAX_OFFSET, list_movies_data
+from cinema.catalog.queries import list_movies_data
 from cinema.catalog.schemas import EntityKind, EntityOut, MovieFilters
 from cinema.db import lock_row, transaction
 from cinema.errors import NotFound
@@ -132,7 +132,7 @@ async def page_entities(kind: EntityKind, params: PageParams, search: str | None
         "ORDER BY e.name, e.id LIMIT {} OFFSET {}",
         *args,
         params.per_page,
-        min(params.offset, MAX_OFFSET),
+        params.offset,
     )
     return Page[EntityOut].build([_out(row) for row in rows], params, int(counted[0]["n"]))
 
@@ -175,7 +175,7 @@ async def entity_movies(
 
 
 async def create_entity(actor: CurrentUser, kind: EntityKind, name: str) -> EntityOut:
-    """Add an entry. Raises ModeratorRequired, DuplicateName."""
+    """Add an entry. Raises RoleRequired, DuplicateName."""
     require_moderator(actor)
     spec = SPECS[kind]
     async with transaction():
@@ -189,7 +189,7 @@ async def create_entity(actor: CurrentUser, kind: EntityKind, name: str) -> Enti
 
 
 async def rename_entity(actor: CurrentUser, kind: EntityKind, entity_id: int, name: str) -> EntityOut:
-    """Rename an entry. Raises ModeratorRequired, the kind's not-found error, DuplicateName."""
+    """Rename an entry. Raises RoleRequired, the kind's not-found error, DuplicateName."""
     require_moderator(actor)
     spec = SPECS[kind]
     async with transaction():
@@ -208,7 +208,7 @@ async def rename_entity(actor: CurrentUser, kind: EntityKind, entity_id: int, na
 
 
 async def delete_entity(actor: CurrentUser, kind: EntityKind, entity_id: int) -> None:
-    """Delete an entry no movie uses. Raises ModeratorRequired, the kind's not-found error,
+    """Delete an entry no movie uses. Raises RoleRequired, the kind's not-found error,
     EntityInUse (with `movie_count`)."""
     require_moderator(actor)
     spec = SPECS[kind]

@@ -7,7 +7,7 @@ they never declare their own. Variable facts travel as extra JSON fields
 
 from __future__ import annotations
 
-from cinema.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from cinema.errors import Conflict, NotFound, ValidationFailed
 
 
 class MovieNotFound(NotFound):
@@ -40,12 +40,6 @@ class NotLinked(NotFound):
 
     code = "not_linked"
     default_detail = "The movie's list does not have this entry."
-
-
-class ModeratorRequired(PermissionDenied):
-    """A catalog write by a caller below MODERATOR (keeps the public `permission_denied` code)."""
-
-    default_detail = "This needs the MODERATOR role."
 
 
 class DuplicateMovie(Conflict):

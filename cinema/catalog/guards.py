@@ -11,7 +11,9 @@ the tests all delete movies under the same guards.
 
 `movies.delete_movie` runs every guard inside its transaction, after locking the
 movie row, in the order they were registered. A guard refuses by raising a
-catalog error (`MoviePurchased`, `MovieInOrders`, `MovieInCarts`, ...).
+catalog error (`MoviePurchased`, `MovieInOrders`, `MovieInCarts`, ...). A guard
+may also prepare what follows the deletion once it commits (media deletes the
+movie's stored objects, `cinema/media/movie_guards.py`).
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from cinema.catalog.errors import (
     NullNotAllowed,
 )
 from cinema.catalog.guards import delete_guards
-from cinema.catalog.queries import CARD_SCALARS, DETAIL_SCALARS, movie_card, poster_key_sql
+from cinema.catalog.queries import CARD_SCALARS, DETAIL_SCALARS, movie_card, poster_key_sql, read_scalars
 from cinema.catalog.schemas import MOVIE_SCALARS, EntityKind, MovieCreate, MovieDetail, MovieUpdate
 from cinema.catalog.tables import Movie
 from cinema.clock import utcnow
@@ -106,8 +106,7 @@ async def get_movie_data(movie_id: int, user_id: int | None = None) -> dict[str,
         raise MovieNotFound()
     row = rows[0]
     values = movie_card(row)
-    for scalar in DETAIL_SCALARS:
-        values[scalar.name] = scalar.value(row)
+    read_scalars(row, DETAIL_SCALARS, values)
     values["directors"] = sql.refs(row["directors"])
     values["stars"] = sql.refs(row["stars"])
     values["favorites_count"] = row["favorites_count"]
@@ -220,7 +219,7 @@ async def _lock_movie(movie_id: int) -> None:
 async def link_entity(actor: CurrentUser, movie_id: int, kind: EntityKind, entity_id: int) -> int:
     """Add one genre, star or director (by id) at the end of a movie's list; returns the link's id.
 
-    Raises ModeratorRequired, MovieNotFound, the kind's not-found error, AlreadyLinked.
+    Raises RoleRequired, MovieNotFound, the kind's not-found error, AlreadyLinked.
     """
     require_moderator(actor)
     join_table, fk = _LINKS[kind]
@@ -247,7 +246,7 @@ async def link_entity(actor: CurrentUser, movie_id: int, kind: EntityKind, entit
 async def unlink_entity(actor: CurrentUser, movie_id: int, kind: EntityKind, entity_id: int) -> None:
     """Remove one genre, star or director (by id) from a movie's list.
 
-    Raises ModeratorRequired, MovieNotFound, NotLinked (the entry is not on its list).
+    Raises RoleRequired, MovieNotFound, NotLinked (the entry is not on its list).
     """
     require_moderator(actor)
     join_table, fk = _LINKS[kind]
@@ -266,7 +265,7 @@ async def unlink_entity(actor: CurrentUser, movie_id: int, kind: EntityKind, ent
 async def create_movie(actor: CurrentUser, data: MovieCreate) -> MovieDetail:
     """Add a movie with its entities (created when missing, matched case-insensitively).
 
-    Raises ModeratorRequired, DuplicateMovie, InvalidPrice.
+    Raises RoleRequired, DuplicateMovie, InvalidPrice.
     """
     require_moderator(actor)
     for price in (data.price, data.rental_price):
@@ -307,7 +306,7 @@ async def update_movie(actor: CurrentUser, movie_id: int, data: MovieUpdate) -> 
     Fields `MovieCreate` accepts null for (`meta_score`, `gross`, `rental_price`:
     no rental offered, the rental window: the settings') may be set to null;
     other fields given as null are refused. A rental already paid keeps the
-    window it was paid with. Raises ModeratorRequired,
+    window it was paid with. Raises RoleRequired,
     NullNotAllowed (with `fields`), InvalidPrice, MovieNotFound, DuplicateMovie.
     """
     require_moderator(actor)
@@ -343,7 +342,7 @@ async def update_movie(actor: CurrentUser, movie_id: int, data: MovieUpdate) -> 
 async def delete_movie(actor: CurrentUser, movie_id: int, *, force: bool = False) -> None:
     """Delete a movie and what hangs off it (reactions, comments, favorites, cart items).
 
-    Raises ModeratorRequired, MovieNotFound, and whatever a registered delete
+    Raises RoleRequired, MovieNotFound, and whatever a registered delete
     guard raises (cinema/catalog/guards.py): MoviePurchased, MovieInOrders,
     MovieInCarts (with `carts`, unless `force`).
     """

@@ -18,7 +18,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from cinema.catalog.errors import InvalidRange
-from cinema.db import MAX_ID
+from cinema.ids import Id
 from cinema.money import Money
 from cinema.text import NoControlCharacters
 
@@ -103,8 +103,6 @@ RentalHours = Annotated[
     int, Field(ge=1, le=24 * 365, description="Hours a started rental runs; null: RENTAL_HOURS.")
 ]
 NameList = Annotated[list[Name], Field(max_length=50, description="Names, in order.")]
-#: A row id used as a filter: 1..MAX_ID, so an out-of-range number is a 422, not a database error.
-FilterId = Annotated[int, Field(ge=1, le=MAX_ID)]
 #: A price bound of a filter: any non-negative amount (rounded to whole cents by the query).
 PriceBound = Annotated[Decimal, Field(ge=0, le=PRICE_MAX, allow_inf_nan=False)]
 SearchTerm = Annotated[str, StringConstraints(max_length=200), NoControlCharacters()]
@@ -134,10 +132,10 @@ class MovieFilters(BaseModel):
     imdb_max: Imdb | None = None
     price_min: PriceBound | None = None
     price_max: PriceBound | None = None
-    genre_id: FilterId | None = Field(None, description="Only movies with this genre.")
-    star_id: FilterId | None = Field(None, description="Only movies with this star.")
-    director_id: FilterId | None = Field(None, description="Only movies with this director.")
-    certification_id: FilterId | None = Field(None, description="Only movies with this certification.")
+    genre_id: Id | None = Field(None, description="Only movies with this genre.")
+    star_id: Id | None = Field(None, description="Only movies with this star.")
+    director_id: Id | None = Field(None, description="Only movies with this director.")
+    certification_id: Id | None = Field(None, description="Only movies with this certification.")
     sort: SortKey | None = Field(
         None, description="Field to sort by, `-` prefix for descending; ties by id. Default: id."
     )

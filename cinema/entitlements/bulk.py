@@ -127,7 +127,7 @@ def _parse_json_lines(text: str) -> list[GrantLine]:
         line = GrantLine(line=number, input=raw.strip()[:INPUT_SHOWN])
         try:
             fields = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
             line.problem = "not a JSON object"
             lines.append(line)
             continue
@@ -145,8 +145,15 @@ def _parse_csv(text: str) -> list[GrantLine]:
         header = [name.strip().lower() for name in next(reader)]
     except (StopIteration, csv.Error):
         raise InvalidGrantFile(problem="no CSV header") from None
-    if "user" not in header or "movie" not in header or not set(header) <= {"user", "movie", "days"}:
-        raise InvalidGrantFile(problem=f"the header must name user, movie and optionally days, got {header}")
+    if (
+        "user" not in header
+        or "movie" not in header
+        or not set(header) <= {"user", "movie", "days"}
+        or len(set(header)) != len(header)
+    ):
+        raise InvalidGrantFile(
+            problem=f"the header must name user, movie and optionally days, each once, got {header}"
+        )
     lines: list[GrantLine] = []
     while True:
         start = reader.line_num + 1
@@ -155,8 +162,9 @@ def _parse_csv(text: str) -> list[GrantLine]:
         except StopIteration:
             break
         except csv.Error as exc:
-            lines.append(GrantLine(line=start, input="", problem=f"unreadable CSV: {exc}"))
-            break
+            # The reader cannot resume after a broken record, so the lines after it
+            # would go unread: refuse the whole file (nothing is granted) instead.
+            raise InvalidGrantFile(problem=f"line {start}: unreadable CSV: {exc}") from None
         if not any(cell.strip() for cell in row):
             continue
         line = GrantLine(line=start, input=",".join(row)[:INPUT_SHOWN])

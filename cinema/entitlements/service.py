@@ -35,8 +35,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cinema import clock
-from cinema.accounts.actor import CurrentUser, GroupName
-from cinema.accounts.errors import RoleRequired, UserNotFound
+from cinema.accounts.actor import CurrentUser, GroupName, require_group
+from cinema.accounts.errors import UserNotFound
 from cinema.accounts.tables import User
 from cinema.catalog.errors import MovieNotFound
 from cinema.config import get_settings
@@ -76,13 +76,12 @@ _FOR_GOOD = "e.expires_at IS NULL AND e.start_by IS NULL"
 
 def require_admin(actor: CurrentUser) -> None:
     """Raise `RoleRequired` (403 `permission_denied`) unless `actor` is ADMIN."""
-    if not actor.has_group(GroupName.ADMIN):
-        raise RoleRequired(required_group=GroupName.ADMIN.value)
+    require_group(actor, GroupName.ADMIN)
 
 
 def actor_user_id(actor: CurrentUser) -> int | None:
-    """The actor's user id for `granted_by`/`revoked_by`; None for the CLI operator or the system (id 0)."""
-    return actor.id if actor.id > 0 else None
+    """The actor's user id for `granted_by`/`revoked_by`; None for the CLI operator and the system."""
+    return actor.id if actor.is_user else None
 
 
 def clean_reason(reason: str) -> str:

@@ -223,7 +223,7 @@ COMMENT_MODERATOR = GroupName.MODERATOR
 
 def may_delete(actor: CurrentUser, author_id: int) -> bool:
     """Whether `actor` may delete a comment by `author_id`: its author, or MODERATOR and above."""
-    return actor.id == author_id or actor.has_group(COMMENT_MODERATOR)
+    return actor.is_self(author_id) or actor.has_group(COMMENT_MODERATOR)
 
 
 async def delete_comment(actor: CurrentUser, comment_id: int) -> int:

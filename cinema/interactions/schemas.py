@@ -10,12 +10,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from cinema.db import MAX_ID
+from cinema.ids import Id
 from cinema.interactions.tables import NotificationKind, ReactionKind
 from cinema.text import NoControlCharacters
-
-#: A row id in a body: 1..MAX_ID, so an out-of-range number is a 422, not a database error.
-RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 #: Longest comment, in characters after trimming.
 MAX_COMMENT_LENGTH = 5000
@@ -70,7 +67,7 @@ class CommentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: CommentText
-    parent_id: RowId | None = Field(default=None, description="Reply to this comment (same movie)")
+    parent_id: Id | None = Field(default=None, description="Reply to this comment (same movie)")
 
 
 class CommentOut(BaseModel):

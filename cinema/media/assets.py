@@ -12,28 +12,43 @@ Rules:
   queue), and the old object is deleted after commit. Storing the same bytes
   (same sha256) again changes nothing and says so (`unchanged`);
 - an upload the client never completes is removed by the scheduler once
-  `upload_expires_at` passes (`cleanup_abandoned`).
+  `upload_expires_at` passes (`cleanup_abandoned`);
+- deleting a movie, by any door, deletes its stored objects after commit
+  (`forget_movie_media`, a catalog delete guard), and the scheduler removes
+  any object no asset names once it is older than an upload may take
+  (`sweep_orphans`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cinema.catalog.errors import MovieNotFound
 from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import fetch, lock_row, transaction
-from cinema.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
+from cinema.errors import CinemaError, PayloadTooLarge, UnsupportedMediaType
 from cinema.media import probe, signing, storage
-from cinema.media.errors import InvalidSignature, NoMedia
+from cinema.media.errors import (
+    InvalidSignature,
+    MediaTooLarge,
+    NoMedia,
+    UnsupportedMedia,
+    UploadIncomplete,
+    UploadNotFound,
+    UploadNotInProgress,
+)
 from cinema.media.schemas import AssetOut, IngestOut, UploadOut
 from cinema.media.tables import AssetStatus, MediaAsset, MediaKind
 from cinema.sql import as_datetime
@@ -51,9 +66,9 @@ def cap(kind: MediaKind) -> int:
     }[kind]
 
 
-def too_large(kind: MediaKind, limit: int | None = None) -> PayloadTooLarge:
+def too_large(kind: MediaKind, limit: int | None = None) -> MediaTooLarge:
     limit = cap(kind) if limit is None else limit
-    return PayloadTooLarge(f"A {kind.value} file may be at most {limit} bytes.", code="payload_too_large")
+    return MediaTooLarge(f"A {kind.value} file may be at most {limit} bytes.", max_bytes=limit)
 
 
 def check_size(kind: MediaKind, size: int) -> None:
@@ -109,7 +124,7 @@ def _asset(row: Any) -> AssetOut:
 
 async def _require_movie(movie_id: int) -> None:
     if not await fetch("SELECT id FROM movies WHERE id = {}", movie_id):
-        raise NotFound("No such movie.")
+        raise MovieNotFound(movie_id=movie_id)
 
 
 async def _ready(movie_id: int, kind: MediaKind) -> Any:
@@ -136,7 +151,7 @@ async def _make_ready(
     previous_key: str | None = None
     async with transaction() as hooks:
         if not await lock_row("movies", movie_id):
-            raise NotFound("No such movie.")
+            raise MovieNotFound(movie_id=movie_id)
         old = await _ready(movie_id, kind)
         if old is not None:
             previous_key = str(old["storage_key"])
@@ -154,7 +169,7 @@ async def _make_ready(
                 .run()
             )
             if not updated:
-                raise Conflict("This upload is no longer in progress.", code="upload_not_in_progress")
+                raise UploadNotInProgress()
         if previous_key is not None:
             key = previous_key
             hooks.add(lambda: _delete_quietly(key))
@@ -188,7 +203,7 @@ async def _check_local_file(kind: MediaKind, path: Path) -> _Checked:
     size = (await asyncio.to_thread(path.stat)).st_size
     check_size(kind, size)
     if size == 0:
-        raise UnsupportedMediaType("The file is empty.", code="unsupported_media_type")
+        raise UnsupportedMedia("The file is empty.")
     sha, size = await asyncio.to_thread(storage.sha256_of, path)
     check_size(kind, size)  # it may have grown since
     info = await asyncio.to_thread(probe_file, kind, path)
@@ -278,7 +293,7 @@ async def start_upload(movie_id: int, kind: MediaKind, size: int, *, uploaded_by
     )
     await row.save()
     try:
-        target = await store.start_upload(key, "application/octet-stream", size, expires)
+        target = await store.start_upload(key, "application/octet-stream", size, expires, int(row.id))
     except BaseException:
         await MediaAsset.delete().where(MediaAsset.id == row.id).run()
         raise
@@ -318,10 +333,10 @@ async def complete_upload(movie_id: int, upload_id: int) -> AssetOut:
         movie_id,
     )
     if not rows:
-        raise NotFound("No such upload for this movie.", code="upload_not_found")
+        raise UploadNotFound()
     row = rows[0]
     if row["status"] != AssetStatus.UPLOADING.value:
-        raise Conflict("This upload is no longer in progress.", code="upload_not_in_progress")
+        raise UploadNotInProgress()
     kind = MediaKind(row["kind"])
     staging = str(row["storage_key"])
     store = storage.get_media_store()
@@ -329,14 +344,12 @@ async def complete_upload(movie_id: int, upload_id: int) -> AssetOut:
         await store.finish_upload(staging, row["upload_id"])
     except Exception:
         log.info("could not finish upload %s", upload_id, exc_info=True)
-        raise Conflict(
-            "The upload is incomplete: send every part before completing it.", code="upload_incomplete"
-        ) from None
+        raise UploadIncomplete() from None
     async with temp_file() as scratch:
         size = await store.fetch_to(staging, scratch)
         try:
             if size == 0:
-                raise UnsupportedMediaType("Nothing was uploaded.", code="unsupported_media_type")
+                raise UnsupportedMedia("Nothing was uploaded.")
             checked = await _check_local_file(kind, scratch)
         except (PayloadTooLarge, UnsupportedMediaType) as exc:
             await _fail(upload_id, staging, exc.detail)
@@ -382,34 +395,132 @@ async def cleanup_abandoned(now: datetime | None = None) -> int:
     return removed
 
 
+async def cleanup(now: datetime | None = None) -> dict[str, int]:
+    """The scheduled media cleanup: abandoned uploads, then orphaned objects (the numbers removed)."""
+    now = now or utcnow()
+    return {"abandoned_uploads": await cleanup_abandoned(now), "orphaned_objects": await sweep_orphans(now)}
+
+
+async def _discard_quietly(item: storage.StoredObject) -> bool:
+    try:
+        await storage.get_media_store().discard(item)
+    except Exception:
+        log.warning("could not remove media object %s", item.key, exc_info=True)
+        return False
+    return True
+
+
+async def forget_movie_media(movie_id: int) -> None:
+    """Once the movie's deletion commits, delete its stored objects and abort its unfinished uploads.
+
+    Runs inside the deletion's transaction (a catalog delete guard, see
+    `cinema/media/movie_guards.py`), after the movie row is locked, so no
+    asset is added while its keys are read; the rows go with the movie (ON
+    DELETE CASCADE). A refused or rolled-back deletion runs nothing. An
+    object that cannot be deleted then is left to `sweep_orphans`.
+    """
+    async with transaction() as hooks:
+        rows = await fetch("SELECT storage_key, upload_id FROM media_assets WHERE movie_id = {}", movie_id)
+        for row in rows:
+            hooks.add(functools.partial(_abort_quietly, str(row["storage_key"]), row["upload_id"]))
+
+
+async def _abort_quietly(key: str, upload_id: str | None) -> None:
+    """Delete the object under `key` and abort its unfinished multipart upload, if any."""
+    try:
+        await storage.get_media_store().abort_upload(key, upload_id)
+    except Exception:
+        log.warning("could not remove media object %s", key, exc_info=True)
+
+
+async def sweep_orphans(now: datetime | None = None) -> int:
+    """Remove stored media no asset references, and stale scratch files; the number removed.
+
+    The safety net behind `forget_movie_media`, `remove_asset` and replacements,
+    whose deletions after commit may fail (storage down): whatever the store
+    holds under the media prefixes that no `media_assets` row names (its key,
+    or its S3 multipart upload id) goes, once older than
+    `MEDIA_UPLOAD_TTL_SECONDS`. The age matters: an object is written before
+    the row naming it commits, and a large upload runs a while. Run by the
+    scheduler with `cleanup_abandoned` and by `cinema movies media cleanup`.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=get_settings().media_upload_ttl_seconds)
+    # Rows first, objects second: an object written since is younger than the cutoff.
+    rows = await MediaAsset.select(MediaAsset.storage_key, MediaAsset.upload_id).run()
+    keys = {str(row["storage_key"]) for row in rows}
+    uploads = {str(row["upload_id"]) for row in rows if row["upload_id"]}
+    removed = 0
+    for item in await storage.get_media_store().inventory():
+        if item.modified >= cutoff:
+            continue
+        referenced = item.upload_id in uploads if item.upload_id else item.key in keys and not item.scratch
+        if referenced:
+            continue
+        removed += await _discard_quietly(item)
+    return removed
+
+
+async def _writable(upload: int, key: str) -> None:
+    """Raise unless the upload `upload` is in progress with its bytes going to `key`.
+
+    404 `upload_not_found` when it is gone (cleaned up); 409
+    `upload_not_in_progress` once it was completed or refused.
+    """
+    rows = await fetch("SELECT status, storage_key FROM media_assets WHERE id = {}", upload)
+    if not rows:
+        raise UploadNotFound("This upload does not exist any more (it was cleaned up); start a new one.")
+    status = str(rows[0]["status"])
+    if status != AssetStatus.UPLOADING.value or rows[0]["storage_key"] != key:
+        raise UploadNotInProgress(f"This upload is {status}: it takes no more bytes; start a new one.")
+
+
 async def receive_local_upload(
-    key: str, max_bytes: int, expires: int, signature: str, chunks: AsyncIterator[bytes]
+    key: str, upload: int, max_bytes: int, expires: int, signature: str, chunks: AsyncIterator[bytes]
 ) -> int:
     """Write the body of a local signed upload URL (`start_upload` in local mode); the bytes received.
 
-    403 `invalid_signature` for a tampered or expired URL; 413 past the size
-    announced when the upload was opened (what was written is removed).
+    403 `invalid_signature` for a tampered or expired URL; 404
+    `upload_not_found` when the upload is gone (cleaned up), 409
+    `upload_not_in_progress` once it was completed or refused: a URL stays
+    signed until it expires, but only an upload in progress takes bytes, so
+    nothing is written that no row would ever own. 413 past the size announced
+    when the upload was opened. The body goes to a scratch file renamed into
+    place once whole, so `complete` never reads half a body; what was written
+    is removed on any failure.
     """
-    if not signing.valid(signature, "put", key, 0, expires, utcnow(), str(max_bytes)):
+    grant = storage.upload_grant(max_bytes, upload)
+    if not signing.valid(signature, "put", key, 0, expires, utcnow(), grant):
         raise InvalidSignature()
     store = storage.get_media_store()
     if not key.startswith("uploads/") or not isinstance(store, storage.LocalMediaStore):
         raise InvalidSignature()
+    await _writable(upload, key)
     target = store.path(key)
     await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
     received = 0
-    handle = await asyncio.to_thread(target.open, "wb")
+    handle = await asyncio.to_thread(partial.open, "wb")
     try:
         async for chunk in chunks:
             received += len(chunk)
             if received > max_bytes:
-                raise PayloadTooLarge(
-                    f"The upload was opened for {max_bytes} bytes; more arrived.", code="payload_too_large"
+                raise MediaTooLarge(
+                    f"The upload was opened for {max_bytes} bytes; more arrived.", max_bytes=max_bytes
                 )
             await asyncio.to_thread(handle.write, chunk)
+        handle.close()
+        # The upload may have been completed, refused or cleaned up while the body arrived.
+        await _writable(upload, key)
+        await asyncio.to_thread(os.replace, partial, target)
     except BaseException:
         handle.close()
+        await asyncio.to_thread(partial.unlink, missing_ok=True)
+        raise
+    # Completed in the instant between the check and the rename: the object belongs to no upload.
+    try:
+        await _writable(upload, key)
+    except CinemaError:
         await asyncio.to_thread(target.unlink, missing_ok=True)
         raise
-    handle.close()
     return received

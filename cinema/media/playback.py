@@ -13,36 +13,40 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from cinema.accounts import sessions
 from cinema.accounts.actor import CurrentUser
+from cinema.catalog.errors import MovieNotFound
 from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import fetch
 from cinema.entitlements import access
 from cinema.entitlements import service as entitlements
-from cinema.errors import NotFound
 from cinema.media import signing, storage
 from cinema.media.errors import InvalidSignature, NoMedia
 from cinema.media.schemas import PlaybackOut
 from cinema.media.tables import MediaKind
 
-_ASSET = (
-    "SELECT m.id, a.storage_key, a.content_type, a.duration_seconds{viewer} FROM movies m "
-    "LEFT JOIN media_assets a ON a.movie_id = m.id AND a.kind = {{}} AND a.status = 'ready' "
-    "WHERE m.id = {{}}"
+_ASSET_JOIN = "LEFT JOIN media_assets a ON a.movie_id = m.id AND a.kind = {} AND a.status = 'ready'"
+_TRAILER_SQL = (
+    f"SELECT m.id, a.storage_key, a.content_type, a.duration_seconds FROM movies m {_ASSET_JOIN} "  # noqa: S608
+    "WHERE m.id = {}"
 )
-# The caller's ownership (the entitlement rule's input), whether this is a rental's first
-# playback, and the position, in the same statement.
-_FEATURE_SQL = _ASSET.format(
-    viewer=f", {access.owns_sql('{}', 'm.id', '{}')} AS owned, "  # noqa: S608 - fixed fragments only
-    f"{entitlements.unstarted_rental_sql('{}', 'm.id', '{}')} AS unstarted, "
-    "(SELECT w.position_seconds FROM watch_progress w "
-    "WHERE w.user_id = {} AND w.movie_id = m.id) AS position"
+# The feature, the caller's entitlement (the rule's input, at `now`), whether this is a
+# rental's first playback (docs/entitlements.md, "Rentals") and position, read in the
+# caller's authentication statement: one round trip per playback request (docs/media.md).
+_FEATURE_COLUMNS = (
+    "m.id AS movie_id, a.storage_key, a.content_type, a.duration_seconds, "  # noqa: S608 - refs are code
+    f"{access.owns_sql('u.id', 'm.id', '{}')} AS owned, "
+    f"{entitlements.unstarted_rental_sql('u.id', 'm.id', '{}')} AS unstarted, "
+    "(SELECT w.position_seconds FROM watch_progress w WHERE w.user_id = u.id AND w.movie_id = m.id) AS position"
 )
-_TRAILER_SQL = _ASSET.format(viewer="")
+_FEATURE_SQL = sessions.authenticate_sql(_FEATURE_COLUMNS, f"LEFT JOIN movies m ON m.id = {{}} {_ASSET_JOIN}")
 
 #: Content type of a stored video by its key's extension (keys are made by the server).
 CONTENT_TYPES = {"mp4": "video/mp4", "webm": "video/webm"}
@@ -58,21 +62,21 @@ async def _url(row: Any, user_id: int) -> tuple[str, Any]:
     return url, expires
 
 
-async def playback(actor: CurrentUser, movie_id: int) -> PlaybackOut:
-    """A playback URL of the movie's feature for `actor`.
+async def playback(access_token: str, movie_id: int) -> tuple[CurrentUser, PlaybackOut]:
+    """The caller of `access_token` and a playback URL of the movie's feature for them.
 
-    The first URL issued for a rental starts its clock
-    (`entitlements.start_rental`; docs/entitlements.md, "Rentals").
-    404 `not_found` for an unknown movie, 403 `not_entitled` when the caller may
-    not watch it, 404 `no_media` when it has no ready feature.
+    Authenticates the token itself, in the statement that reads the feature
+    (`sessions.authenticate_with`): 401 like every authenticated route, then
+    404 `not_found` for an unknown movie, 403 `not_entitled` when the caller
+    may not watch it, 404 `no_media` when it has no ready feature. The first
+    URL issued for a rental starts its clock (`entitlements.start_rental`).
     """
     now = utcnow()
-    rows = await fetch(
-        _FEATURE_SQL, actor.id, now, actor.id, now, actor.id, MediaKind.FEATURE.value, movie_id
+    actor, row = await sessions.authenticate_with(
+        access_token, _FEATURE_SQL, now, now, movie_id, MediaKind.FEATURE.value
     )
-    if not rows:
-        raise NotFound("No such movie.")
-    row = rows[0]
+    if row["movie_id"] is None:
+        raise MovieNotFound(movie_id=movie_id)
     access.require(actor, row["owned"])
     if row["storage_key"] is None:
         raise NoMedia()
@@ -80,7 +84,7 @@ async def playback(actor: CurrentUser, movie_id: int) -> PlaybackOut:
         await entitlements.start_rental(actor.id, movie_id, now)
     url, expires = await _url(row, actor.id)
     position = row["position"]
-    return PlaybackOut(
+    return actor, PlaybackOut(
         url=url,
         expires_at=expires,
         content_type=row["content_type"],
@@ -93,7 +97,7 @@ async def trailer(movie_id: int) -> PlaybackOut:
     """A playback URL of the movie's trailer, for anyone; 404 `no_media` when it has none."""
     rows = await fetch(_TRAILER_SQL, MediaKind.TRAILER.value, movie_id)
     if not rows:
-        raise NotFound("No such movie.")
+        raise MovieNotFound(movie_id=movie_id)
     row = rows[0]
     if row["storage_key"] is None:
         raise NoMedia("This movie has no trailer yet.")
@@ -106,8 +110,8 @@ async def trailer(movie_id: int) -> PlaybackOut:
     )
 
 
-def stream_file(key: str, user_id: int, expires: int, signature: str) -> tuple[Path, str]:
-    """The local file and content type behind a signed stream URL.
+def stream_file(key: str, user_id: int, expires: int, signature: str) -> tuple[Path, os.stat_result, str]:
+    """The local file, its `stat` and its content type behind a signed stream URL.
 
     403 `invalid_signature` when the signature does not match or the URL has
     expired; 404 `no_media` when the file is gone (the asset was replaced or
@@ -124,6 +128,10 @@ def stream_file(key: str, user_id: int, expires: int, signature: str) -> tuple[P
         raise NoMedia("Media is served from object storage.")
     path = store.path(key)
     content_type = CONTENT_TYPES.get(key.rsplit(".", 1)[-1])
-    if content_type is None or not path.is_file():
+    try:
+        found = os.stat(path)
+    except OSError:
+        found = None
+    if content_type is None or found is None or not stat.S_ISREG(found.st_mode):
         raise NoMedia("This video is no longer available. Ask for a new link.")
-    return path, content_type
+    return path, found, content_type

@@ -20,11 +20,11 @@ import functools
 from typing import Any
 
 from cinema.accounts.actor import CurrentUser
+from cinema.catalog.errors import MovieNotFound
 from cinema.clock import utcnow
 from cinema.db import fetch
 from cinema.entitlements import access
-from cinema.errors import NotFound, ValidationFailed
-from cinema.media.errors import NoMedia
+from cinema.media.errors import InvalidPosition, NoMedia
 from cinema.pagination import PageParams, envelope
 from cinema.sql import as_datetime
 from cinema.storage import public_media_url
@@ -52,15 +52,15 @@ async def save_progress(actor: CurrentUser, movie_id: int, position: float) -> f
     now = utcnow()
     rows = await fetch(_FEATURE, actor.id, now, movie_id)
     if not rows:
-        raise NotFound("No such movie.")
+        raise MovieNotFound(movie_id=movie_id)
     access.require(actor, rows[0]["owned"])
     duration = rows[0]["duration_seconds"]
     if duration is None:
         raise NoMedia()
     if not 0 <= position <= float(duration):
-        raise ValidationFailed(
+        raise InvalidPosition(
             f"The position must be between 0 and the movie's duration ({float(duration):g} s).",
-            code="invalid_position",
+            duration_seconds=float(duration),
         )
     await fetch(_UPSERT, actor.id, movie_id, float(position), now, now)
     return float(position)

@@ -80,11 +80,14 @@ def write_sample(
     bit_rate: int | None = None,
     noise: bool = False,
     encoders: tuple[str, str | None] | None = None,
+    faststart: bool = False,
 ) -> Path:
     """Encode a `seconds`-long test pattern (and a tone) to `path`; returns `path`.
 
     `container` is `webm` or `mp4` (or another PyAV format with `encoders`);
-    `encoders` = (video encoder, audio encoder or None) overrides the defaults.
+    `encoders` = (video encoder, audio encoder or None) overrides the defaults;
+    `faststart` puts an MP4's index (`moov`) before the media data, as files
+    made for the web have it.
     """
     import av
 
@@ -94,7 +97,8 @@ def write_sample(
         audio = audio and encoders[1] is not None
     path.parent.mkdir(parents=True, exist_ok=True)
     frames = max(1, round(seconds * fps))
-    with av.open(str(path), mode="w", format=fmt) as output:
+    options = {"movflags": "+faststart"} if faststart else {}
+    with av.open(str(path), mode="w", format=fmt, options=options) as output:
         video: Any = output.add_stream(video_codec, rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         # Quick, small and with a key frame every second (by default), so a seek lands near its target.

@@ -27,7 +27,7 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
@@ -71,6 +71,11 @@ def staging_key() -> str:
     return f"uploads/{uuid.uuid4().hex}"
 
 
+def upload_grant(size: int, upload: int) -> str:
+    """What a local upload URL grants beyond its key: at most `size` bytes, for the asset row `upload`."""
+    return f"{size}/{upload}"
+
+
 def part_size(size: int) -> int:
     """The multipart part size for a `size`-byte object (at most `MAX_PARTS` parts)."""
     return max(MIN_PART_BYTES, math.ceil(size / MAX_PARTS))
@@ -83,6 +88,21 @@ class UploadTarget:
     upload_id: str | None
     part_size: int
     urls: list[str]
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """Something the store holds (`inventory`): an object, or what an unfinished write left.
+
+    `key` is a media key, except for a local scratch file (`scratch`: a
+    half-written copy or upload body, its path under the private root) ; an
+    unfinished S3 multipart upload has its `upload_id`.
+    """
+
+    key: str
+    modified: datetime
+    upload_id: str | None = None
+    scratch: bool = False
 
 
 class MediaStore(Protocol):
@@ -102,14 +122,21 @@ class MediaStore(Protocol):
         """A URL that reads the object until `expires`."""
 
     async def start_upload(
-        self, key: str, content_type: str, size: int, expires: datetime
-    ) -> UploadTarget: ...
+        self, key: str, content_type: str, size: int, expires: datetime, upload: int
+    ) -> UploadTarget:
+        """Open an upload of `size` bytes under `key` for the asset row `upload` (its id)."""
 
     async def finish_upload(self, key: str, upload_id: str | None) -> None:
         """Assemble a multipart upload (S3); nothing to do locally."""
 
     async def abort_upload(self, key: str, upload_id: str | None) -> None:
         """Drop an unfinished upload and whatever it stored."""
+
+    async def inventory(self) -> list[StoredObject]:
+        """Everything stored under the media prefixes (`videos/`, `posters/`, `uploads/`; never avatars)."""
+
+    async def discard(self, item: StoredObject) -> None:
+        """Remove one `inventory` item (delete the object, abort the upload, remove the scratch file)."""
 
 
 def sha256_of(path: Path) -> tuple[str, int]:
@@ -179,11 +206,12 @@ class LocalMediaStore:
         )
         return f"{self.base_url.rstrip('/')}{STREAM_PATH}/{quote(check_key(key))}?{query}"
 
-    async def start_upload(self, key: str, content_type: str, size: int, expires: datetime) -> UploadTarget:
+    async def start_upload(
+        self, key: str, content_type: str, size: int, expires: datetime, upload: int
+    ) -> UploadTarget:
         stamp = int(expires.timestamp())
-        query = urlencode(
-            {"max_bytes": size, "expires": stamp, "signature": signing.sign("put", key, 0, stamp, str(size))}
-        )
+        signature = signing.sign("put", key, 0, stamp, upload_grant(size, upload))
+        query = urlencode({"upload": upload, "max_bytes": size, "expires": stamp, "signature": signature})
         return UploadTarget(
             None, size, [f"{self.base_url.rstrip('/')}{UPLOAD_PATH}/{check_key(key)}?{query}"]
         )
@@ -193,6 +221,36 @@ class LocalMediaStore:
 
     async def abort_upload(self, key: str, upload_id: str | None) -> None:
         await self.delete(key)
+
+    async def inventory(self) -> list[StoredObject]:
+        def walk() -> list[StoredObject]:
+            found: list[StoredObject] = []
+            for root, folders in (
+                (self.public_root, (PUBLIC_MEDIA_PREFIX.rstrip("/"),)),
+                (self.private_root, ("videos", "uploads", "tmp")),
+            ):
+                for folder in folders:
+                    for path in (root / folder).rglob("*") if (root / folder).is_dir() else ():
+                        if not path.is_file():
+                            continue
+                        key = path.relative_to(root).as_posix()
+                        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                        found.append(StoredObject(key, modified, scratch=not _KEY.match(key)))
+            return found
+
+        return await asyncio.to_thread(walk)
+
+    async def discard(self, item: StoredObject) -> None:
+        if not item.scratch:
+            await self.delete(item.key)
+            return
+        # A scratch file: only ever under the private root's own folders, never a path from elsewhere.
+        path = (self.private_root / item.key).resolve()
+        root = self.private_root.resolve()
+        if item.key.startswith(PUBLIC_MEDIA_PREFIX):
+            path, root = (self.public_root / item.key).resolve(), self.public_root.resolve()
+        if root in path.parents:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
 
 
 @dataclass
@@ -280,7 +338,9 @@ class S3MediaStore(S3Store):
                 )
             )
 
-    async def start_upload(self, key: str, content_type: str, size: int, expires: datetime) -> UploadTarget:
+    async def start_upload(
+        self, key: str, content_type: str, size: int, expires: datetime, upload: int
+    ) -> UploadTarget:
         chunk = part_size(size)
         count = max(1, math.ceil(size / chunk))
         seconds = max(1, math.ceil((expires - utcnow()).total_seconds()))
@@ -333,6 +393,29 @@ class S3MediaStore(S3Store):
                     await self._abort(s3, check_key(key), upload_id)
             await s3.delete_object(Bucket=self.bucket, Key=check_key(key))
 
+    async def inventory(self) -> list[StoredObject]:
+        found: list[StoredObject] = []
+        async with self._client() as s3:
+            for prefix in (PUBLIC_MEDIA_PREFIX, "videos/", "uploads/"):
+                pages = s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+                async for page in pages:
+                    found += [StoredObject(o["Key"], o["LastModified"]) for o in page.get("Contents", [])]
+                pages = s3.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=prefix)
+                async for page in pages:
+                    found += [
+                        StoredObject(u["Key"], u["Initiated"], upload_id=u["UploadId"])
+                        for u in page.get("Uploads", [])
+                    ]
+        return [item for item in found if _KEY.match(item.key)]
+
+    async def discard(self, item: StoredObject) -> None:
+        async with self._client() as s3:
+            if item.upload_id is None:
+                await s3.delete_object(Bucket=self.bucket, Key=check_key(item.key))
+            else:
+                with contextlib.suppress(s3.exceptions.NoSuchUpload):
+                    await self._abort(s3, check_key(item.key), item.upload_id)
+
 
 def media_store_for(settings: Settings) -> MediaStore:
     """The store the settings select: S3 when `S3_ENDPOINT_URL` is set, else the local folders."""
@@ -345,5 +428,14 @@ def media_store_for(settings: Settings) -> MediaStore:
     )
 
 
+#: The store of the current settings object (every playback URL and stream asks for it).
+_current: tuple[Settings, MediaStore] | None = None
+
+
 def get_media_store() -> MediaStore:
-    return media_store_for(get_settings())
+    """`media_store_for` the current settings, made once per settings object."""
+    global _current
+    settings = get_settings()
+    if _current is None or _current[0] is not settings:
+        _current = (settings, media_store_for(settings))
+    return _current[1]

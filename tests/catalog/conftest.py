@@ -30,7 +30,7 @@ import aiosqlite
 import asyncpg.connection  # type: ignore[import-untyped]
 import pytest
 
-from cinema.accounts.actor import CurrentUser, GroupName
+from cinema.accounts import actor
 from cinema.accounts.tables import UserGroup
 from cinema.catalog.importer import import_movies
 from cinema.catalog.schemas import ImportReport
@@ -53,7 +53,7 @@ from cinema.tasks import broker
 from tests.conftest import IMDB_CSV, IS_POSTGRES, REQUIRE_SERVICES
 
 #: The actor of service calls made by the tests themselves: the operator, with every role.
-OPERATOR = CurrentUser(id=0, email="", group=GroupName.ADMIN, session_id="")
+OPERATOR = actor.OPERATOR
 
 CATALOG_TABLES = {
     t._meta.tablename

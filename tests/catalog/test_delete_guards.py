@@ -29,7 +29,10 @@ from tests.catalog.conftest import OPERATOR, add_order, add_purchase, add_to_car
 from tests.cli_support import ROOT, cinema_process, in_cli_loop, invoke_cli
 from tests.ops.admin_helpers import csrf, open_admin_session
 
-REFUSED = "The movie has been bought or is in a pending order; it cannot be deleted. (movie_purchased)"
+REFUSED = (
+    "The movie has been bought or is in a pending order; it cannot be deleted."
+    " (movie_purchased; purchases: 1; pending_orders: 0)"
+)
 
 
 async def _movie(name: str = "Guarded") -> int:
@@ -64,7 +67,8 @@ def test_a_fresh_process_has_the_guard_once_it_can_reach_the_database() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[0] == "0 ['refuse_sold_movie']"
+    # Commerce's veto first, then media's removal of the stored objects after the commit.
+    assert done.stdout.split("\n")[0] == "0 ['refuse_sold_movie', 'delete_stored_media']"
 
 
 async def test_the_service_refuses_bought_ordered_and_carted_movies(make_user: Any) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from cinema.accounts.actor import CurrentUser, GroupName
+from cinema.accounts.errors import RoleRequired
 from cinema.catalog import entities, movies
 from cinema.catalog.errors import (
     AlreadyLinked,
@@ -22,7 +23,6 @@ from cinema.catalog.errors import (
     EntityInUse,
     GenreNotFound,
     InvalidPrice,
-    ModeratorRequired,
     MovieNotFound,
     NotLinked,
     NullNotAllowed,
@@ -66,7 +66,7 @@ async def test_a_user_may_not_write_and_learns_nothing_about_rows() -> None:
         entities.delete_entity(USER, EntityKind.STARS, 999_999),
     ]
     for write in writes:
-        with pytest.raises(ModeratorRequired) as refused:
+        with pytest.raises(RoleRequired) as refused:
             await write
         assert (refused.value.status_code, refused.value.code) == (403, "permission_denied")
         assert refused.value.extra == {"required_group": "MODERATOR"}

@@ -45,9 +45,12 @@ async def test_an_admin_grants_and_revokes_through_the_forms(client, make_user) 
     assert owned.status_code == 200  # a timed right does not make the movie owned for good
     refused = await _act(client, "grant-access", user=str(viewer.id), movie_id=movie, reason="third")
     assert (refused.status_code, refused.json()["code"]) == (422, "already_owned")
-    for ghost in ("ghost@example.com", "99999999999"):
-        unknown = await _act(client, "grant-access", user=ghost, movie_id=movie, reason="x")
-        assert (unknown.status_code, unknown.json()["code"]) == (422, "user_not_found")
+    unknown = await _act(client, "grant-access", user="ghost@example.com", movie_id=movie, reason="x")
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "user_not_found")
+    # Not a user reference at all (an id past MAX_ID, a superscript digit): the form's own 422.
+    for malformed in ("99999999999", "\u00b2"):
+        bad = await _act(client, "grant-access", user=malformed, movie_id=movie, reason="x")
+        assert (bad.status_code, bad.json()["code"]) == (422, "validation_error")
     blank = await _act(client, "grant-access", user=str(viewer.id), movie_id=movie, reason="  ")
     assert (blank.status_code, blank.json()["code"]) == (422, "validation_error")
 

@@ -44,6 +44,8 @@ class Samples:
     text: Path
     fake_webm: Path
     silent_webm: Path
+    truncated_webm: Path
+    truncated_mp4: Path
     folder: Path
 
 
@@ -56,6 +58,12 @@ def samples() -> Samples:
     fake = folder / "fake.webm"
     # A real WebM header followed by garbage: recognised as WebM, not decodable.
     fake.write_bytes(webm.read_bytes()[:200] + b"\x00garbage" * 500)
+    # Uploads cut short: FFmpeg opens and decodes both (the MP4 has its index first).
+    truncated_webm = folder / "truncated.webm"
+    truncated_webm.write_bytes(webm.read_bytes()[:-300])
+    whole_mp4 = write_sample(folder / "whole.mp4", seconds=2.0, container="mp4", faststart=True)
+    truncated_mp4 = folder / "truncated.mp4"
+    truncated_mp4.write_bytes(whole_mp4.read_bytes()[: whole_mp4.stat().st_size * 3 // 4])
     return Samples(
         webm=webm,
         webm_other=write_sample(folder / "feature2.webm", seconds=2.0, hue=3),
@@ -65,6 +73,8 @@ def samples() -> Samples:
         text=text,
         fake_webm=fake,
         silent_webm=write_sample(folder / "silent.webm", seconds=1.0, audio=False),
+        truncated_webm=truncated_webm,
+        truncated_mp4=truncated_mp4,
         folder=folder,
     )
 

@@ -112,6 +112,27 @@ async def test_wrong_bytes_are_415_and_nothing_is_stored(client, moderator, samp
     assert _stored_files() == []
 
 
+@pytest.mark.parametrize("sample", ["truncated_webm", "truncated_mp4"])
+async def test_a_truncated_video_is_refused_and_not_stored(client, moderator, samples, sample) -> None:
+    movie = await make_movie()
+    answer = await _upload(client, movie, "feature", getattr(samples, sample), moderator.headers)
+    assert answer.status_code == 415, answer.text
+    assert answer.json()["code"] == "truncated_media"
+    assert answer.json()["detail"].startswith("The video is truncated (an incomplete upload?):")
+    assert await MediaAsset.select().run() == []
+    assert _stored_files() == []
+
+    # The same through a two-step upload: marked failed with the reason, the bytes deleted.
+    done = await _two_step(client, movie, "trailer", getattr(samples, sample).read_bytes(), moderator.headers)
+    assert done.status_code == 415
+    assert done.json()["code"] == "truncated_media"
+    [row] = await MediaAsset.select().run()
+    assert row["status"] == "failed"
+    assert row["error"].startswith("The video is truncated")
+    assert _stored_files() == []
+    assert (await client.get(f"/movies/{movie}/trailer")).json()["code"] == "no_media"
+
+
 async def test_a_silent_video_is_accepted(client, moderator, samples) -> None:
     movie = await make_movie()
     answer = await _upload(client, movie, "trailer", samples.silent_webm, moderator.headers)
@@ -248,6 +269,84 @@ async def test_a_signed_upload_url_takes_no_more_than_announced_and_no_tampering
         f"/movies/{movie + 1}/media/uploads/{opened['upload_id']}/complete", headers=moderator.headers
     )
     assert wrong_movie.status_code == 404
+
+
+async def _open(client, movie: int, kind: str, size: int, headers: dict) -> tuple[int, str]:
+    opened = await client.post(
+        f"/movies/{movie}/media/uploads", json={"kind": kind, "size_bytes": size}, headers=headers
+    )
+    assert opened.status_code == 201, opened.text
+    return int(opened.json()["upload_id"]), httpx.URL(opened.json()["urls"][0]).raw_path.decode()
+
+
+async def test_a_finished_upload_url_takes_no_more_bytes(client, moderator, samples) -> None:
+    movie = await make_movie()
+    data = samples.webm.read_bytes()
+
+    # Completed: the URL is still signed and unexpired, but the upload is over.
+    upload_id, url = await _open(client, movie, "trailer", len(data), moderator.headers)
+    assert (await client.put(url, content=data)).status_code == 200
+    done = await client.post(f"/movies/{movie}/media/uploads/{upload_id}/complete", headers=moderator.headers)
+    assert done.status_code == 200, done.text
+    stored = _stored_files()
+    assert len(stored) == 1
+    again = await client.put(url, content=data)
+    assert again.status_code == 409
+    assert again.json() == {
+        "detail": "This upload is ready: it takes no more bytes; start a new one.",
+        "code": "upload_not_in_progress",
+    }
+    assert _stored_files() == stored
+
+    # Refused: the failed upload's URL takes nothing either.
+    upload_id, url = await _open(client, movie, "poster", 50, moderator.headers)
+    assert (await client.put(url, content=b"n" * 50)).status_code == 200
+    refused = await client.post(
+        f"/movies/{movie}/media/uploads/{upload_id}/complete", headers=moderator.headers
+    )
+    assert refused.status_code == 415
+    after_failure = await client.put(url, content=b"n" * 50)
+    assert after_failure.status_code == 409
+    assert after_failure.json()["code"] == "upload_not_in_progress"
+    assert "failed" in after_failure.json()["detail"]
+    assert _stored_files() == stored
+
+    # Cleaned up (no row any more): 404, nothing written.
+    upload_id, url = await _open(client, movie, "trailer", 10, moderator.headers)
+    later = utcnow() + timedelta(seconds=get_settings().media_upload_ttl_seconds + 1)
+    assert await assets.cleanup_abandoned(later) == 1
+    gone = await client.put(url, content=b"z" * 10)
+    assert gone.status_code == 404
+    assert gone.json()["code"] == "upload_not_found"
+    assert _stored_files() == stored
+    assert [
+        r["status"] for r in await MediaAsset.select(MediaAsset.status).order_by(MediaAsset.id).run()
+    ] == [
+        "ready",
+        "failed",
+    ]
+
+
+async def test_an_upload_completed_while_its_body_arrives_keeps_no_bytes(client, moderator, samples) -> None:
+    movie = await make_movie()
+    upload_id, url = await _open(client, movie, "trailer", 3000, moderator.headers)
+    ended = []
+
+    async def body():
+        yield b"a" * 1000
+        # The moderator completes (nothing arrived yet: refused) while the PUT is still sending.
+        ended.append(
+            await client.post(
+                f"/movies/{movie}/media/uploads/{upload_id}/complete", headers=moderator.headers
+            )
+        )
+        yield b"b" * 1000
+
+    answer = await client.put(url, content=body())
+    assert ended[0].status_code == 415
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "upload_not_in_progress"
+    assert _stored_files() == []
 
 
 async def test_abandoned_uploads_are_cleaned_up(client, moderator, samples) -> None:

@@ -58,4 +58,18 @@ def test_bad_uploads_exit_1_and_store_nothing(samples) -> None:
     assert unknown.exit_code == 1
     assert _rows() == []
     cleaned = invoke_cli("movies", "media", "cleanup", "--json")
-    assert json.loads(cleaned.stdout) == {"removed": 0}
+    assert json.loads(cleaned.stdout) == {"abandoned_uploads": 0, "orphaned_objects": 0}
+
+
+def test_deleting_a_movie_removes_its_files(samples) -> None:
+    from tests.media.test_removal import stored_files
+
+    movie = in_cli_loop(make_movie)
+    for kind, path in (("feature", samples.webm), ("poster", samples.png)):
+        done = invoke_cli("movies", "media", "upload", str(movie), str(path), "--kind", kind, "--json")
+        assert done.exit_code == 0, done.output
+    assert len(stored_files()) == 2
+    deleted = invoke_cli("movies", "delete", str(movie), "--yes")
+    assert deleted.exit_code == 0, deleted.output
+    assert stored_files() == []
+    assert _rows() == []

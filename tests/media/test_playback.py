@@ -61,12 +61,25 @@ async def test_who_may_watch(client, make_user, samples, attach) -> None:
     refused = await client.get(f"/movies/{movie}/playback", headers=stranger.headers)
     assert refused.status_code == 403
     assert refused.json()["code"] == "not_entitled"
-    assert (await client.get(f"/movies/{movie}/playback")).status_code == 401
+    # Authentication is answered as on every route (the token is checked in the playback statement).
+    anonymous = await client.get(f"/movies/{movie}/playback")
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "not_authenticated")
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    forged = await client.get(f"/movies/{movie}/playback", headers={"Authorization": "Bearer not.a.token"})
+    assert (forged.status_code, forged.json()["code"]) == (401, "invalid_token")
+    basic = await client.get(f"/movies/{movie}/playback", headers={"Authorization": "Basic eDp5"})
+    assert basic.status_code == 401
+    logged_out = await make_user()
+    await client.post(
+        "/accounts/logout", json={"refresh_token": logged_out.refresh_token}, headers=logged_out.headers
+    )
+    ended = await client.get(f"/movies/{movie}/playback", headers=logged_out.headers)
+    assert (ended.status_code, ended.json()["code"]) == (401, "invalid_token")
     for staff in (moderator, admin):
         assert (await client.get(f"/movies/{movie}/playback", headers=staff.headers)).status_code == 200
     unknown = await client.get("/movies/999999/playback", headers=admin.headers)
     assert unknown.status_code == 404
-    assert unknown.json()["code"] == "not_found"
+    assert unknown.json()["code"] == "movie_not_found"
 
 
 async def test_a_movie_without_a_feature_is_no_media(client, make_user) -> None:
@@ -169,6 +182,10 @@ async def test_ranges(client, feature_url, samples) -> None:
     beyond = await client.get(url, headers={"Range": f"bytes={size}-"})
     assert beyond.status_code == 416
     assert beyond.headers["content-range"] == f"bytes */{size}"
+    assert beyond.json() == {
+        "detail": "The requested range starts past the end of the file.",
+        "code": "range_not_satisfiable",
+    }
 
     etag = first.headers["etag"]
     same = await client.get(url, headers={"Range": "bytes=10-19", "If-Range": etag})
@@ -181,6 +198,68 @@ async def test_ranges(client, feature_url, samples) -> None:
     head = await client.head(url)
     assert head.status_code == 200
     assert head.headers["content-length"] == str(size)
+
+
+async def test_bad_ranges_follow_rfc_9110(client, feature_url, samples) -> None:
+    """Unsatisfiable: a JSON 416 with `Content-Range: bytes */size`; invalid: ignored (200, whole file)."""
+    data = samples.webm.read_bytes()
+    size = len(data)
+    url = _path(feature_url)
+
+    for unsatisfiable in (
+        f"bytes={size}-",
+        f"bytes={size + 10}-{size + 20}",
+        "bytes=-0",
+        "bytes=" + "9" * 30 + "-",
+    ):
+        answer = await client.get(url, headers={"Range": unsatisfiable})
+        assert answer.status_code == 416, unsatisfiable
+        assert answer.headers["content-range"] == f"bytes */{size}"
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.json()["code"] == "range_not_satisfiable"
+    head = await client.head(url, headers={"Range": f"bytes={size}-"})
+    assert head.status_code == 416
+    assert head.headers["content-range"] == f"bytes */{size}"
+
+    for invalid in (
+        "bytes=5-2",
+        "bytes=abc",
+        "bytes=0-1,x",
+        "bytes=",
+        "bytes=--1",
+        "bytes=1-2-3",
+        "items=0-9",
+        "0-9",
+        "bytes=" + ",".join(["0-0"] * 101),
+    ):
+        answer = await client.get(url, headers={"Range": invalid})
+        assert answer.status_code == 200, invalid
+        assert "content-range" not in answer.headers
+        assert answer.content == data
+
+    # One satisfiable range among unsatisfiable ones is served alone.
+    some = await client.get(url, headers={"Range": f"bytes={size}-,0-9"})
+    assert some.status_code == 206
+    assert some.headers["content-range"] == f"bytes 0-9/{size}"
+    assert some.content == data[:10]
+    # The unit is case-insensitive; a huge last position means "to the end".
+    upper = await client.get(url, headers={"Range": "Bytes=100-" + "9" * 40})
+    assert upper.status_code == 206
+    assert upper.headers["content-range"] == f"bytes 100-{size - 1}/{size}"
+    # Overlapping ranges merge into one.
+    merged = await client.get(url, headers={"Range": "bytes=0-9, 5-19"})
+    assert merged.status_code == 206
+    assert merged.headers["content-range"] == f"bytes 0-19/{size}"
+    # Two ranges: multipart/byteranges with both parts.
+    both = await client.get(url, headers={"Range": "bytes=0-9,100-109"})
+    assert both.status_code == 206
+    assert both.headers["content-type"].startswith("multipart/byteranges; boundary=")
+    assert f"Content-Range: bytes 100-109/{size}".encode() in both.content
+    assert data[100:110] in both.content
+    # An If-Range that does not match: the whole file, even for an unsatisfiable range.
+    stale = await client.get(url, headers={"Range": f"bytes={size}-", "If-Range": '"other"'})
+    assert stale.status_code == 200
+    assert stale.content == data
 
 
 async def test_a_tampered_or_expired_url_is_refused(client, feature_url) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cinema.errors import UnsupportedMediaType
-from cinema.media.probe import probe_poster, probe_video
+from cinema.media.probe import container_complete, probe_poster, probe_video
 from cinema.media.samples import write_poster, write_sample
 
 
@@ -45,6 +45,40 @@ def test_refused_videos(tmp_path: Path, container, encoders, reason) -> None:
         probe_video(path)
     assert reason in refused.value.detail
     assert refused.value.code == "unsupported_media_type"
+
+
+@pytest.fixture(scope="module")
+def whole_videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("whole")
+    return {
+        "webm": write_sample(folder / "v.webm", seconds=3.0),
+        "mp4": write_sample(folder / "v.mp4", seconds=3.0, container="mp4", faststart=True),
+    }
+
+
+@pytest.mark.parametrize("container", ["webm", "mp4"])
+@pytest.mark.parametrize("kept", [0.2, 0.5, 0.9, 0.99, -200, -10, -1])
+def test_a_truncated_video_is_refused(tmp_path: Path, whole_videos, container, kept) -> None:
+    """An upload cut short (at a share of its size, or a few bytes before its end) is `truncated_media`."""
+    whole = whole_videos[container]
+    info = probe_video(whole)
+    assert info.duration_seconds == pytest.approx(3.0, abs=0.1)
+    data = whole.read_bytes()
+    cut = tmp_path / f"cut.{container}"
+    cut.write_bytes(data[: int(len(data) * kept)] if kept > 0 else data[:kept])
+    with pytest.raises(UnsupportedMediaType) as refused:
+        probe_video(cut)
+    assert refused.value.code == "truncated_media"
+    assert refused.value.status_code == 415
+    assert refused.value.detail.startswith("The video is truncated (an incomplete upload?):")
+
+
+def test_the_index_first_mp4_is_whole(whole_videos) -> None:
+    mp4 = whole_videos["mp4"]
+    data = mp4.read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat")  # what made the cut files readable by FFmpeg
+    assert container_complete(mp4, "video/mp4")
+    assert container_complete(whole_videos["webm"], "video/webm")
 
 
 def test_posters(tmp_path: Path) -> None:

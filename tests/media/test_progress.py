@@ -150,6 +150,42 @@ async def test_continue_watching_and_history(client, make_user, samples, attach)
     assert history["total"] == 3  # the history keeps what was watched
 
 
+async def test_a_refunded_movie_leaves_continue_watching(client, make_user, samples, attach) -> None:
+    """Continue watching offers only what the caller may watch now; the history keeps the record."""
+    from tests.media.test_playback import _sandbox_purchase
+
+    buyer = await make_user()
+    admin = await make_user(group=GroupName.ADMIN)
+    kept, refunded = await make_movie("Kept", year=2001), await make_movie("Refunded", year=2002)
+    payments = {}
+    for movie in (kept, refunded):
+        await attach(movie, MediaKind.FEATURE, samples.webm)
+        payments[movie] = await _sandbox_purchase(client, buyer, movie)
+        answer = await client.put(
+            f"/movies/{movie}/progress", json={"position_seconds": 1.5}, headers=buyer.headers
+        )
+        assert answer.status_code == 204
+    page = (await client.get("/me/continue-watching", headers=buyer.headers)).json()
+    assert [item["movie_id"] for item in page["items"]] == [refunded, kept]
+
+    done = await client.post(f"/payments/{payments[refunded]}/refund", headers=admin.headers)
+    assert done.status_code == 200, done.text
+    page = (await client.get("/me/continue-watching", headers=buyer.headers)).json()
+    assert [item["movie_id"] for item in page["items"]] == [kept]
+    assert page["total"] == 1
+    assert (await client.get(f"/movies/{refunded}/playback", headers=buyer.headers)).status_code == 403
+    history = (await client.get("/me/history", headers=buyer.headers)).json()
+    assert [item["movie_id"] for item in history["items"]] == [refunded, kept]
+
+    # Staff may watch everything: their list is not filtered by ownership.
+    moderator = await make_user(group=GroupName.MODERATOR)
+    await client.put(
+        f"/movies/{refunded}/progress", json={"position_seconds": 1.0}, headers=moderator.headers
+    )
+    page = (await client.get("/me/continue-watching", headers=moderator.headers)).json()
+    assert [item["movie_id"] for item in page["items"]] == [refunded]
+
+
 async def test_one_users_progress_is_not_anothers(client, make_user, watched) -> None:
     buyer, movie = watched
     other = await make_user()

@@ -108,7 +108,7 @@ _PLAYBACK_SQL = (
     "a.storage_key, a.content_type, a.duration_seconds, "
     "(SELECT w.position_seconds FROM watch_progress w WHERE w.user_id = u.id AND w.movie_id = m.id) AS position "
     "FROM users u JOIN user_groups g ON g.id = u.group_id "
-    "JOIN refresh_tokens rt ON rt.user_id = u.id AND rt.id = $2 AND rt.expires_at > now() "
+    "JOIN refresh_tokens rt ON rt.user_id = u.id AND rt.session_key = $2 AND rt.expires_at > now() "
     "JOIN movies m ON m.id = $3 "
     "LEFT JOIN media_assets a ON a.movie_id = m.id AND a.kind = 'feature' AND a.status = 'ready' "
     "WHERE u.id = $1 AND u.is_active"
@@ -327,7 +327,7 @@ class Baseline:
             }
         )
 
-    def _claims(self, request: Request) -> tuple[int, int] | None:
+    def _claims(self, request: Request) -> tuple[int, str] | None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
@@ -340,7 +340,7 @@ class Baseline:
             )
             if claims["type"] != "access":
                 return None
-            return int(claims["sub"]), int(claims["sid"])
+            return int(claims["sub"]), str(claims["sid"])
         except (jwt.PyJWTError, ValueError, KeyError):
             return None
 

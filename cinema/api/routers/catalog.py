@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
+from cinema.accounts.errors import RoleRequired
 from cinema.api.deps import OptionalUser, Paging, User
 from cinema.api.errors import error_responses
 from cinema.api.responses import json_data
@@ -24,7 +25,6 @@ from cinema.catalog.errors import (
     EntityInUse,
     InvalidPrice,
     InvalidRange,
-    ModeratorRequired,
     MovieInCarts,
     MovieInOrders,
     MovieNotFound,
@@ -42,23 +42,21 @@ from cinema.catalog.schemas import (
     MovieUpdate,
     SearchTerm,
 )
-from cinema.db import MAX_ID
 from cinema.entitlements import library
 from cinema.entitlements.schemas import MovieDetailOut
 from cinema.errors import NotAuthenticated
+from cinema.ids import EntryId, MovieId
 from cinema.pagination import Page
 
 router = APIRouter(tags=["catalog"])
 
-MovieId = Annotated[int, Path(ge=1, le=MAX_ID, description="Movie id")]
-EntityId = Annotated[int, Path(ge=1, le=MAX_ID, description="Entry id")]
 
 #: The `/movies` filters, sorts included: one query model, validated by itself (min above max too).
 Filters = Annotated[MovieFilters, Query()]
 SearchQ = Annotated[SearchTerm | None, Query(description="Substring of a name (case-insensitive)")]
 
 #: Errors of every moderator write, besides its own.
-_WRITE = (NotAuthenticated, ModeratorRequired)
+_WRITE = (NotAuthenticated, RoleRequired)
 
 
 # --- Movies -------------------------------------------------------------------
@@ -186,19 +184,19 @@ def _entity_routes(kind: EntityKind, *, collection: str, item: str, movies_of: s
             operation_id=f"list_{kind.value}",
         )
 
-    async def get_one(entity_id: EntityId) -> EntityOut:
+    async def get_one(entity_id: EntryId) -> EntityOut:
         return await entities.get_entity(kind, entity_id)
 
-    async def movies(entity_id: EntityId, filters: Filters, paging: Paging) -> Response:
+    async def movies(entity_id: EntryId, filters: Filters, paging: Paging) -> Response:
         return json_data(await entities.entity_movies(kind, entity_id, filters, paging))
 
     async def create(body: EntityIn, user: User) -> EntityOut:
         return await entities.create_entity(user, kind, body.name)
 
-    async def rename(entity_id: EntityId, body: EntityIn, user: User) -> EntityOut:
+    async def rename(entity_id: EntryId, body: EntityIn, user: User) -> EntityOut:
         return await entities.rename_entity(user, kind, entity_id, body.name)
 
-    async def delete(entity_id: EntityId, user: User) -> Response:
+    async def delete(entity_id: EntryId, user: User) -> Response:
         await entities.delete_entity(user, kind, entity_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from cinema.api.deps import OptionalUser, Paging, User
 from cinema.api.errors import error_responses
 from cinema.catalog.errors import MovieNotFound
-from cinema.db import MAX_ID
 from cinema.errors import NotAuthenticated
+from cinema.ids import CommentId, MovieId, NotificationId
 from cinema.interactions import comments, favorites, notifications, ratings, reactions
 from cinema.interactions.errors import (
     CommentNotFound,
@@ -40,10 +40,6 @@ from cinema.interactions.schemas import (
 from cinema.pagination import Page
 
 router = APIRouter(tags=["interactions"])
-
-MovieId = Annotated[int, Path(ge=1, le=MAX_ID, description="Movie id")]
-CommentId = Annotated[int, Path(ge=1, le=MAX_ID, description="Comment id")]
-NotificationId = Annotated[int, Path(ge=1, le=MAX_ID, description="Notification id")]
 
 
 @router.put(
