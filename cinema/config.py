@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     rental_start_days: int = Field(30, ge=1, le=3650)
     #: Hours a rental runs once its first playback URL is issued.
     rental_hours: int = Field(48, ge=1, le=24 * 365)
+    #: Cron schedule (UTC) of the task that warns renters a day before a rental ends.
+    rental_reminder_cron: str = "*/10 * * * *"
     #: Days after payment during which a refund may be requested.
     refund_window_days: int = Field(14, ge=0, le=3650)
 

@@ -72,3 +72,15 @@ async def cleanup_media_uploads() -> dict[str, int]:
     removed = await cleanup()
     log.info("media cleanup %s", removed)
     return removed
+
+
+@broker.task(
+    task_name="cinema.remind_ending_rentals", schedule=[{"cron": get_settings().rental_reminder_cron}]
+)
+async def remind_ending_rentals() -> int:
+    """Warn renters a day before a started rental ends, once per rental (docs/entitlements.md, "Rentals")."""
+    from cinema.entitlements.rentals import remind_ending_rentals as remind
+
+    sent = await remind()
+    log.info("sent %d rental reminders", sent)
+    return sent

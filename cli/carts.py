@@ -1,12 +1,15 @@
 """`cinema carts`: view and edit any user's cart (USER is an email or an id).
 
-The same rules as the API apply (no duplicates, nothing bought or in a
-pending order); the commands act as the operator (`cli.common.OPERATOR`).
+The same rules as the API apply (no duplicates, nothing owned or in a
+pending order, a rental only of a movie offered for rent); the commands act
+as the operator (`cli.common.OPERATOR`).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
+
+import typer
 
 from cli.common import OPERATOR, CinemaTyper, JsonOption, console, output, print_json, run, success
 from cli.params import UserArg, id_argument
@@ -15,7 +18,7 @@ app = CinemaTyper(help="Carts.", no_args_is_help=True)
 
 MovieArg = Annotated[int, id_argument("Movie id.", metavar="MOVIE_ID")]
 
-ITEM_COLUMNS = ("movie_id", "name", "price", "year", "genres", "added_at")
+ITEM_COLUMNS = ("movie_id", "name", "offer", "price", "year", "genres", "added_at")
 
 
 @app.command()
@@ -33,15 +36,23 @@ def show(user: UserArg, as_json: JsonOption = False) -> None:
 
 
 @app.command()
-def add(user: UserArg, movie_id: MovieArg, as_json: JsonOption = False) -> None:
-    """Put a movie in a user's cart."""
+def add(
+    user: UserArg,
+    movie_id: MovieArg,
+    rent: Annotated[bool, typer.Option("--rent", help="Rent the movie instead of buying it.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Put a movie in a user's cart, to buy it (the default) or to rent it (--rent)."""
     from cinema.commerce import carts
+    from cinema.commerce.offers import Offer
 
-    item = run(lambda: carts.add_to_cart(OPERATOR, movie_id, user=user))
+    offer = Offer.RENT if rent else Offer.BUY
+    item = run(lambda: carts.add_to_cart(OPERATOR, movie_id, offer=offer, user=user))
     if as_json:
         print_json(item)
         return
-    success(f"Added movie {item.movie_id} ({item.name}, {item.price:.2f}) to the cart.")
+    to = "rent" if offer is Offer.RENT else "buy"
+    success(f"Added movie {item.movie_id} ({item.name}, {item.price}) to the cart to {to}.")
 
 
 @app.command()

@@ -202,11 +202,43 @@ def create(*, as_json: JsonOption = False, **fields: Any) -> None:
 
 @app.command()
 @model_options(MovieUpdate, partial=True)
-def update(movie_id: MovieArg, *, as_json: JsonOption = False, **fields: Any) -> None:
-    """Change the given fields; a `--genre`/`--director`/`--star` list replaces the movie's list."""
+def update(
+    movie_id: MovieArg,
+    *,
+    no_rental: Annotated[
+        bool, typer.Option("--no-rental", help="Stop offering the movie for rent (paid rentals run on).")
+    ] = False,
+    default_rental_window: Annotated[
+        bool,
+        typer.Option(
+            "--default-rental-window", help="Use RENTAL_START_DAYS and RENTAL_HOURS for this movie again."
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+    **fields: Any,
+) -> None:
+    """Change the given fields; a `--genre`/`--director`/`--star` list replaces the movie's list.
+
+    The options set values; `--no-rental` and `--default-rental-window` set the
+    rental price and window to null (docs/entitlements.md, "Rentals").
+    """
     from cinema.catalog.movies import update_movie
 
     data = build(MovieUpdate, fields)
+    cleared: dict[str, None] = {}
+    if no_rental:
+        if data.rental_price is not None:
+            raise typer.BadParameter("give either --rental-price or --no-rental", param_hint="--no-rental")
+        cleared["rental_price"] = None
+    if default_rental_window:
+        if data.rental_start_days is not None or data.rental_hours is not None:
+            raise typer.BadParameter(
+                "give either --rental-start-days/--rental-hours or --default-rental-window",
+                param_hint="--default-rental-window",
+            )
+        cleared.update(rental_start_days=None, rental_hours=None)
+    if cleared:
+        data = MovieUpdate.model_validate({**data.model_dump(exclude_unset=True), **cleared})
     movie = run(lambda: update_movie(OPERATOR, movie_id, data))
     _show(movie, as_json)
     if not as_json:

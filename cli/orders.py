@@ -102,7 +102,7 @@ def _render(order: OrderOut, as_json: bool) -> None:
         return
     output(
         order.items,
-        ("movie_id", "name", "price_at_order"),
+        ("movie_id", "name", "offer", "price_at_order"),
         as_json=False,
         title=f"Order {order.id} of user {order.user_id}: {order.status.value}, {order.created_at:%Y-%m-%d %H:%M} UTC",
     )

@@ -63,4 +63,4 @@ def show_payment(
         print_json(payment)
         return
     output([payment], [*COLUMNS, "failure_reason"], as_json=False, title=f"Payment #{payment.id}")
-    output(payment.items, ["movie_id", "name", "price_at_payment"], as_json=False, title="Items")
+    output(payment.items, ["movie_id", "name", "offer", "price_at_payment"], as_json=False, title="Items")

@@ -24,6 +24,7 @@ VALID: dict[str, dict[str, Any]] = {
     "payment_failed": {"order_id": 3, "reason": "The card was declined (card_declined)."},
     "refund_processed": {"order_id": 3, "amount": "9.50", "currency": "eur"},
     "refund_rejected": {"order_id": 3, "note": "Watched already."},
+    "rental_ending": {"movie": "Heat", "movie_id": 7, "ends_at": "2027-01-02 10:00 UTC"},
 }
 
 

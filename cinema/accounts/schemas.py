@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import email_validator
 from pydantic import (
@@ -47,8 +47,15 @@ def _strong(password: str) -> str:
     return password
 
 
-def _unique_ids(ids: list[int] | None) -> list[int] | None:
-    return list(dict.fromkeys(ids)) if ids is not None else None
+def _unique_items(items: list[int | GuestCartItem] | None) -> list[int | GuestCartItem] | None:
+    """Each movie once, as a `GuestCartItem` (a bare id is bought); the first occurrence wins."""
+    if items is None:
+        return None
+    kept: dict[int, int | GuestCartItem] = {}
+    for item in items:
+        made = GuestCartItem(movie_id=item) if isinstance(item, int) else item
+        kept.setdefault(made.movie_id, made)
+    return list(kept.values())
 
 
 def _not_in_future(value: date | None) -> date | None:
@@ -147,11 +154,26 @@ LookupEmail = Annotated[
 EmailToken = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), NoControlCharacters()
 ]
-#: Guest cart: positive movie ids, at most 100, duplicates dropped (first occurrence kept).
+
+
+class GuestCartItem(BaseModel):
+    """One item of a guest cart: a movie and its offer (the offers of `cinema.commerce.offers`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    movie_id: Id
+    offer: Literal["buy", "rent"] = Field("buy", description="`buy` (the default) or `rent`.")
+
+
+#: Guest cart: at most 100 items, each a movie id (to buy) or `{movie_id, offer}`; a movie given
+#: twice keeps its first item. Validated into `GuestCartItem`s.
 GuestCart = Annotated[
-    list[Id] | None,
-    Field(max_length=MAX_GUEST_CART, description="Movie ids of the guest cart to merge."),
-    AfterValidator(_unique_ids),
+    list[Id | GuestCartItem] | None,
+    Field(
+        max_length=MAX_GUEST_CART,
+        description="The guest cart to merge: movie ids (bought) or `{movie_id, offer}` objects.",
+    ),
+    AfterValidator(_unique_items),
 ]
 Name = Annotated[
     Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), NoControlCharacters()] | None,

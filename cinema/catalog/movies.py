@@ -4,7 +4,7 @@ Rules:
 - writes need MODERATOR or above (`actor`), whichever door they come through;
 - (name, year, time) is unique: 409 `duplicate_movie` on create or on an update
   that would collide;
-- a price is at least 0.01 (422 `invalid_price`);
+- a price, and a rental price when there is one, is at least 0.01 (422 `invalid_price`);
 - certification, genres, directors and stars are given by name and created
   when missing; a list given to an update replaces the movie's list, in order;
 - one genre, star or director can also be added (at the end) or removed by id
@@ -268,7 +268,9 @@ async def create_movie(actor: CurrentUser, data: MovieCreate) -> MovieDetail:
     Raises RoleRequired, DuplicateMovie, InvalidPrice.
     """
     require_moderator(actor)
-    check_price(data.price)
+    for price in (data.price, data.rental_price):
+        if price is not None:
+            check_price(price)
     async with transaction():
         if await _key_taken(data.name, data.year, data.time):
             raise DuplicateMovie()
@@ -301,8 +303,10 @@ _NULLABLE = frozenset(
 async def update_movie(actor: CurrentUser, movie_id: int, data: MovieUpdate) -> MovieDetail:
     """Change the fields given in `data` (a list replaces the movie's list).
 
-    Fields `MovieCreate` accepts null for (`meta_score`, `gross`) may be set to
-    null; other fields given as null are refused. Raises RoleRequired,
+    Fields `MovieCreate` accepts null for (`meta_score`, `gross`, `rental_price`:
+    no rental offered, the rental window: the settings') may be set to null;
+    other fields given as null are refused. A rental already paid keeps the
+    window it was paid with. Raises RoleRequired,
     NullNotAllowed (with `fields`), InvalidPrice, MovieNotFound, DuplicateMovie.
     """
     require_moderator(actor)
@@ -310,8 +314,9 @@ async def update_movie(actor: CurrentUser, movie_id: int, data: MovieUpdate) -> 
     nulls = sorted(f for f in given - _NULLABLE if getattr(data, f) is None)
     if nulls:
         raise NullNotAllowed(fields=nulls)
-    if data.price is not None:
-        check_price(data.price)
+    for price in (data.price, data.rental_price):
+        if price is not None:
+            check_price(price)
     async with transaction():
         await _lock_movie(movie_id)
         current = await Movie.select(Movie.name, Movie.year, Movie.time).where(Movie.id == movie_id).first()

@@ -85,6 +85,23 @@ Price = Annotated[
     Field(ge=0, le=PRICE_MAX, max_digits=10, decimal_places=2, allow_inf_nan=False, description="e.g. 9.99"),
 ]
 Gross = Annotated[Decimal, Field(ge=0, le=GROSS_MAX, max_digits=16, decimal_places=2, allow_inf_nan=False)]
+RentalPrice = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        le=PRICE_MAX,
+        max_digits=10,
+        decimal_places=2,
+        allow_inf_nan=False,
+        description="The price of a rental; null: not offered for rent (docs/entitlements.md).",
+    ),
+]
+RentalStartDays = Annotated[
+    int, Field(ge=1, le=3650, description="Days a renter has to start watching; null: RENTAL_START_DAYS.")
+]
+RentalHours = Annotated[
+    int, Field(ge=1, le=24 * 365, description="Hours a started rental runs; null: RENTAL_HOURS.")
+]
 NameList = Annotated[list[Name], Field(max_length=50, description="Names, in order.")]
 #: A price bound of a filter: any non-negative amount (rounded to whole cents by the query).
 PriceBound = Annotated[Decimal, Field(ge=0, le=PRICE_MAX, allow_inf_nan=False)]
@@ -183,6 +200,7 @@ class MovieListItem(BaseModel):
     votes: int
     meta_score: float | None
     price: Money
+    rental_price: Money | None = Field(description="The price of a rental; null: not offered for rent.")
     certification: EntityRef
     genres: list[EntityRef]
     likes: int
@@ -199,6 +217,12 @@ class MovieDetail(MovieListItem):
 
     gross: Money | None
     description: str
+    rental_start_days: int | None = Field(
+        description="Days a renter has to start watching; null: the store's default (RENTAL_START_DAYS)."
+    )
+    rental_hours: int | None = Field(
+        description="Hours a started rental runs; null: the store's default (RENTAL_HOURS)."
+    )
     directors: list[EntityRef]
     stars: list[EntityRef]
     favorites_count: int
@@ -227,6 +251,9 @@ class MovieCreate(BaseModel):
     gross: Gross | None = None
     description: Description = ""
     price: Price
+    rental_price: RentalPrice | None = None
+    rental_start_days: RentalStartDays | None = None
+    rental_hours: RentalHours | None = None
     certification: Name = Field(description="Certification name, e.g. PG-13.")
     genres: NameList = Field(default_factory=list)
     directors: NameList = Field(default_factory=list)
@@ -247,6 +274,9 @@ class MovieUpdate(BaseModel):
     gross: Gross | None = None
     description: Description | None = None
     price: Price | None = None
+    rental_price: RentalPrice | None = None
+    rental_start_days: RentalStartDays | None = None
+    rental_hours: RentalHours | None = None
     certification: Name | None = None
     genres: NameList | None = None
     directors: NameList | None = None

@@ -71,6 +71,12 @@ class Movie(Table, tablename="movies"):
     gross = Numeric(digits=(16, 2), null=True, default=None)
     description = Text()
     price = Numeric(digits=(10, 2))
+    #: The price of a rental; null when the movie is not offered for rent (docs/entitlements.md, "Rentals").
+    rental_price = Numeric(digits=(10, 2), null=True, default=None)
+    #: Days a renter has to start watching; null: `RENTAL_START_DAYS`.
+    rental_start_days = Integer(null=True, default=None)
+    #: Hours a started rental runs; null: `RENTAL_HOURS`.
+    rental_hours = Integer(null=True, default=None)
     certification = ForeignKey(
         Certification, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="certification_id"
     )

@@ -7,31 +7,51 @@ Rules (docs/api.md, "Cart"):
 - the actor works on their own cart; naming another user's cart (`user=`)
   is for MODERATOR and above (`cinema.commerce.access`), and that user must
   exist (404 `user_not_found`);
-- the movie exists (404 `movie_not_found`), is not already the user's
-  (409 `already_purchased`, from `purchases`) and is not in one of their
-  open orders (409 `in_pending_order`);
-- no duplicates: UNIQUE(cart_id, movie_id); a second add is 409 `already_in_cart`.
+- an item is a movie and its `offer`, `buy` (the default) or `rent`
+  (`cinema.commerce.offers`); renting a movie without a rental price is 409
+  `rental_not_offered`;
+- the movie exists (404 `movie_not_found`) and is not in one of their open
+  orders (409 `in_pending_order`); what the user holds follows the
+  entitlements (`entitlements.holdings`): buying a movie owned for good (a
+  purchase or a permanent grant) is 409 `already_purchased`, renting it 409
+  `already_owned`; renting a movie while a rental of it runs is 409
+  `already_rented`, while buying it then is allowed (the purchase supersedes
+  the rental);
+- no duplicates: UNIQUE(cart_id, movie_id), whatever the offer; a second add
+  is 409 `already_in_cart`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
 
 from cinema.accounts.actor import CurrentUser
 from cinema.accounts.errors import UserNotFound
+from cinema.accounts.schemas import GuestCartItem
 from cinema.accounts.tables import User
 from cinema.catalog.errors import MovieNotFound
 from cinema.catalog.tables import Movie
 from cinema.commerce.access import CART_STAFF, require_role
-from cinema.commerce.errors import AlreadyInCart, AlreadyPurchased, CartItemNotFound, InPendingOrder
+from cinema.commerce.errors import (
+    AlreadyInCart,
+    AlreadyPurchased,
+    AlreadyRented,
+    CartItemNotFound,
+    InPendingOrder,
+    RentalNotOffered,
+)
+from cinema.commerce.offers import Offer, offer_price
 from cinema.commerce.schemas import CartItemOut, CartOut
 from cinema.commerce.statuses import OPEN_ORDERS, values
-from cinema.commerce.tables import Cart, CartItem, OrderItem, Purchase
+from cinema.commerce.tables import Cart, CartItem, OrderItem
 from cinema.db import MAX_ID, fetch, is_foreign_key_violation, is_postgres, locked, transaction
-from cinema.money import money, total
+from cinema.entitlements.errors import AlreadyOwned
+from cinema.entitlements.service import Holding, holdings
+from cinema.money import total
 from cinema.sql import as_datetime
 
 #: A user given as an id, or (CLI) as an id or email in text.
@@ -73,22 +93,32 @@ async def _owner_id(actor: CurrentUser, user: UserRef | None) -> int:
     return await validate_user(user)
 
 
-async def validate_movie(movie_id: int) -> None:
-    """Raises `MovieNotFound` (404) unless the movie exists."""
-    if not is_valid_id(movie_id) or not await Movie.exists().where(Movie.id == movie_id).run():
-        raise MovieNotFound()
-
-
-async def purchased_movie_ids(user_id: int, movie_ids: list[int]) -> set[int]:
-    """Which of `movie_ids` the user owns (rows in `purchases`)."""
-    if not movie_ids:
-        return set()
+async def validate_movie(movie_id: int, offer: Offer = Offer.BUY) -> None:
+    """Raises `MovieNotFound` (404) unless the movie exists, `RentalNotOffered` (409) unless it has the offer."""
     rows = (
-        await Purchase.select(Purchase.movie.as_alias("movie_id"))
-        .where((Purchase.user == user_id) & Purchase.movie.is_in(movie_ids))
-        .run()
+        await Movie.select(Movie.price, Movie.rental_price).where(Movie.id == movie_id).run()
+        if is_valid_id(movie_id)
+        else []
     )
-    return {int(r["movie_id"]) for r in rows}
+    if not rows:
+        raise MovieNotFound()
+    if offer_price(offer, rows[0]["price"], rows[0]["rental_price"]) is None:
+        raise RentalNotOffered(movie_id=movie_id)
+
+
+def refusal(
+    offer: Offer, holding: Holding | None
+) -> type[AlreadyPurchased | AlreadyOwned | AlreadyRented] | None:
+    """Why the user may not take `offer` of a movie they hold so (None: they may).
+
+    Owned for good: buying again is `AlreadyPurchased`, renting `AlreadyOwned`.
+    A running rental refuses a second rental (`AlreadyRented`), not a purchase.
+    """
+    if holding is Holding.OWNED:
+        return AlreadyPurchased if offer is Offer.BUY else AlreadyOwned
+    if holding is Holding.RENTED and offer is Offer.RENT:
+        return AlreadyRented
+    return None
 
 
 async def pending_movie_ids(user_id: int, movie_ids: list[int]) -> set[int]:
@@ -107,13 +137,14 @@ async def pending_movie_ids(user_id: int, movie_ids: list[int]) -> set[int]:
     return {int(r["movie_id"]) for r in rows}
 
 
-async def validate_movie_purchase_status(user_id: int, movie_id: int) -> None:
-    """The movie can go in the user's cart: not bought, not in an open order.
+async def validate_movie_purchase_status(user_id: int, movie_id: int, offer: Offer = Offer.BUY) -> None:
+    """The movie can go in the user's cart with `offer`: see `refusal`, and not in an open order.
 
-    Raises `AlreadyPurchased` or `InPendingOrder` (409).
+    Raises `AlreadyPurchased`, `AlreadyOwned`, `AlreadyRented` or `InPendingOrder` (409).
     """
-    if await purchased_movie_ids(user_id, [movie_id]):
-        raise AlreadyPurchased()
+    refused = refusal(offer, (await holdings(user_id, [movie_id])).get(movie_id))
+    if refused is not None:
+        raise refused(movie_id=movie_id)
     if await pending_movie_ids(user_id, [movie_id]):
         raise InPendingOrder()
 
@@ -155,7 +186,7 @@ def _cart_sql(movie_id: int | None) -> str:
         genres = "array_agg(g.name)" if postgres else "json_group_array(g.name)"
         only_movie = " AND ci.movie_id = {}" if movie_id is not None else ""
         statement = _CART_SQL[key] = (
-            "SELECT ci.movie_id, m.name, m.price, m.year, ci.added_at, "  # noqa: S608 - fixed fragments only
+            "SELECT ci.movie_id, ci.offer, m.name, m.price, m.rental_price, m.year, ci.added_at, "  # noqa: S608 - fixed fragments only
             f"(SELECT {genres} FROM movie_genres mg JOIN genres g ON g.id = mg.genre_id "
             "WHERE mg.movie_id = ci.movie_id) AS genres "
             "FROM cart_items ci JOIN carts c ON c.id = ci.cart_id JOIN movies m ON m.id = ci.movie_id "
@@ -188,8 +219,9 @@ async def _items(user_id: int, movie_id: int | None = None) -> list[CartItemOut]
         [
             {
                 "movie_id": r["movie_id"],
+                "offer": r["offer"],
                 "name": r["name"],
-                "price": money(r["price"]),
+                "price": offer_price(r["offer"], r["price"], r["rental_price"]),
                 "genres": _genre_names(r["genres"]),
                 "year": r["year"],
                 "added_at": as_datetime(r["added_at"]),
@@ -200,32 +232,39 @@ async def _items(user_id: int, movie_id: int | None = None) -> list[CartItemOut]
 
 
 async def get_cart(actor: CurrentUser, user: UserRef | None = None) -> CartOut:
-    """The actor's cart, or the named user's (staff), with current prices and their `total`.
+    """The actor's cart, or the named user's (staff), with each offer's current price and their `total`.
+
+    A rental withdrawn since it was added shows `price` null and counts 0 in
+    the total (ordering leaves it out as `unavailable`).
 
     An empty cart when there is none yet. Raises `StaffOnly` (403), `UserNotFound` (404).
     """
     user_id = await _owner_id(actor, user)
     items = await _items(user_id)
-    return CartOut(user_id=user_id, items=items, total=total([i.price for i in items]))
+    return CartOut(user_id=user_id, items=items, total=total([i.price for i in items if i.price is not None]))
 
 
-async def add_to_cart(actor: CurrentUser, movie_id: int, *, user: UserRef | None = None) -> CartItemOut:
-    """Put a movie in the actor's cart, or the named user's (staff); the cart is made on the first add.
+async def add_to_cart(
+    actor: CurrentUser, movie_id: int, *, offer: Offer = Offer.BUY, user: UserRef | None = None
+) -> CartItemOut:
+    """Put a movie in the actor's cart, or the named user's (staff), to buy or to rent; the cart is made on the first add.
 
     Raises `StaffOnly` (403), `UserNotFound`, `MovieNotFound` (404),
-    `AlreadyPurchased`, `InPendingOrder`, `AlreadyInCart` (409).
+    `RentalNotOffered`, `AlreadyPurchased`, `AlreadyOwned`, `AlreadyRented`,
+    `InPendingOrder`, `AlreadyInCart` (409).
     """
+    offer = Offer(offer)
     user_id = await _owner_id(actor, user)
     async with transaction():
-        await validate_movie(movie_id)
+        await validate_movie(movie_id, offer)
         await _ensure_cart(user_id)
         # Locked before the checks, so an order being made from this cart finishes first.
         cart_id = await lock_cart(user_id)
         assert cart_id is not None
-        await validate_movie_purchase_status(user_id, movie_id)
+        await validate_movie_purchase_status(user_id, movie_id, offer)
         try:
             inserted = (
-                await CartItem.insert(CartItem(cart=cart_id, movie=movie_id))
+                await CartItem.insert(CartItem(cart=cart_id, movie=movie_id, offer=offer.value))
                 .on_conflict(target=(CartItem.cart, CartItem.movie), action="DO NOTHING")
                 .returning(CartItem.id)
                 .run()
@@ -277,20 +316,33 @@ async def clear_cart(actor: CurrentUser, user: UserRef | None = None) -> int:
     return len(deleted)
 
 
-async def merge_guest_cart(user_id: int, movie_ids: list[int]) -> list[int]:
-    """Add a guest cart's movies to the user's cart; returns the ids actually added, in the given order.
+async def merge_guest_cart(user_id: int, guest: Sequence[int | GuestCartItem]) -> list[int]:
+    """Add a guest cart's items to the user's cart, each with its offer; returns the movie ids added, in order.
 
-    `Guest IDs - existing IDs`: ids already in the cart, unknown, purchased,
-    or in an open order are skipped silently (docs/api.md, "Cart"), and the rest go
-    in with one bulk insert. Joins the caller's transaction when there is one
-    (register/login), else opens its own.
+    Items are movie ids (to buy) or `{movie_id, offer}`. `Guest items - existing
+    items`: movies already in the cart (whatever the offer), unknown, not
+    offered for rent when rented, refused by what the user holds (`refusal`),
+    or in an open order are skipped silently (docs/api.md, "Cart"); a movie
+    given twice keeps its first offer. The rest go in with one bulk insert.
+    Joins the caller's transaction when there is one (register/login), else
+    opens its own.
     """
-    wanted = list(dict.fromkeys(m for m in movie_ids if type(m) is int and is_valid_id(m)))
-    if not wanted:
+    offers: dict[int, Offer] = {}
+    for item in guest:
+        movie_id, offer = (item, Offer.BUY) if isinstance(item, int) else (item.movie_id, Offer(item.offer))
+        if type(movie_id) is int and is_valid_id(movie_id):
+            offers.setdefault(movie_id, offer)
+    if not offers:
         return []
     async with transaction():
-        found = {int(r["id"]) for r in await Movie.select(Movie.id).where(Movie.id.is_in(wanted)).run()}
-        known = [m for m in wanted if m in found]
+        wanted = list(offers)
+        prices = {
+            int(r["id"]): offer_price(offers[int(r["id"])], r["price"], r["rental_price"])
+            for r in await Movie.select(Movie.id, Movie.price, Movie.rental_price)
+            .where(Movie.id.is_in(wanted))
+            .run()
+        }
+        known = [m for m in wanted if prices.get(m) is not None]
         if not known:
             return []
         await _ensure_cart(user_id)
@@ -303,11 +355,12 @@ async def merge_guest_cart(user_id: int, movie_ids: list[int]) -> list[int]:
             .run()
         }
         candidates = [m for m in known if m not in existing]
-        skip = await purchased_movie_ids(user_id, candidates) | await pending_movie_ids(user_id, candidates)
-        to_add = [m for m in candidates if m not in skip]
+        held = await holdings(user_id, candidates)
+        pending = await pending_movie_ids(user_id, candidates)
+        to_add = [m for m in candidates if m not in pending and refusal(offers[m], held.get(m)) is None]
         if to_add:
             await (
-                CartItem.insert(*(CartItem(cart=cart_id, movie=m) for m in to_add))
+                CartItem.insert(*(CartItem(cart=cart_id, movie=m, offer=offers[m].value) for m in to_add))
                 .on_conflict(target=(CartItem.cart, CartItem.movie), action="DO NOTHING")
                 .run()
             )

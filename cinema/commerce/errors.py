@@ -23,6 +23,7 @@ __all__ = [
     "AlreadyInCart",
     "AlreadyPurchased",
     "AlreadyRefunded",
+    "AlreadyRented",
     "AmountTooSmall",
     "CartItemNotFound",
     "EmptyCart",
@@ -49,6 +50,7 @@ __all__ = [
     "RefundNotFound",
     "RefundNotOpen",
     "RefundRequired",
+    "RentalNotOffered",
     "SandboxOff",
     "StaffOnly",
     "WebhookNotConfigured",
@@ -83,6 +85,20 @@ class AlreadyInCart(Conflict):
 class AlreadyPurchased(Conflict):
     code = "already_purchased"
     default_detail = "You already own this movie."
+
+
+class AlreadyRented(Conflict):
+    """Renting a movie while a rental of it still runs (buying it is allowed: the purchase supersedes it)."""
+
+    code = "already_rented"
+    default_detail = "You are already renting this movie; rent it again once the rental has ended."
+
+
+class RentalNotOffered(Conflict):
+    """Renting a movie without a `rental_price`, or paying for a rental withdrawn since the order."""
+
+    code = "rental_not_offered"
+    default_detail = "This movie is not offered for rent."
 
 
 class InPendingOrder(Conflict):

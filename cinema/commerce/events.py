@@ -4,10 +4,13 @@ Rules (docs/api.md, "Payments"):
 - The webhook is verified over the raw body with `STRIPE_WEBHOOK_SECRET`
   (`stripe.Webhook.construct_event`, 300 s tolerance); a bad or stale
   signature is 400 and changes nothing.
-- `payment_intent.succeeded`: payment `successful`, order `paid`, one
-  `purchases` row and one `purchase` entitlement per movie
-  (`purchases_count` counters +1), those movies leave
-  the buyer's cart, success email after commit.
+- `payment_intent.succeeded`: payment `successful`, order `paid`; per bought
+  item one `purchases` row and one `purchase` entitlement
+  (`purchases_count` counters +1; a running rental of the movie is
+  superseded), per rented item one `rental` entitlement
+  (docs/entitlements.md, "Rentals"); those movies leave the buyer's cart,
+  success email after commit. A rented movie the buyer owns for good by then
+  gets no rental and the payment's `failure_reason` asks admins to refund it.
 - `payment_intent.payment_failed`: a pending payment becomes `canceled` with
   the decline reason and advice to try another method; failure email; the
   order stays pending.
@@ -56,6 +59,7 @@ from cinema.commerce.gateways.base import (
     GatewayEvent,
 )
 from cinema.commerce.gateways.sandbox import intent_canceled
+from cinema.commerce.offers import Offer
 from cinema.commerce.payments import cancel_live_intents, movie_names, payment_out
 from cinema.commerce.refunds import apply_refund
 from cinema.commerce.rows import email_of, lock_order, lock_payment, set_order_status, set_payment_status
@@ -244,24 +248,45 @@ async def _succeeded(
         tolerate_gateway_errors=True,
     )
     rows = (
-        await OrderItem.select(OrderItem.id, OrderItem.movie.as_alias("movie_id"))
+        await OrderItem.select(OrderItem.id, OrderItem.movie.as_alias("movie_id"), OrderItem.offer)
         .where(OrderItem.order == order["id"])
         .order_by(OrderItem.id)
         .run()
     )
     movie_ids = [int(r["movie_id"]) for r in rows]
+    bought = [PaidItem(int(r["movie_id"]), int(r["id"])) for r in rows if r["offer"] == Offer.BUY]
+    rented = [PaidItem(int(r["movie_id"]), int(r["id"])) for r in rows if r["offer"] == Offer.RENT]
+    bought_ids = [item.movie_id for item in bought]
     owned = {
         int(r["movie_id"])
         for r in await Purchase.select(Purchase.movie.as_alias("movie_id"))
-        .where(Purchase.user == user_id, Purchase.movie.is_in(movie_ids))
+        .where(Purchase.user == user_id, Purchase.movie.is_in(bought_ids or [0]))
         .run()
     }
-    new_ids = [m for m in movie_ids if m not in owned]
+    new_ids = [m for m in bought_ids if m not in owned]
     if new_ids:
         await Purchase.insert(*(Purchase(user=user_id, movie=m, order=order["id"]) for m in new_ids)).run()
         await counters.bump(new_ids, purchases_count=1)
-        items = [PaidItem(int(r["movie_id"]), int(r["id"])) for r in rows if int(r["movie_id"]) in new_ids]
-        await entitlements.grant_purchases(user_id, items, payment_id=int(payment["id"]))
+    await entitlements.grant_purchases(user_id, bought, payment_id=int(payment["id"]))
+    granted = await entitlements.grant_rentals(user_id, rented, payment_id=int(payment["id"]))
+    skipped = sorted(item.movie_id for item in rented if item.order_item_id not in granted)
+    if skipped:
+        # Owned for good by now (a staff grant after the order was made): the rental money needs a refund.
+        log.error(
+            "payment %s rented movies %s the buyer already owns; it needs a refund", payment["id"], skipped
+        )
+        await (
+            Payment.update(
+                {
+                    Payment.failure_reason: (
+                        f"Rented movie(s) {', '.join(f'#{m}' for m in skipped)} already owned "
+                        "when this payment succeeded: refund them."
+                    )
+                }
+            )
+            .where(Payment.id == payment["id"])
+            .run()
+        )
     cart = await Cart.select(Cart.id).where(Cart.user == user_id).first().run()
     if cart is not None and movie_ids:
         await CartItem.delete().where(CartItem.cart == cart["id"], CartItem.movie.is_in(movie_ids)).run()
@@ -272,7 +297,10 @@ async def _succeeded(
             order_id=int(order["id"]),
             amount=format_amount(payment["amount"]),
             currency=str(payment["currency"]),
-            movies=await movie_names(movie_ids),
+            movies=[
+                f"{name} (rental)" if r["offer"] == Offer.RENT else name
+                for r, name in zip(rows, await movie_names(movie_ids), strict=True)
+            ],
         )
     )
     return Outcome.APPLIED

@@ -13,26 +13,31 @@ sign-up or sign-in that did succeed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from cinema.accounts import auth, registration
-from cinema.accounts.schemas import TokenOut, UserOut
+from cinema.accounts.schemas import GuestCartItem, TokenOut, UserOut
 from cinema.commerce.carts import merge_guest_cart
 
 log = logging.getLogger(__name__)
 
 
-async def merge_cart_best_effort(user_id: int, movie_ids: list[int] | None) -> list[int]:
+#: A guest cart: movie ids (bought) or items with their offer.
+GuestItems = Sequence[int | GuestCartItem]
+
+
+async def merge_cart_best_effort(user_id: int, items: GuestItems | None) -> list[int]:
     """`merge_guest_cart`, but a failure is logged and yields `[]` (nothing added)."""
-    if not movie_ids:
+    if not items:
         return []
     try:
-        return await merge_guest_cart(user_id, movie_ids)
+        return await merge_guest_cart(user_id, items)
     except Exception:
         log.warning("guest cart merge failed for user %s; ignored", user_id, exc_info=True)
         return []
 
 
-async def register(email: str, password: str, cart_movie_ids: list[int] | None = None) -> UserOut:
+async def register(email: str, password: str, cart_movie_ids: GuestItems | None = None) -> UserOut:
     """Sign up (`registration.register`), then merge the guest cart into the new account's cart."""
     user = await registration.register(email, password)
     await merge_cart_best_effort(user.id, cart_movie_ids)
@@ -40,7 +45,7 @@ async def register(email: str, password: str, cart_movie_ids: list[int] | None =
 
 
 async def login(
-    email: str, password: str, client_ip: str | None, cart_movie_ids: list[int] | None = None
+    email: str, password: str, client_ip: str | None, cart_movie_ids: GuestItems | None = None
 ) -> TokenOut:
     """Sign in (`auth.sign_in`), then merge the guest cart into the account's cart."""
     signed_in = await auth.sign_in(email, password, client_ip)

@@ -1,18 +1,23 @@
 """Orders: made from the cart, listed, viewed, canceled (docs/api.md, "Orders").
 
 Rules:
-- `create_order` turns the actor's cart into one PENDING order. Cart movies
-  the user already owns (`purchased`), that sit in another open order
-  (`pending_order`) or that left the catalog (`unavailable`) are left out and
-  reported as `removed_items`; the ordered movies leave the cart, and so do
-  the purchased and unavailable ones (they can never be ordered). A movie
+- `create_order` turns the actor's cart into one PENDING order, each item
+  with its offer (`buy` or `rent`, `cinema.commerce.offers`). Cart movies
+  the user already owns for good (`purchased`; entitlements decide, as for
+  the cart), rents while a rental of them runs (`rented`), that sit in
+  another open order (`pending_order`) or that left the catalog, or are no
+  longer offered so (`unavailable`) are left out and reported as
+  `removed_items`; the ordered movies leave the cart, and so do the
+  purchased and unavailable ones (they can never be ordered). A movie
   priced 0.00 is not for sale: `unavailable` too (an order of it could never
   be paid). Should a price drop to 0.00 after the order was made, paying
   answers 409 `nothing_to_pay` and the owner cancels the order, which frees
   its movies. Movies in an open order stay in the cart, since that order may
-  yet be canceled. Nothing left to order: 400 `empty_cart` and nothing changes.
-- `total_amount` is the exact Decimal sum of the movies' current prices, each
-  recorded as `price_at_order`.
+  yet be canceled, and so do rentals refused as `rented` (the movie can be
+  rented again once the rental ends). Nothing left to order: 400 `empty_cart` and nothing changes.
+- `total_amount` is the exact Decimal sum of the offers' current prices
+  (`price` to buy, `rental_price` to rent), each recorded with the item's
+  `offer` as `price_at_order`.
 - Concurrency: the user's cart row is locked first (`carts.lock_cart`), so
   simultaneous requests run one after the other and the later ones find the
   cart empty.
@@ -36,11 +41,12 @@ from cinema.commerce.carts import (
     is_valid_id,
     lock_cart,
     pending_movie_ids,
-    purchased_movie_ids,
+    refusal,
     validate_user,
 )
-from cinema.commerce.errors import EmptyCart, OrderNotFound, RefundRequired
+from cinema.commerce.errors import AlreadyPurchased, EmptyCart, OrderNotFound, RefundRequired
 from cinema.commerce.filters import created_between
+from cinema.commerce.offers import Offer, offer_price
 from cinema.commerce.payments import cancel_open_payments
 from cinema.commerce.rows import lock_order_of, set_order_status
 from cinema.commerce.schemas import (
@@ -53,6 +59,8 @@ from cinema.commerce.schemas import (
 from cinema.commerce.statuses import REFUNDABLE_ORDERS, OrderStatus
 from cinema.commerce.tables import CartItem, Order, OrderItem
 from cinema.db import transaction
+from cinema.entitlements.errors import AlreadyOwned
+from cinema.entitlements.service import holdings
 from cinema.money import money, total
 from cinema.pagination import Page, PageParams
 
@@ -79,6 +87,7 @@ async def load_orders(order_ids: list[int]) -> list[OrderOut]:
             OrderItem.order.as_alias("order_id"),
             OrderItem.movie.as_alias("movie_id"),
             OrderItem.movie.name.as_alias("name"),
+            OrderItem.offer,
             OrderItem.price_at_order.as_alias("price_at_order"),
         )
         .where(OrderItem.order.is_in(order_ids))
@@ -89,7 +98,10 @@ async def load_orders(order_ids: list[int]) -> list[OrderOut]:
     for r in item_rows:
         items[int(r["order_id"])].append(
             OrderItemOut(
-                movie_id=int(r["movie_id"]), name=r["name"], price_at_order=money(r["price_at_order"])
+                movie_id=int(r["movie_id"]),
+                name=r["name"],
+                offer=Offer(r["offer"]),
+                price_at_order=money(r["price_at_order"]),
             )
         )
     by_id = {
@@ -188,31 +200,38 @@ async def create_order(actor: CurrentUser) -> OrderCreated:
         rows: list[dict[str, Any]] = []
         if cart_id is not None:
             rows = (
-                await CartItem.select(CartItem.id, CartItem.movie.as_alias("movie_id"))
+                await CartItem.select(CartItem.id, CartItem.movie.as_alias("movie_id"), CartItem.offer)
                 .where(CartItem.cart == cart_id)
                 .order_by(CartItem.added_at)
                 .order_by(CartItem.id)
                 .run()
             )
-        movie_ids = [int(r["movie_id"]) for r in rows]
+        offers = {int(r["movie_id"]): Offer(r["offer"]) for r in rows}
+        movie_ids = list(offers)
         prices = {
-            int(r["id"]): money(r["price"])
+            int(r["id"]): offer_price(offers[int(r["id"])], r["price"], r["rental_price"])
             for r in (
-                await Movie.select(Movie.id, Movie.price).where(Movie.id.is_in(movie_ids)).run()
+                await Movie.select(Movie.id, Movie.price, Movie.rental_price)
+                .where(Movie.id.is_in(movie_ids))
+                .run()
                 if movie_ids
                 else []
             )
         }
-        purchased = await purchased_movie_ids(user_id, movie_ids)
+        held = await holdings(user_id, movie_ids)
         pending = await pending_movie_ids(user_id, movie_ids)
 
         removed: list[RemovedItem] = []
         ordered: list[int] = []
         for movie_id in movie_ids:
-            if movie_id not in prices or prices[movie_id] <= 0:
+            price = prices.get(movie_id)
+            refused = refusal(offers[movie_id], held.get(movie_id))
+            if price is None or price <= 0:
                 removed.append(RemovedItem(movie_id=movie_id, reason=RemovalReason.UNAVAILABLE))
-            elif movie_id in purchased:
-                removed.append(RemovedItem(movie_id=movie_id, reason=RemovalReason.PURCHASED))
+            elif refused is not None:
+                owned = refused is AlreadyPurchased or refused is AlreadyOwned
+                reason = RemovalReason.PURCHASED if owned else RemovalReason.RENTED
+                removed.append(RemovedItem(movie_id=movie_id, reason=reason))
             elif movie_id in pending:
                 removed.append(RemovedItem(movie_id=movie_id, reason=RemovalReason.PENDING_ORDER))
             else:
@@ -220,16 +239,22 @@ async def create_order(actor: CurrentUser) -> OrderCreated:
         if not ordered:
             raise EmptyCart(removed_items=[r.model_dump(mode="json") for r in removed])
 
+        chosen = {m: price for m in ordered if (price := prices[m]) is not None}
         order = Order(
             user=user_id,
             status=OrderStatus.PENDING.value,
-            total_amount=total([prices[m] for m in ordered]),
+            total_amount=total(list(chosen.values())),
         )
         await order.save()
         await OrderItem.insert(
-            *(OrderItem(order=order.id, movie=m, price_at_order=prices[m]) for m in ordered)
+            *(
+                OrderItem(order=order.id, movie=m, offer=offers[m].value, price_at_order=chosen[m])
+                for m in ordered
+            )
         ).run()
-        leaving = ordered + [r.movie_id for r in removed if r.reason is not RemovalReason.PENDING_ORDER]
+        # Movies in an open order, or rented now, may be ordered later: they stay.
+        staying = (RemovalReason.PENDING_ORDER, RemovalReason.RENTED)
+        leaving = ordered + [r.movie_id for r in removed if r.reason not in staying]
         await CartItem.delete().where((CartItem.cart == cart_id) & CartItem.movie.is_in(leaving)).run()
         order_id = int(order.id)
     created = await load_orders([order_id])

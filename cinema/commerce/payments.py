@@ -2,7 +2,9 @@
 
 Rules (docs/api.md, "Payments"):
 - `create_payment` revalidates prices (each `price_at_order` and the order
-  total follow today's catalog price; the answer lists `price_changes`), then
+  total follow today's catalog price of the item's offer, `price` or
+  `rental_price`; the answer lists `price_changes`; a rental withdrawn since
+  the order was made is 409 `rental_not_offered`), then
   creates one PaymentIntent for the exact total in minor units, with an
   idempotency key derived from the payment row.
 - Calling it again for the same pending order returns the same intent: the
@@ -37,9 +39,10 @@ from cinema.accounts.actor import CurrentUser
 from cinema.catalog.tables import Movie
 from cinema.clock import utcnow
 from cinema.commerce.access import PAYMENT_VIEWERS, owner_or, require_role
-from cinema.commerce.errors import NothingToPay, PaymentGatewayError, PaymentNotFound
+from cinema.commerce.errors import NothingToPay, PaymentGatewayError, PaymentNotFound, RentalNotOffered
 from cinema.commerce.filters import created_between
 from cinema.commerce.gateways import get_gateway
+from cinema.commerce.offers import Offer, offer_price
 from cinema.commerce.rows import PAYMENT_COLUMNS, lock_order_of, set_payment_status
 from cinema.commerce.schemas import PaymentCreated, PaymentItemOut, PaymentOut, PriceChange
 from cinema.commerce.statuses import (
@@ -73,6 +76,7 @@ async def _payment_items(payment_ids: list[int]) -> dict[int, list[PaymentItemOu
             PaymentItem.payment.as_alias("payment_id"),
             PaymentItem.order_item._.movie.as_alias("movie_id"),
             PaymentItem.order_item._.movie._.name.as_alias("name"),
+            PaymentItem.order_item._.offer.as_alias("offer"),
             PaymentItem.price_at_payment,
         )
         .where(PaymentItem.payment.is_in(payment_ids))
@@ -85,6 +89,7 @@ async def _payment_items(payment_ids: list[int]) -> dict[int, list[PaymentItemOu
             PaymentItemOut(
                 movie_id=int(row["movie_id"]),
                 name=str(row["name"]),
+                offer=Offer(row["offer"]),
                 price_at_payment=money(row["price_at_payment"]),
             )
         )
@@ -115,13 +120,18 @@ async def payment_out(payment_id: int) -> PaymentOut:
 
 
 async def _revalidate_prices(order_id: int) -> tuple[list[dict[str, Any]], list[PriceChange], Decimal]:
-    """Move each `price_at_order` to today's movie price; returns (items, changes, new total)."""
+    """Move each `price_at_order` to today's price of its offer; returns (items, changes, new total).
+
+    Raises `RentalNotOffered` (409) when a rented movie no longer has a rental price.
+    """
     items: list[dict[str, Any]] = (
         await OrderItem.select(
             OrderItem.id,
+            OrderItem.offer,
             OrderItem.movie.as_alias("movie_id"),
             OrderItem.movie._.name.as_alias("name"),
             OrderItem.movie._.price.as_alias("price"),
+            OrderItem.movie._.rental_price.as_alias("rental_price"),
             OrderItem.price_at_order,
         )
         .where(OrderItem.order == order_id)
@@ -130,7 +140,10 @@ async def _revalidate_prices(order_id: int) -> tuple[list[dict[str, Any]], list[
     )
     changes: list[PriceChange] = []
     for item in items:
-        old, new = money(item["price_at_order"]), money(item["price"])
+        today = offer_price(item["offer"], item["price"], item["rental_price"])
+        if today is None:
+            raise RentalNotOffered(movie_id=int(item["movie_id"]))
+        old, new = money(item["price_at_order"]), today
         item["price"] = new
         if old != new:
             changes.append(
@@ -146,7 +159,8 @@ async def create_payment(actor: CurrentUser, order_id: int) -> PaymentCreated:
     Raises `OrderNotFound` (404) when the order does not exist or is another
     user's, `OrderNotPending` (409) when it is paid or canceled, `NothingToPay`
     (409) for a 0.00 total (prices dropped to 0.00 since the order was made;
-    the order stays pending and its owner can cancel it), and
+    the order stays pending and its owner can cancel it), `RentalNotOffered`
+    (409) for a rental withdrawn since the order was made, and
     `PaymentGatewayError` (502) when the gateway fails, in which case nothing
     is written.
     """

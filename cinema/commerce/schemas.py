@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from cinema.commerce.offers import Offer
 from cinema.commerce.statuses import OrderStatus, PaymentStatus, RefundStatus
 from cinema.db import MAX_ID
 from cinema.money import Money
@@ -24,14 +25,20 @@ class CartItemIn(BaseModel):
     """Body of `POST /cart/items` and `POST /carts/{user_id}/items`."""
 
     movie_id: int = Field(gt=0, le=MAX_ID, description="The movie to add.")
+    offer: Offer = Field(
+        Offer.BUY, description="`buy` (the default) or `rent` (only for a movie with a `rental_price`)."
+    )
 
 
 class CartItemOut(BaseModel):
-    """One movie in a cart, at its current catalog price."""
+    """One movie in a cart, with its offer at the offer's current catalog price."""
 
     movie_id: int
+    offer: Offer
     name: str
-    price: Money
+    price: Money | None = Field(
+        description="The offer's price today (`price`, or `rental_price` to rent); null: no longer offered."
+    )
     genres: list[str]
     year: int
     added_at: datetime
@@ -52,6 +59,8 @@ class RemovalReason(enum.StrEnum):
     """Why order creation left a cart movie out (`removed_items`, docs/api.md, "Orders")."""
 
     PURCHASED = "purchased"
+    #: Rented while a rental of the movie still runs (it stays in the cart).
+    RENTED = "rented"
     PENDING_ORDER = "pending_order"
     UNAVAILABLE = "unavailable"
 
@@ -64,6 +73,7 @@ class RemovedItem(BaseModel):
 class OrderItemOut(BaseModel):
     movie_id: int
     name: str
+    offer: Offer = Field(description="`buy` or `rent`; `price_at_order` is that offer's price.")
     price_at_order: Money
 
 
@@ -117,6 +127,7 @@ class PaymentCreated(BaseModel):
 class PaymentItemOut(BaseModel):
     movie_id: int
     name: str
+    offer: Offer = Field(description="`buy` or `rent`.")
     price_at_payment: Money
 
 

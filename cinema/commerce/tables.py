@@ -23,11 +23,13 @@ from piccolo.table import Table
 
 from cinema.accounts.tables import User
 from cinema.catalog.tables import Movie
+from cinema.commerce.offers import Offer
 from cinema.commerce.statuses import OrderStatus, PaymentStatus, RefundStatus
 
 __all__ = [
     "Cart",
     "CartItem",
+    "Offer",
     "Order",
     "OrderItem",
     "OrderStatus",
@@ -54,6 +56,8 @@ class CartItem(Table, tablename="cart_items"):
     id: Serial
     cart = ForeignKey(Cart, null=False, on_delete=OnDelete.cascade, db_column_name="cart_id")
     movie = ForeignKey(Movie, null=False, on_delete=OnDelete.cascade, index=True, db_column_name="movie_id")
+    #: `buy` or `rent` (migration 0011).
+    offer = Varchar(length=8, choices=Offer, default=Offer.BUY)
     added_at = Timestamptz(default=TimestamptzNow())
     # UNIQUE(cart_id, movie_id) as unique index "cart_items_unique": migration 0003.
 
@@ -74,6 +78,8 @@ class OrderItem(Table, tablename="order_items"):
     id: Serial
     order = ForeignKey(Order, null=False, on_delete=OnDelete.cascade, db_column_name="order_id")
     movie = ForeignKey(Movie, null=False, on_delete=OnDelete.restrict, index=True, db_column_name="movie_id")
+    #: `buy` or `rent` (migration 0011); `price_at_order` is that offer's price.
+    offer = Varchar(length=8, choices=Offer, default=Offer.BUY)
     price_at_order = Numeric(digits=(10, 2))
     # UNIQUE(order_id, movie_id) as unique index "order_items_unique": migration 0003.
 

@@ -13,7 +13,11 @@ Rules:
   of the transaction), so concurrent grants and revocations apply one after the
   other and each sees the one before;
 - a paid purchase is recorded by commerce through `grant_purchases`, in the
-  payment's transaction; it supersedes a live rental of the same movie. A
+  payment's transaction; it supersedes a rental of the same movie not ended
+  yet. A paid rental (`grant_rentals`) takes the movie's window, fixed at
+  payment, and is skipped when the movie is owned for good by then; its first
+  playback starts its clock (`start_rental`, once). `holdings` tells the cart
+  and orders what a user owns or rents now (docs/entitlements.md, "Rentals"). A
   refund ends exactly the refunded order items' rows (`revoke_for_refund`); a
   chargeback suspends the payment's rows until it is won (restored) or lost
   (revoked).
@@ -24,6 +28,7 @@ only records rights.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,7 +41,7 @@ from cinema.accounts.tables import User
 from cinema.catalog.errors import MovieNotFound
 from cinema.config import get_settings
 from cinema.db import MAX_ID, fetch, lock_clause, transaction
-from cinema.entitlements.access import live_sql
+from cinema.entitlements.access import FOREVER, live_sql
 from cinema.entitlements.errors import (
     AlreadyOwned,
     AlreadyRevoked,
@@ -339,31 +344,87 @@ class PaidItem:
     order_item_id: int
 
 
+class Holding(enum.StrEnum):
+    """What a user holds of a movie now, as the cart and order rules read it."""
+
+    #: A live right without end: a purchase or a permanent grant.
+    OWNED = "owned"
+    #: A live rental (started or not), and nothing without end.
+    RENTED = "rented"
+
+
+_HOLDINGS = (
+    "SELECT e.movie_id, "  # noqa: S608 - fixed fragments only
+    f"max(CASE WHEN {_FOR_GOOD} THEN 1 ELSE 0 END) AS owned, "
+    "max(CASE WHEN e.source = 'rental' THEN 1 ELSE 0 END) AS rented "
+    "FROM entitlements e WHERE e.user_id = {{}} AND {movies} AND {live} GROUP BY e.movie_id"
+)
+
+
+async def holdings(user_id: int, movie_ids: Sequence[int], now: datetime | None = None) -> dict[int, Holding]:
+    """Which of the movies the user owns for good or rents now (absent: neither; a timed grant is neither).
+
+    The cart's `already_purchased` rule and order creation read this, so
+    they follow the entitlements (docs/entitlements.md, "Rentals").
+    """
+    if not movie_ids:
+        return {}
+    movies, values = any_of("e.movie_id", list(movie_ids), "int4")
+    rows = await fetch(
+        _HOLDINGS.format(movies=movies, live=live_sql("e", "{}")),
+        user_id,
+        *values,
+        now or clock.utcnow(),
+    )
+    return {
+        int(row["movie_id"]): Holding.OWNED if int(row["owned"]) else Holding.RENTED
+        for row in rows
+        if int(row["owned"]) or int(row["rented"])
+    }
+
+
 async def grant_purchases(
     user_id: int, items: Sequence[PaidItem], *, payment_id: int | None, now: datetime | None = None
 ) -> list[int]:
     """Record paid purchases as `purchase` entitlements, forever; returns their ids.
 
     Runs in the caller's transaction (the payment's). A live rental of the same
-    movie is revoked as superseded: the purchase now covers it.
+    movie (running or not started) is revoked as superseded: the purchase now
+    covers it. A movie that already has a live purchase row gets no second one.
     """
     if not items:
         return []
-    now = now or clock.utcnow()
     ids: list[int] = []
     async with transaction():
         await lock_user(user_id)
+        # Read once the lock is held, so a rental recorded just before is seen as started.
+        now = now or clock.utcnow()
         movie_ids = [item.movie_id for item in items]
         movies, values = any_of("movie_id", movie_ids, "int4")
+        # Only a rental not ended yet: an expired one keeps its own end in the history.
         await fetch(
             "UPDATE entitlements SET revoked_at = {}, revoke_reason = {} "  # noqa: S608
-            f"WHERE user_id = {{}} AND source = 'rental' AND revoked_at IS NULL AND {movies}",
+            f"WHERE user_id = {{}} AND source = 'rental' AND {movies} AND revoked_at IS NULL "
+            f"AND COALESCE(expires_at, start_by, {FOREVER}) >= {{}}",
             now,
             SUPERSEDED_REASON,
             user_id,
             *values,
+            now,
         )
+        bought = {
+            int(row["movie_id"])
+            for row in await fetch(
+                "SELECT movie_id FROM entitlements "  # noqa: S608
+                f"WHERE user_id = {{}} AND source = 'purchase' AND revoked_at IS NULL AND {movies}",
+                user_id,
+                *values,
+            )
+        }
         for item in items:
+            if item.movie_id in bought:
+                continue
+            bought.add(item.movie_id)
             rows = await fetch(
                 "INSERT INTO entitlements (user_id, movie_id, source, order_item_id, payment_id, starts_at, "
                 "created_at) VALUES ({}, {}, {}, {}, {}, {}, {}) RETURNING id",
@@ -379,6 +440,50 @@ async def grant_purchases(
     return ids
 
 
+@dataclass(frozen=True)
+class RentalTerms:
+    """A rental's window: days to start watching, then hours it runs once started."""
+
+    start_days: int
+    hours: int
+
+
+async def rental_terms(movie_id: int) -> RentalTerms:
+    """The movie's rental window: its own `rental_start_days`/`rental_hours`, else the settings'.
+
+    Raises `MovieNotFound` (404).
+    """
+    rows = await fetch("SELECT rental_start_days, rental_hours FROM movies WHERE id = {}", movie_id)
+    if not rows:
+        raise MovieNotFound(movie_id=movie_id)
+    settings = get_settings()
+    days, hours = rows[0]["rental_start_days"], rows[0]["rental_hours"]
+    return RentalTerms(
+        start_days=settings.rental_start_days if days is None else int(days),
+        hours=settings.rental_hours if hours is None else int(hours),
+    )
+
+
+async def _insert_rental(
+    user_id: int, movie_id: int, order_item_id: int | None, payment_id: int | None, now: datetime
+) -> int:
+    terms = await rental_terms(movie_id)
+    rows = await fetch(
+        "INSERT INTO entitlements (user_id, movie_id, source, order_item_id, payment_id, starts_at, "
+        "start_by, rental_hours, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
+        user_id,
+        movie_id,
+        EntitlementSource.RENTAL.value,
+        order_item_id,
+        payment_id,
+        now,
+        now + timedelta(days=terms.start_days),
+        terms.hours,
+        now,
+    )
+    return int(rows[0]["id"])
+
+
 async def grant_rental(
     user_id: int,
     movie_id: int,
@@ -387,48 +492,84 @@ async def grant_rental(
     payment_id: int | None,
     now: datetime | None = None,
 ) -> int:
-    """Record a paid rental: live until `RENTAL_START_DAYS` from now, or `RENTAL_HOURS` once started.
+    """Record one paid rental (see `grant_rentals`); returns its id.
 
-    Runs in the caller's transaction. Raises `AlreadyOwned` (409) when the user
-    owns the movie for good.
+    Raises `AlreadyOwned` (409) when the user owns the movie for good.
     """
-    now = now or clock.utcnow()
     async with transaction():
         await lock_user(user_id)
+        now = now or clock.utcnow()
         owned = await owned_for_good(user_id, movie_id, now)
         if owned is not None:
             raise AlreadyOwned(entitlement_id=owned)
-        rows = await fetch(
-            "INSERT INTO entitlements (user_id, movie_id, source, order_item_id, payment_id, starts_at, "
-            "start_by, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
-            user_id,
-            movie_id,
-            EntitlementSource.RENTAL.value,
-            order_item_id,
-            payment_id,
-            now,
-            now + timedelta(days=get_settings().rental_start_days),
-            now,
-        )
-    return int(rows[0]["id"])
+        return await _insert_rental(user_id, movie_id, order_item_id, payment_id, now)
 
 
-_START_RENTAL = (
-    "UPDATE entitlements SET expires_at = {} WHERE user_id = {} AND movie_id = {} "  # noqa: S608
-    f"AND source = 'rental' AND expires_at IS NULL AND {live_sql('entitlements', '{}')} RETURNING id"
+async def grant_rentals(
+    user_id: int, items: Sequence[PaidItem], *, payment_id: int | None, now: datetime | None = None
+) -> dict[int, int]:
+    """Record paid rentals, each live until its start deadline, then its hours once started.
+
+    Returns the new rows' ids by order item id.
+
+    Runs in the caller's transaction (the payment's), under the user's lock.
+    The window is the movie's (`rental_terms`), fixed now: a later change of
+    the movie's terms does not change a rental already paid. A movie the user
+    owns for good by now (a staff grant after the order was made) gets no
+    rental (its order item is absent from the answer); the caller flags the
+    payment for a refund.
+    """
+    if not items:
+        return {}
+    ids: dict[int, int] = {}
+    async with transaction():
+        await lock_user(user_id)
+        now = now or clock.utcnow()
+        for item in items:
+            if await owned_for_good(user_id, item.movie_id, now) is None:
+                ids[item.order_item_id] = await _insert_rental(
+                    user_id, item.movie_id, item.order_item_id, payment_id, now
+                )
+    return ids
+
+
+def unstarted_rental_sql(user_ref: str, movie_ref: str, now_ref: str) -> str:
+    """A boolean SQL expression: the user holds a live rental of the movie whose clock has not started.
+
+    For a caller's own statement (playback asks it with the may-watch rule, so
+    only a first playback pays for `start_rental`). Each ref is a column or a
+    `{}` placeholder and appears once, in the order user, movie, now.
+    """
+    return (
+        f"EXISTS (SELECT 1 FROM entitlements r WHERE r.user_id = {user_ref} "  # noqa: S608 - refs are code
+        f"AND r.movie_id = {movie_ref} AND r.source = 'rental' AND r.expires_at IS NULL "
+        f"AND {live_sql('r', now_ref)})"
+    )
+
+
+_UNSTARTED_RENTAL = (
+    "SELECT e.id, e.rental_hours FROM entitlements e WHERE e.user_id = {} AND e.movie_id = {} "  # noqa: S608
+    f"AND e.source = 'rental' AND e.expires_at IS NULL AND {live_sql('e', '{}')} ORDER BY e.id LIMIT 1"
 )
+#: Sets the end only while there is none: of two first playbacks at once, one sets it.
+_START_RENTAL = "UPDATE entitlements SET expires_at = {} WHERE id = {} AND expires_at IS NULL RETURNING id"
 
 
 async def start_rental(user_id: int, movie_id: int, now: datetime | None = None) -> datetime | None:
-    """Start the clock of the user's live, unstarted rental of the movie (the first playback).
+    """Start the clock of the user's live, unstarted rental of the movie (its first playback URL).
 
-    Sets `expires_at` to now + `RENTAL_HOURS`; returns it, or None when there
-    was no unstarted rental (nothing changes: a started rental keeps its end).
+    Sets `expires_at` to now + the rental's hours; returns it, or None when
+    there was no unstarted rental or a concurrent first playback started it
+    first (nothing changes: a started rental keeps its end).
     """
     now = now or clock.utcnow()
-    ends = now + timedelta(hours=get_settings().rental_hours)
-    rows = await fetch(_START_RENTAL, ends, user_id, movie_id, now)
-    return ends if rows else None
+    rows = await fetch(_UNSTARTED_RENTAL, user_id, movie_id, now)
+    if not rows:
+        return None
+    hours = rows[0]["rental_hours"]
+    ends = now + timedelta(hours=get_settings().rental_hours if hours is None else int(hours))
+    started = await fetch(_START_RENTAL, ends, int(rows[0]["id"]))
+    return ends if started else None
 
 
 async def revoke_for_refund(order_item_ids: Sequence[int], now: datetime | None = None) -> list[int]:

@@ -13,7 +13,7 @@ every right stays readable.
 - `starts_at` .. `expires_at`: the window (`expires_at` null: forever).
 - `start_by`: a rental's deadline to start watching (`RENTAL_START_DAYS`);
   `expires_at` stays null until the first playback sets it to that moment plus
-  `RENTAL_HOURS`.
+  `rental_hours` (`RENTAL_HOURS`, or the movie's own; both fixed at payment).
 - `revoked_at` / `revoke_reason` / `revoked_by`: the end, for good.
 - `suspended_at`: an open chargeback (dispute) pauses the row; winning the
   dispute clears it, losing it revokes the row.
@@ -57,6 +57,8 @@ class Entitlement(Table, tablename="entitlements"):
     starts_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz(null=True, default=None)
     start_by = Timestamptz(null=True, default=None)
+    #: A rental's run once started, fixed at payment from the movie's terms (migration 0011).
+    rental_hours = Integer(null=True, default=None)
     granted_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null, db_column_name="granted_by_id")
     grant_reason = Text(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)

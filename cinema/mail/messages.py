@@ -131,6 +131,18 @@ def refund_rejected(to: str, data: p.RefundRejected) -> EmailMessage:
     )
 
 
+def rental_ending(to: str, data: p.RentalEnding) -> EmailMessage:
+    return build(
+        to,
+        "Your rental ends in a day",
+        [
+            f"Your rental of {data.movie} ends at {data.ends_at}.",
+            "Finish watching before then, or buy the movie to keep it.",
+        ],
+        ("Watch now", _link(f"/movies/{data.movie_id}")),
+    )
+
+
 #: The builder of each payload type.
 BUILDERS: dict[type[p.EmailPayload], Callable[[str, Any], EmailMessage]] = {
     p.Activation: activation,
@@ -141,6 +153,7 @@ BUILDERS: dict[type[p.EmailPayload], Callable[[str, Any], EmailMessage]] = {
     p.PaymentFailed: payment_failed,
     p.RefundProcessed: refund_processed,
     p.RefundRejected: refund_rejected,
+    p.RentalEnding: rental_ending,
 }
 
 

@@ -83,6 +83,16 @@ class RefundRejected(EmailPayload):
     note: Text
 
 
+class RentalEnding(EmailPayload):
+    """A started rental ends within a day (docs/entitlements.md, "Rentals")."""
+
+    kind = "rental_ending"
+    movie: Text
+    movie_id: Id
+    #: When it ends, as shown: `YYYY-MM-DD HH:MM UTC`.
+    ends_at: Text
+
+
 #: Every email kind the product sends, by name (the worker task's argument).
 PAYLOADS: dict[str, type[EmailPayload]] = {
     model.kind: model
@@ -95,6 +105,7 @@ PAYLOADS: dict[str, type[EmailPayload]] = {
         PaymentFailed,
         RefundProcessed,
         RefundRejected,
+        RentalEnding,
     )
 }
 

@@ -2,7 +2,8 @@
 
 - `playback`: the feature, for a caller who may watch (`cinema.entitlements`):
   a URL valid `PLAYBACK_URL_TTL_SECONDS`, the content type, the duration and
-  where the caller stopped. A refund, a lost entitlement, a deactivation or a
+  where the caller stopped. The first URL issued for a rental starts its
+  clock. A refund, a lost entitlement, a deactivation or a
   deletion stop new URLs at once; a URL already handed out lives at most its
   TTL (a client asks again when `expires_at` passes).
 - `trailer`: the same shape, for anyone.
@@ -25,6 +26,7 @@ from cinema.clock import utcnow
 from cinema.config import get_settings
 from cinema.db import fetch
 from cinema.entitlements import access
+from cinema.entitlements import service as entitlements
 from cinema.media import signing, storage
 from cinema.media.errors import InvalidSignature, NoMedia
 from cinema.media.schemas import PlaybackOut
@@ -35,12 +37,14 @@ _TRAILER_SQL = (
     f"SELECT m.id, a.storage_key, a.content_type, a.duration_seconds FROM movies m {_ASSET_JOIN} "  # noqa: S608
     "WHERE m.id = {}"
 )
-# The feature, the caller's entitlement (the rule's input, at `now`) and position, read in the
+# The feature, the caller's entitlement (the rule's input, at `now`), whether this is a
+# rental's first playback (docs/entitlements.md, "Rentals") and position, read in the
 # caller's authentication statement: one round trip per playback request (docs/media.md).
 _FEATURE_COLUMNS = (
     "m.id AS movie_id, a.storage_key, a.content_type, a.duration_seconds, "  # noqa: S608 - refs are code
-    f"{access.owns_sql('u.id', 'm.id', '{}')} AS owned, (SELECT w.position_seconds FROM watch_progress w "
-    "WHERE w.user_id = u.id AND w.movie_id = m.id) AS position"
+    f"{access.owns_sql('u.id', 'm.id', '{}')} AS owned, "
+    f"{entitlements.unstarted_rental_sql('u.id', 'm.id', '{}')} AS unstarted, "
+    "(SELECT w.position_seconds FROM watch_progress w WHERE w.user_id = u.id AND w.movie_id = m.id) AS position"
 )
 _FEATURE_SQL = sessions.authenticate_sql(_FEATURE_COLUMNS, f"LEFT JOIN movies m ON m.id = {{}} {_ASSET_JOIN}")
 
@@ -64,16 +68,20 @@ async def playback(access_token: str, movie_id: int) -> tuple[CurrentUser, Playb
     Authenticates the token itself, in the statement that reads the feature
     (`sessions.authenticate_with`): 401 like every authenticated route, then
     404 `not_found` for an unknown movie, 403 `not_entitled` when the caller
-    may not watch it, 404 `no_media` when it has no ready feature.
+    may not watch it, 404 `no_media` when it has no ready feature. The first
+    URL issued for a rental starts its clock (`entitlements.start_rental`).
     """
+    now = utcnow()
     actor, row = await sessions.authenticate_with(
-        access_token, _FEATURE_SQL, utcnow(), movie_id, MediaKind.FEATURE.value
+        access_token, _FEATURE_SQL, now, now, movie_id, MediaKind.FEATURE.value
     )
     if row["movie_id"] is None:
         raise MovieNotFound(movie_id=movie_id)
     access.require(actor, row["owned"])
     if row["storage_key"] is None:
         raise NoMedia()
+    if row["unstarted"]:
+        await entitlements.start_rental(actor.id, movie_id, now)
     url, expires = await _url(row, actor.id)
     position = row["position"]
     return actor, PlaybackOut(

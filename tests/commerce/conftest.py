@@ -20,6 +20,7 @@ import pytest
 from cinema.catalog.tables import Certification, Genre, Movie, MovieGenre
 from cinema.clock import utcnow
 from cinema.commerce.tables import Cart, CartItem, Order, OrderItem, OrderStatus, Purchase
+from cinema.entitlements.service import PaidItem, grant_purchases
 from cinema.money import money
 from tests.cli_support import invoke_cli
 
@@ -130,11 +131,15 @@ def make_order() -> Callable[..., Awaitable[int]]:
 
 @pytest.fixture
 def make_purchase() -> Callable[[int, int], Awaitable[int]]:
-    """`await make_purchase(user_id, movie_id)`: a paid order for the movie and its purchase row; -> order id."""
+    """`await make_purchase(user_id, movie_id)`: a paid order for the movie, its purchase row and
+    `purchase` entitlement (what a payment writes); -> order id."""
 
     async def make(user_id: int, movie_id: int) -> int:
         order_id = await _order(user_id, [movie_id], OrderStatus.PAID)
         await Purchase(user=user_id, movie=movie_id, order=order_id).save()
+        item = await OrderItem.select(OrderItem.id).where(OrderItem.order == order_id).first().run()
+        assert item is not None
+        await grant_purchases(user_id, [PaidItem(movie_id, int(item["id"]))], payment_id=None)
         return order_id
 
     return make

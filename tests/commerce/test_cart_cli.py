@@ -66,3 +66,24 @@ def test_carts_errors_exit_1_in_red(cli: Any, make_user: Any, make_movie: Any, m
     assert not_there.exit_code == 1
     assert "not_in_cart" in not_there.stderr
     assert in_cli_loop(lambda: cart_movie_ids(user.id)) == []
+
+
+def test_carts_add_rent(cli: Any, make_user: Any, make_movie: Any) -> None:
+    from cinema.catalog.tables import Movie
+    from cinema.money import money
+
+    user = in_cli_loop(lambda: make_user())
+    heat = in_cli_loop(lambda: make_movie(name="Heat", price="7.77"))
+    alien = in_cli_loop(lambda: make_movie(name="Alien", price="5.00"))
+    in_cli_loop(lambda: Movie.update({Movie.rental_price: money("1.49")}).where(Movie.id == heat.id).run())
+
+    added = cli("carts", "add", str(user.id), str(heat.id), "--rent")
+    assert added.exit_code == 0, added.output
+    assert "to rent" in added.stdout
+    refused = cli("carts", "add", str(user.id), str(alien.id), "--rent")
+    assert refused.exit_code == 1
+    assert "rental_not_offered" in refused.output
+
+    cart = json.loads(cli("carts", "show", str(user.id), "--json").stdout)
+    assert [(i["movie_id"], i["offer"], i["price"]) for i in cart["items"]] == [(heat.id, "rent", "1.49")]
+    assert cart["total"] == "1.49"

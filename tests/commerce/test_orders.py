@@ -59,8 +59,8 @@ async def test_create_order_from_cart(client: Any, make_user: Any, make_movie: A
     assert order["user_id"] == user.id
     assert order["total_amount"] == "25.76"
     assert order["items"] == [
-        {"movie_id": heat.id, "name": "Heat", "price_at_order": "7.77"},
-        {"movie_id": alien.id, "name": "Alien", "price_at_order": "17.99"},
+        {"movie_id": heat.id, "name": "Heat", "offer": "buy", "price_at_order": "7.77"},
+        {"movie_id": alien.id, "name": "Alien", "offer": "buy", "price_at_order": "17.99"},
     ]
     assert datetime.fromisoformat(order["created_at"]).utcoffset() == timedelta(0)
     assert await cart_movie_ids(user.id) == []
@@ -217,7 +217,9 @@ async def test_list_my_orders_newest_first_paged(
     assert [o["id"] for o in page["items"]] == [ids[2], ids[1]]
     first = page["items"][0]
     assert set(first) >= {"id", "created_at", "status", "total_amount", "items"}
-    assert first["items"] == [{"movie_id": movies[2].id, "name": "M2", "price_at_order": "1.00"}]
+    assert first["items"] == [
+        {"movie_id": movies[2].id, "name": "M2", "offer": "buy", "price_at_order": "1.00"}
+    ]
     second = (await client.get("/orders?per_page=2&page=2", headers=user.headers)).json()
     assert [o["id"] for o in second["items"]] == [ids[0]]
     past = (await client.get("/orders?per_page=2&page=9", headers=user.headers)).json()

@@ -210,7 +210,9 @@ async def test_my_payments_list_items_and_only_mine(client, make_user, make_movi
     assert item["status"] == "pending"
     assert item["amount"] == "6.10"
     assert item["created_at"].endswith(("+00:00", "Z"))
-    assert item["items"] == [{"movie_id": movie.id, "name": "Heat", "price_at_payment": "6.10"}]
+    assert item["items"] == [
+        {"movie_id": movie.id, "name": "Heat", "offer": "buy", "price_at_payment": "6.10"}
+    ]
     assert item["failure_reason"] is None
     assert item["external_payment_id"] == created["external_payment_id"]
 

@@ -283,3 +283,55 @@ async def test_a_new_payment_cancels_the_declined_intent_at_stripe(
     await eventually(status_is(order["id"], "paid"), "the new payment to pay the order")
     statuses = {p["status"] for p in (await api.get("/payments/", headers=user.headers)).json()["items"]}
     assert statuses == {"canceled", "successful"}
+
+
+async def test_a_rental_paid_through_localstripe_starts_at_its_first_playback(
+    stack, api, make_user, make_movie
+):
+    from datetime import timedelta
+
+    from cinema.catalog.tables import Movie
+    from cinema.clock import utcnow
+    from cinema.db import fetch
+    from cinema.media.storage import new_key
+    from cinema.media.tables import AssetStatus, MediaAsset, MediaKind
+    from cinema.sql import as_datetime
+
+    user = await make_user()
+    movie = await make_movie(name="Heat", price="9.99")
+    await Movie.update({Movie.rental_price: Decimal("3.33")}).where(Movie.id == movie.id)
+    await MediaAsset(
+        movie=movie.id,
+        kind=MediaKind.FEATURE,
+        status=AssetStatus.READY,
+        storage_key=new_key(movie.id, True, "webm"),
+        content_type="video/webm",
+        size_bytes=1000,
+        duration_seconds=600.0,
+    ).save()
+    added = await api.post("/cart/items", json={"movie_id": movie.id, "offer": "rent"}, headers=user.headers)
+    assert (added.status_code, added.json()["price"]) == (201, "3.33"), added.text
+    order = (await api.post("/orders/", headers=user.headers)).json()["order"]
+    assert (order["total_amount"], order["items"][0]["offer"]) == ("3.33", "rent")
+    payment = (await api.post(f"/payments/{order['id']}", headers=user.headers)).json()
+    intent = await stack.stripe().v1.payment_intents.retrieve_async(payment["external_payment_id"])
+    assert intent.amount == 333
+
+    await confirm(stack, intent.id, "pm_card_visa")
+    await eventually(status_is(order["id"], "paid"), "the rental to be paid by the webhook")
+
+    rental = "SELECT source, payment_id, expires_at, start_by FROM entitlements WHERE user_id = {}"
+    [row] = await fetch(rental, user.id)
+    assert (row["source"], row["payment_id"], row["expires_at"]) == ("rental", payment["payment_id"], None)
+    assert as_datetime(row["start_by"]) > utcnow() + timedelta(days=29)
+    assert await purchased_movie_ids(user.id) == []
+    [mail] = await stack.inbox.wait_for(1)
+    assert "Your movies: Heat (rental)." in text_of(mail)
+
+    played = await api.get(f"/movies/{movie.id}/playback", headers=user.headers)
+    assert played.status_code == 200, played.text
+    [row] = await fetch(rental, user.id)
+    ends = as_datetime(row["expires_at"])
+    assert timedelta(hours=47, minutes=58) < ends - utcnow() <= timedelta(hours=48)
+    again = await api.post("/cart/items", json={"movie_id": movie.id, "offer": "rent"}, headers=user.headers)
+    assert (again.status_code, again.json()["code"]) == (409, "already_rented")

@@ -7,14 +7,23 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from cinema.accounts.actor import CurrentUser, GroupName
 from cinema.catalog.tables import Movie
 from cinema.clock import utcnow
 from cinema.commerce.tables import Order, OrderItem, OrderStatus, Payment, PaymentStatus, Purchase
 from cinema.entitlements.service import PaidItem, grant_purchases
+from tests.clock_support import MovableClock
 from tests.ops.conftest import make_movie
 
-__all__ = ["Paid", "actor", "admin_actor", "make_movie", "pay"]
+__all__ = ["Paid", "actor", "admin_actor", "make_movie", "movable_clock", "pay"]
+
+
+@pytest.fixture
+def movable_clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
+    """The product's clock, moved forward by `movable_clock.advance(hours=...)` (tests/clock_support.py)."""
+    return MovableClock(monkeypatch)
 
 
 def actor(user: Any, group: GroupName | None = None) -> CurrentUser:

@@ -17,6 +17,7 @@ from cinema.entitlements import access
 from cinema.entitlements.tables import Entitlement
 from cinema.sql import as_datetime
 from piccolo_migrations import cinema_0010_entitlements as migration
+from piccolo_migrations import cinema_0011_rentals as rentals_migration
 from tests.entitlements.conftest import actor, make_movie
 
 
@@ -62,6 +63,8 @@ async def test_purchases_become_purchase_entitlements(make_user) -> None:
         await manager.run(backwards=True)
         assert await Entitlement.table_exists().run() is False
         await manager.run()
+        # Back to the current schema: migration 0011 adds a column to the table 0010 made.
+        await fetch("ALTER TABLE entitlements ADD COLUMN rental_hours INTEGER")
     finally:
         if is_postgres():
             # Pooled connections prepared statements against the dropped table: start afresh.
@@ -112,9 +115,16 @@ async def _index_names() -> set[str]:
 
 
 def test_the_frozen_table_matches_the_live_one() -> None:
-    """The migration froze the columns the code uses: same names, same nullability."""
+    """The migration froze the columns the code uses, and migration 0011 added rental_hours:
+    same names, same nullability."""
 
     def shape(table: Any) -> dict[str, bool]:
         return {c._meta.db_column_name: c._meta.null for c in table._meta.columns}
 
-    assert shape(migration.Entitlement) == shape(Entitlement)
+    added = {
+        column: params["null"]
+        for _, table, column, _, params in rentals_migration.COLUMNS
+        if table == "entitlements"
+    }
+    assert added == {"rental_hours": True}
+    assert {**shape(migration.Entitlement), **added} == shape(Entitlement)

@@ -57,7 +57,8 @@ SORT_COLUMNS = {
 }
 
 _LIST_COLUMNS = (
-    "m.id, m.uuid, m.name, m.year, m.time, m.imdb, m.votes, m.meta_score, m.price, m.certification_id, "
+    "m.id, m.uuid, m.name, m.year, m.time, m.imdb, m.votes, m.meta_score, m.price, m.rental_price, "
+    "m.certification_id, "
     "m.likes, m.dislikes, m.ratings_count, m.ratings_sum, m.comments_count, m.popularity"
 )
 
@@ -69,7 +70,8 @@ _REFS = (
 
 _DETAIL_SQL = (
     "SELECT m.id, m.uuid, m.name, m.year, m.time, m.imdb::numeric::float8 AS imdb, m.votes, "
-    "m.meta_score::numeric::float8 AS meta_score, m.price, m.certification_id, c.name AS certification_name, "
+    "m.meta_score::numeric::float8 AS meta_score, m.price, m.rental_price, m.rental_start_days, m.rental_hours, "
+    "m.certification_id, c.name AS certification_name, "
     "m.likes, m.dislikes, m.ratings_count, m.ratings_sum, m.comments_count, m.popularity, m.gross, "
     "m.description, m.favorites_count, m.created_at, m.updated_at, "
     "g.ids AS genre_ids, g.names AS genre_names, d.ids AS director_ids, d.names AS director_names, "
@@ -84,7 +86,8 @@ _DETAIL_SQL = (
 )
 
 _CART_SQL = (
-    "SELECT u.id AS user_id, ci.movie_id, m.name, m.price, m.year, ci.added_at, "
+    "SELECT u.id AS user_id, ci.movie_id, ci.offer, m.name, "
+    "CASE WHEN ci.offer = 'rent' THEN m.rental_price ELSE m.price END AS price, m.year, ci.added_at, "
     '(SELECT array_agg(g.name ORDER BY g.name COLLATE "C") FROM movie_genres mg '
     "JOIN genres g ON g.id = mg.genre_id WHERE mg.movie_id = ci.movie_id) AS genres "
     "FROM users u LEFT JOIN carts c ON c.user_id = u.id LEFT JOIN cart_items ci ON ci.cart_id = c.id "
@@ -208,7 +211,7 @@ def list_sql(params: dict[str, str]) -> tuple[str, list[Any], int, int]:
     statement = (
         f"WITH {ctes} "
         "SELECT t.n AS total, p.id, p.uuid, p.name, p.year, p.time, p.imdb::numeric::float8 AS imdb_value, "
-        "p.votes, p.meta_score::numeric::float8 AS meta_score_value, p.price, p.certification_id, "
+        "p.votes, p.meta_score::numeric::float8 AS meta_score_value, p.price, p.rental_price, p.certification_id, "
         "c.name AS certification_name, p.likes, p.dislikes, p.ratings_count, p.ratings_sum, p.comments_count, "
         "p.popularity, g.ids AS genre_ids, g.names AS genre_names "
         "FROM total t LEFT JOIN page p ON true LEFT JOIN certifications c ON c.id = p.certification_id "
@@ -264,6 +267,7 @@ class Baseline:
                 "votes": r["votes"],
                 "meta_score": r["meta_score_value"],
                 "price": _money(r["price"]),
+                "rental_price": _money(r["rental_price"]),
                 "certification": {"id": r["certification_id"], "name": r["certification_name"]},
                 "genres": _refs(r["genre_ids"], r["genre_names"]),
                 "likes": r["likes"],
@@ -298,6 +302,7 @@ class Baseline:
                 "votes": r["votes"],
                 "meta_score": r["meta_score"],
                 "price": _money(r["price"]),
+                "rental_price": _money(r["rental_price"]),
                 "certification": {"id": r["certification_id"], "name": r["certification_name"]},
                 "genres": _refs(r["genre_ids"], r["genre_names"]),
                 "likes": r["likes"],
@@ -308,6 +313,8 @@ class Baseline:
                 "popularity": r["popularity"],
                 "gross": _money(r["gross"]),
                 "description": r["description"],
+                "rental_start_days": r["rental_start_days"],
+                "rental_hours": r["rental_hours"],
                 "directors": _refs(r["director_ids"], r["director_names"]),
                 "stars": _refs(r["star_ids"], r["star_names"]),
                 "favorites_count": r["favorites_count"],
@@ -393,6 +400,7 @@ class Baseline:
         items = [
             {
                 "movie_id": r["movie_id"],
+                "offer": r["offer"],
                 "name": r["name"],
                 "price": _money(r["price"]),
                 "genres": r["genres"] or [],
@@ -402,7 +410,10 @@ class Baseline:
             for r in rows
             if r["movie_id"] is not None
         ]
-        total = sum((r["price"] for r in rows if r["movie_id"] is not None), Decimal("0.00"))
+        total = sum(
+            (r["price"] for r in rows if r["movie_id"] is not None and r["price"] is not None),
+            Decimal("0.00"),
+        )
         return _json({"user_id": user_id, "items": items, "total": _money(total)})
 
 

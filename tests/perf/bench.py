@@ -26,7 +26,7 @@ afresh on the PostgreSQL server of `--pg-url`, dropped again at the end unless
 4. measures the catalog's first page again, alone and then under repeated
    bursts of 20 concurrent logins (`POST /accounts/login`, bcrypt at the
    product's work factor), after a few warm-up logins;
-5. runs complete purchases (add to cart, create order, create payment with the
+5. runs complete purchases, then complete rentals (add to cart, create order, create payment with the
    sandbox gateway, sandbox `succeed` event) with httpx/asyncio: one user per
    flow, fixed concurrency, fixed count, after a warm-up;
 6. counts the SQL statements per request of every endpoint and purchase step
@@ -589,14 +589,17 @@ async def measure_login_bursts(
     }
 
 
-async def measure_purchases(product: Server, buyers: list[dict[str, Any]], opts: Options) -> dict[str, Any]:
-    """Complete purchases: a warm-up of `flow_concurrency` flows, then the measured ones.
+async def measure_purchases(
+    product: Server, buyers: list[dict[str, Any]], opts: Options, what: str = "purchase"
+) -> dict[str, Any]:
+    """Complete purchases (or rentals, by each buyer's `offer`): a warm-up of `flow_concurrency`
+    flows, then the measured ones.
 
     The last buyer is kept for the SQL count of the purchase steps.
     """
-    all_buyers = [load.Buyer(b["token"], b["movie_id"]) for b in buyers]
+    all_buyers = [load.Buyer(b["token"], b["movie_id"], b.get("offer", "buy")) for b in buyers]
     warm, measured = all_buyers[: opts.flow_concurrency], all_buyers[opts.flow_concurrency : -1]
-    console.print(f"purchase flows: {len(measured)} at concurrency {opts.flow_concurrency} ...")
+    console.print(f"{what} flows: {len(measured)} at concurrency {opts.flow_concurrency} ...")
     await load.purchase_flows(product.url, warm, concurrency=opts.flow_concurrency)
     flows = await load.purchase_flows(product.url, measured, concurrency=opts.flow_concurrency)
     console.print(f"  {flows.flows_per_s} flows/s, {flows.failed} failed")
@@ -668,6 +671,7 @@ async def run_size(size: int, opts: Options, workdir: Path) -> SizeRun:
             )
         if "flows" in opts.parts:
             figures["purchase"] = await measure_purchases(product, fixtures["buyers"], opts)
+            figures["rental"] = await measure_purchases(product, fixtures["renters"], opts, "rental")
         if "media" in opts.parts:
             viewer = fixtures["buyers"][-1]
             figures["media"] = await media_bench.measure(
@@ -783,14 +787,16 @@ def render(results: dict[str, Any]) -> Table:
                 f"login p50 {bs['login_p50_ms']:.0f} ms\n{bs['failed']} failed",
                 f"p99 <= {BAR_BURST_P99:.0f}x alone\n{_mark(burst['pass'])}",
             )
-        flows = figures.get("purchase")
-        if flows:
-            steps = figures.get("purchase_sql", {})
+        for kind in ("purchase", "rental"):
+            flows = figures.get(kind)
+            if not flows:
+                continue
+            steps = figures.get("purchase_sql", {}) if kind == "purchase" else {}
             step_sql = "+".join(str(steps[s]["sql"]) for s in load.STEPS if s in steps)
             p50s = "/".join(f"{flows['step_p50_ms'][s]:.0f}" for s in load.STEPS)
             table.add_row(
                 label,
-                f"purchase flows, {flows['concurrency']} at once\n(cart, order, payment, succeed)",
+                f"{kind} flows, {flows['concurrency']} at once\n(cart, order, payment, succeed)",
                 f"{flows['flows_per_s']:.1f} flows/s\np50 {p50s}",
                 "",
                 "",

@@ -13,10 +13,12 @@ seconds; each login still verifies the hash at full cost):
 - `burst`: `--burst` users for the concurrent-login bursts;
 - `buyers`: one user per purchase flow, with an access token from
   `sessions.open_session` (a real session row, as a login makes) and the movie
-  that user will buy (movies spread over the catalog, by id).
+  that user will buy (movies spread over the catalog, by id);
+- `renters`: as many users for the rental flows, each with a movie to rent
+  (those movies are offered for rent at a third of their price, at least 0.99).
 
 Prints one JSON object on stdout: `{"password", "cart": {...}, "burst": [...],
-"buyers": [...], "movies": {...}}`; `movies` holds the ids and names the
+"buyers": [...], "renters": [...], "movies": {...}}`; `movies` holds the ids and names the
 benchmarked URLs use (a detail id, a genre id, a star name).
 """
 
@@ -40,6 +42,18 @@ async def _make(buyers: int, burst: int, cart_items: int, prefix: str) -> dict[s
     from cli.common import OPERATOR
 
     await open_pool()
+
+    async def db_rentable(ids: list[int]) -> None:
+        from cinema.db import fetch
+        from cinema.sql import any_of
+
+        if ids:
+            movies, values = any_of("id", ids, "int4")
+            await fetch(
+                f"UPDATE movies SET rental_price = GREATEST(0.99, ROUND(price / 3, 2)) WHERE {movies}",
+                *values,
+            )
+
     try:
         group = (
             await UserGroup.select(UserGroup.id).where(UserGroup.name == GroupName.USER.value).first().run()
@@ -61,18 +75,23 @@ async def _make(buyers: int, burst: int, cart_items: int, prefix: str) -> dict[s
         burst_users = [f"{prefix}-burst-{i}@bench.local" for i in range(burst)]
         for email in burst_users:
             await user(email)
-        buyer_rows: list[dict[str, Any]] = []
         step = max(1, len(movie_ids) // max(1, buyers))
-        for i in range(buyers):
-            user_id = await user(f"{prefix}-buyer-{i}@bench.local")
-            pair = await sessions.open_session(user_id)
-            buyer_rows.append(
-                {
-                    "user_id": user_id,
-                    "token": pair.access_token,
-                    "movie_id": movie_ids[(i * step) % len(movie_ids)],
-                }
-            )
+
+        async def customers(kind: str, offer: str, shift: int) -> list[dict[str, Any]]:
+            rows: list[dict[str, Any]] = []
+            for i in range(buyers):
+                user_id = await user(f"{prefix}-{kind}-{i}@bench.local")
+                pair = await sessions.open_session(user_id)
+                movie_id = movie_ids[(i * step + shift) % len(movie_ids)]
+                rows.append(
+                    {"user_id": user_id, "token": pair.access_token, "movie_id": movie_id, "offer": offer}
+                )
+            return rows
+
+        buyer_rows = await customers("buyer", "buy", 0)
+        renter_rows = await customers("renter", "rent", max(1, step // 2))
+        rented = sorted({r["movie_id"] for r in renter_rows})
+        await db_rentable(rented)
         db = engine()
         detail = movie_ids[len(movie_ids) // 2]
         genre = await db.run_ddl("SELECT id FROM genres WHERE name = 'Drama'")
@@ -85,6 +104,7 @@ async def _make(buyers: int, burst: int, cart_items: int, prefix: str) -> dict[s
             "cart": {"email": cart_email, "user_id": cart_user, "items": cart_items},
             "burst": burst_users,
             "buyers": buyer_rows,
+            "renters": renter_rows,
             "movies": {
                 "count": len(movie_ids),
                 "detail_id": detail,

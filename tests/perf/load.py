@@ -212,10 +212,11 @@ async def run_wrk(
 
 @dataclass
 class Buyer:
-    """A pre-created user (its access token) and the movie it will buy."""
+    """A pre-created user (its access token), the movie it will buy or rent, and which (`offer`)."""
 
     token: str
     movie_id: int
+    offer: str = "buy"
 
 
 STEPS = ("add_to_cart", "create_order", "create_payment", "succeed")
@@ -266,7 +267,7 @@ async def _flow(http: httpx.AsyncClient, buyer: Buyer, timings: dict[str, list[f
             raise FlowError(f"{name}: {response.status_code} {response.text[:200]}")
         return response.json()
 
-    await step("add_to_cart", "/cart/items", 201, {"movie_id": buyer.movie_id})
+    await step("add_to_cart", "/cart/items", 201, {"movie_id": buyer.movie_id, "offer": buyer.offer})
     created = await step("create_order", "/orders/", 201)
     payment = await step("create_payment", f"/payments/{created['order']['id']}", 201)
     await step("succeed", f"/payments/{payment['payment_id']}/sandbox/succeed", 200)

@@ -19,19 +19,30 @@ from cinema.commerce import carts
 from cinema.commerce.errors import (
     AlreadyInCart,
     AlreadyPurchased,
+    AlreadyRented,
     CartItemNotFound,
     InPendingOrder,
+    RentalNotOffered,
     StaffOnly,
 )
 from cinema.commerce.schemas import CartItemIn, CartItemOut, CartOut
 from cinema.db import MAX_ID
+from cinema.entitlements.errors import AlreadyOwned
 
 router = APIRouter(tags=["cart"])
 
 MovieId = Annotated[int, Path(ge=1, le=MAX_ID, description="Movie id")]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The cart owner's user id")]
 
-_ADD_ERRORS = (MovieNotFound, AlreadyPurchased, InPendingOrder, AlreadyInCart)
+_ADD_ERRORS = (
+    MovieNotFound,
+    RentalNotOffered,
+    AlreadyPurchased,
+    AlreadyOwned,
+    AlreadyRented,
+    InPendingOrder,
+    AlreadyInCart,
+)
 
 
 @router.get("/cart", response_model=CartOut, summary="My cart")
@@ -48,7 +59,8 @@ async def my_cart(user: User) -> Response:
     responses=error_responses(*_ADD_ERRORS),
 )
 async def add_item(body: CartItemIn, user: User) -> CartItemOut:
-    return await carts.add_to_cart(user, body.movie_id)
+    """`offer`: `buy` (the default) or `rent` (docs/entitlements.md, "Rentals")."""
+    return await carts.add_to_cart(user, body.movie_id, offer=body.offer)
 
 
 @router.delete(
@@ -98,4 +110,4 @@ async def clear_user_cart(user_id: UserId, user: User) -> Response:
 )
 async def add_user_item(user_id: UserId, body: CartItemIn, user: User) -> CartItemOut:
     """Same rules as `POST /cart/items`."""
-    return await carts.add_to_cart(user, body.movie_id, user=user_id)
+    return await carts.add_to_cart(user, body.movie_id, offer=body.offer, user=user_id)
